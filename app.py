@@ -1,0 +1,115 @@
+"""LLM Explorer entry point: parse flags, build the one ModelManager, build the UI, launch.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--device auto|cpu|cuda|mps]
+                  [--memory-budget 4GB] [--cache-dir DIR] [--auth user:password]
+                  [--share] [--lang auto|en|zh] [--hub auto|on|off]
+
+Models load lazily, so the page is served in seconds; telemetry and version checks are off.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+
+
+def _quiet_environment() -> None:
+    # Must be set before gradio / huggingface_hub are imported (DESIGN.md §4).
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """A DNS lookup only (no connection), bounded by `timeout` so start-up never hangs."""
+    result: list[bool] = []
+
+    def lookup():
+        try:
+            socket.getaddrinfo("huggingface.co", 443)
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def decide_online(hub: str) -> bool:
+    if hub == "off" or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    return True if hub == "on" else hub_reachable()
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="app.py", description="LLM Explorer: see how LLMs work.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (0.0.0.0 serves a classroom network)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--memory-budget", default=None,
+                   help="memory the loaded models may use, e.g. 4GB (default: half the device)")
+    p.add_argument("--cache-dir", default=os.environ.get("LLM_EXPLORER_HOME",
+                                                         str(Path.home() / ".cache" / "llm-explorer")),
+                   help="converted weights, fine-tuned models, uploads and the model list")
+    p.add_argument("--auth", default=None, help="require a login, as user:password")
+    p.add_argument("--share", action="store_true",
+                   help="make a public link through Gradio's tunnel (exposes the app; off by default)")
+    p.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
+                   help="interface language (auto: the browser's)")
+    p.add_argument("--hub", default="auto", choices=["auto", "on", "off"],
+                   help="use the Hugging Face Hub for models not on disk (auto: if reachable)")
+    args = p.parse_args(argv)
+    if args.auth and ":" not in args.auth:
+        p.error("--auth must look like user:password")
+    return args
+
+
+def build(args: argparse.Namespace):
+    """Everything but the server: (demo, manager, jobs). Tests and benchmarks use this too."""
+    _quiet_environment()
+    online = decide_online(args.hub)
+    if not online:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from models.device import parse_bytes, pick_device
+    from models.jobs import JobRunner
+    from models.manager import ModelManager
+    from models.registry import Registry
+    from webapp.ui import build_app
+
+    device = pick_device(args.device)
+    registry = Registry(Path(args.cache_dir).expanduser(), online=online)
+    manager = ModelManager(registry, device, parse_bytes(args.memory_budget))
+    jobs = JobRunner(device.kind)
+    demo = build_app(manager, jobs, lang=args.lang)
+    return demo, manager, jobs
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        demo, manager, _jobs = build(args)
+    except ValueError as exc:  # bad --device / --memory-budget
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from webapp.ui import launch_kwargs
+    print(f"LLM Explorer · {manager.device.describe()} · memory budget "
+          f"{manager.budget_bytes / 1e9:.1f} GB · Hub {'on' if manager.registry.online else 'off'}")
+    if args.share:
+        print("WARNING: --share makes this app reachable by anyone with the link, through "
+              "Gradio's tunnel. Use --auth user:password with it.", file=sys.stderr)
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    demo.queue(default_concurrency_limit=1, max_size=256)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
+                show_error=True, max_file_size="50mb", **launch_kwargs())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""One exception type for problems the user can fix.
+
+`UserError` carries a stable `code` (the UI translates it, see webapp/i18n.py) and an
+English message that already says what happened and what to do. Anything else that
+escapes models/ is a bug, and the UI reports it as one.
+"""
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem the user can act on: bad input, unknown model, budget too small."""
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.params = params  # values the translated message may use, e.g. {"key": "gpt2"}
+
+    def __str__(self) -> str:
+        return self.message

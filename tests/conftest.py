@@ -1,0 +1,56 @@
+"""Shared fixtures. Tests never touch the network: the offline variables are set before
+anything imports huggingface_hub or gradio."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from models.device import pick_device  # noqa: E402
+from models.manager import ModelManager  # noqa: E402
+from models.registry import Registry  # noqa: E402
+from tests.tiny import BUILDERS  # noqa: E402
+
+ARTIFACTS = Path(__file__).parent / "artifacts"   # screenshots etc. (git-ignored)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """Folders of every tiny model, built once per run: {"bert": path, "llama": path, ...}."""
+    root = tmp_path_factory.mktemp("tiny")
+    return {name: build(root / name) for name, build in BUILDERS.items()}
+
+
+@pytest.fixture
+def make_manager(tmp_path):
+    """Factory: a fresh Registry + ModelManager on CPU with its own cache dir."""
+    def factory(budget: int | None = None, cache_dir: Path | None = None) -> ModelManager:
+        registry = Registry(cache_dir or tmp_path / "cache", online=False)
+        return ModelManager(registry, pick_device("cpu"), budget)
+    return factory
+
+
+@pytest.fixture(scope="session")
+def real_cache(tmp_path_factory) -> Path:
+    """One cache dir for the whole run, so SmolLM2 is converted from GGUF only once."""
+    return tmp_path_factory.mktemp("real-cache")
+
+
+@pytest.fixture(scope="session")
+def real_manager(real_cache) -> ModelManager:
+    """The packaged models (MiniLM, SmolLM2) through one shared manager, as in the app."""
+    return ModelManager(Registry(real_cache, online=False), pick_device("cpu"))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

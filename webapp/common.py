@@ -1,0 +1,87 @@
+"""What every tab shares: the app context passed to each `build`, the heavy-work concurrency
+settings, and the wrapper that turns errors into messages a user can act on."""
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gradio as gr
+
+from models.errors import UserError
+from models.jobs import JobRunner
+from models.manager import ModelManager
+
+from .i18n import LANGS, Localizer, error_text, t
+
+log = logging.getLogger("llm_explorer")
+
+# Every event that runs a model joins this group: one at a time on the device, the rest
+# wait in Gradio's queue and see their position.
+HEAVY = {"concurrency_id": "device", "concurrency_limit": 1}
+
+
+@dataclass
+class AppContext:
+    """Handed to every tab's build(). `lang` is the language radio (an input to handlers that
+    produce text); `shared` lets tabs publish components others wire to (after_build)."""
+    manager: ModelManager
+    jobs: JobRunner
+    loc: Localizer
+    lang: Any = None                     # gr.Radio with "en" / "zh"
+    tabs: Any = None                     # gr.Tabs, to switch tabs from an event
+    shared: dict = field(default_factory=dict)
+    after_build: list = field(default_factory=list)   # callables run once all tabs exist
+
+
+def _lang_of(args, kwargs) -> str:
+    lang = kwargs.get("lang")
+    if lang is None and args and isinstance(args[-1], str) and args[-1] in LANGS:
+        lang = args[-1]
+    return lang if lang in LANGS else "en"
+
+
+def _as_gr_error(exc: BaseException, lang: str) -> gr.Error:
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, UserError):
+        return gr.Error(html.escape(error_text(exc, lang)), duration=12)
+    log.exception("unexpected error in a handler")
+    return gr.Error(html.escape(t("app.bug", lang, what=type(exc).__name__)), duration=None)
+
+
+def friendly(fn: Callable) -> Callable:
+    """Decorate a handler whose last argument is `lang`: UserError becomes a gr.Error in the
+    user's language; any other exception is logged and reported as a bug, and the server
+    keeps running. Works for plain functions and generators (streaming)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise _as_gr_error(exc, _lang_of(args, kwargs)) from None
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise _as_gr_error(exc, _lang_of(args, kwargs)) from None
+    return wrapper
+
+
+def model_choices(manager: ModelManager, task: str, lang: str = "en") -> list[tuple[str, str]]:
+    """(label, key) pairs for a model dropdown: the models that can do `task`, with their
+    availability, packaged ones first."""
+    order = {"packaged": 0, "local": 1, "hub": 2}
+    specs = sorted(manager.registry.for_task(task), key=lambda s: (order[s.source], s.name))
+    out = []
+    for spec in specs:
+        state = "loaded" if manager.is_loaded(spec.key) else manager.registry.availability(spec)
+        out.append((f"{spec.name} · {t('state.' + state, lang)}", spec.key))
+    return out

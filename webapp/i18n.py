@@ -1,0 +1,169 @@
+"""Every user-visible string, in English and Chinese.
+
+STRINGS maps a key to (English, Chinese). Tabs create components through `Localizer`
+(`loc.Button(value_key="gen.run")`), which remembers which property shows which key, so the
+language switch can relabel everything at once. Errors from models/ carry a code; the
+Chinese text for code X is under "err.X" (English uses the exception's own message).
+"""
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+from models.errors import UserError
+
+LANGS = ("en", "zh")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # ---- app shell ----
+    "app.title": ("LLM Explorer", "LLM 探索器"),
+    "app.tagline": ("See how large language models work: attention, pre-training, fine-tuning "
+                    "and what they can do. Everything runs on this computer.",
+                    "看看大语言模型是怎样工作的：注意力、预训练、微调，以及它们能做什么。一切都在这台电脑上运行。"),
+    "app.lang": ("Language", "语言"),
+    "app.bug": ("Something went wrong inside the app ({what}). The server is still running; "
+                "try again, and report this if it repeats.",
+                "应用内部出错（{what}）。服务器仍在运行；请重试，如果反复出现请报告。"),
+    # ---- tab titles ----
+    "tab.models": ("Models", "模型"),
+    "tab.generate": ("Generate", "生成"),
+    # ---- Models tab ----
+    "models.intro": (
+        "Every model the app knows, where it comes from and whether it is ready. Models load "
+        "when a tab first needs them; you can also load or unload them here. **Packaged** models "
+        "come with the app and work offline; **Hub** models need a download once.",
+        "这里列出应用知道的所有模型、它们的来源以及是否可用。模型在某个标签页第一次需要时才加载；也可以在这里手动加载或卸载。"
+        "**内置**模型随应用安装，离线可用；**Hub** 模型需要先下载一次。"),
+    "models.device": ("Device", "设备"),
+    "models.memory": ("Memory used by loaded models", "已加载模型占用的内存"),
+    "models.table": ("Registered models", "已登记的模型"),
+    "models.pick": ("Model", "模型"),
+    "models.load": ("Load", "加载"),
+    "models.unload": ("Unload", "卸载"),
+    "models.refresh": ("Refresh", "刷新"),
+    "models.add": ("Add a model: local folder path or Hub id", "添加模型：本地文件夹路径或 Hub 模型 ID"),
+    "models.add_ph": ("/path/to/saved_model   or   Helsinki-NLP/opus-mt-en-fr",
+                      "/path/to/saved_model   或   Helsinki-NLP/opus-mt-en-fr"),
+    "models.add_btn": ("Add", "添加"),
+    "models.loaded": ("Loaded {name}: {size} in memory, {secs:.1f} s.",
+                      "已加载 {name}：占用内存 {size}，用时 {secs:.1f} 秒。"),
+    "models.already": ("{name} is already loaded.", "{name} 已经加载。"),
+    "models.unloaded": ("Unloaded {name}.", "已卸载 {name}。"),
+    "models.not_loaded": ("{name} was not loaded.", "{name} 尚未加载。"),
+    "models.added": ("Added {name} as `{key}` ({kind}; can do: {tasks}).",
+                     "已添加 {name}，键为 `{key}`（{kind}；可用于：{tasks}）。"),
+    "models.cols": ("Name|Key|Source|Kind|Parameters|Size|State|License",
+                    "名称|键|来源|类型|参数量|大小|状态|许可证"),
+    "state.loaded": ("loaded", "已加载"),
+    "state.loading": ("loading", "加载中"),
+    "state.ready": ("ready", "可用"),
+    "state.needs preparation": ("ready (one-time preparation, ~30 s)", "可用（首次需准备约 30 秒）"),
+    "state.downloadable": ("needs download", "需要下载"),
+    "state.needs download (offline)": ("needs download — offline", "需要下载——当前离线"),
+    "state.missing": ("missing", "缺失"),
+    "source.packaged": ("packaged", "内置"),
+    "source.local": ("local folder", "本地文件夹"),
+    "source.hub": ("Hub", "Hub"),
+    # ---- Generate tab ----
+    "gen.intro": (
+        "A language model writes one token at a time: at each step it turns the text so far "
+        "into a probability for every token in its vocabulary and picks one. **Temperature** "
+        "flattens or sharpens those probabilities, **top-k** and **top-p** cut off unlikely "
+        "tokens, **greedy** always takes the most likely one. **Chat mode** wraps your message "
+        "in the model's chat template, the format it was fine-tuned to answer.",
+        "语言模型一次写出一个词元（token）：每一步，它把已有的文本变成词表中每个词元的概率，然后选出一个。"
+        "**温度**让概率分布更平或更尖，**top-k** 和 **top-p** 去掉不太可能的词元，**贪心**总是选择最可能的那个。"
+        "**对话模式**会把你的消息套进模型的对话模板——模型微调时学会回答的格式。"),
+    "gen.model": ("Model", "模型"),
+    "gen.prompt": ("Prompt", "提示词"),
+    "gen.prompt_value": ("What is the capital of France? Answer in one sentence.",
+                         "法国的首都是哪里？请用一句话回答。"),
+    "gen.chat": ("Chat mode (use the model's chat template)", "对话模式（使用模型的对话模板）"),
+    "gen.settings": ("Sampling settings", "采样设置"),
+    "gen.max_new": ("Max new tokens", "最多生成的词元数"),
+    "gen.temperature": ("Temperature", "温度"),
+    "gen.top_k": ("Top-k (0 = off)", "Top-k（0 = 不限制）"),
+    "gen.top_p": ("Top-p", "Top-p"),
+    "gen.greedy": ("Greedy (always the most likely token)", "贪心（总是选最可能的词元）"),
+    "gen.seed": ("Seed (empty = random)", "随机种子（留空 = 随机）"),
+    "gen.run": ("Generate", "生成"),
+    "gen.stop": ("Stop", "停止"),
+    "gen.output": ("Output", "输出"),
+    "gen.sent": ("The prompt actually sent to the model", "实际发送给模型的提示词"),
+    "gen.stats": ("{n} tokens in {secs:.1f} s · {tps:.1f} tokens/s · {model}",
+                  "{n} 个词元，用时 {secs:.1f} 秒 · 每秒 {tps:.1f} 个词元 · {model}"),
+    # ---- errors from models/ (English comes from the exception itself) ----
+    "err.unknown_model": ("", "没有名为 {key!r} 的模型。请从“模型”标签页的列表中选择，或在那里添加文件夹或 Hub ID。"),
+    "err.folder_missing": ("", "路径 {path!r} 下没有文件夹。请输入由 save_pretrained 保存的文件夹的完整路径。"),
+    "err.folder_no_config": ("", "{path} 中没有 config.json，所以它不是保存好的 transformers 模型。请选择包含 config.json 和权重的文件夹。"),
+    "err.folder_no_weights": ("", "{path} 有 config.json 但没有权重文件（model.safetensors 或 pytorch_model.bin）。"),
+    "err.hub_bad_id": ("", "{repo_id!r} 不是 Hub 模型 ID。ID 形如 'gpt2' 或 'Helsinki-NLP/opus-mt-en-de'。"),
+    "err.hub_offline": ("", "{repo_id} 不在这台电脑上，而应用处于离线状态。请联网后用 --hub on 重启，或把模型文件夹复制到本机后按路径添加。"),
+    "err.too_big": ("", "{name} 需要 {need}，但内存预算只有 {budget}。请用更大的 --memory-budget 重启，或选择更小的模型。"),
+    "err.budget_busy": ("", "{name} 放不进内存预算：已加载的模型都在使用中。请等它们完成后再试。"),
+    "err.model_in_use": ("", "{name} 正在处理请求；请在完成后再卸载。"),
+    "err.empty_text": ("", "输入为空。请先输入一些文字。"),
+    "err.text_too_long": ("", "文本太长了。请粘贴较短的一段。"),
+    "err.oom": ("", "设备内存不足。请缩短文本、减小批大小，或在“模型”标签页卸载其他模型。"),
+    "err.no_chat_template": ("", "{name} 没有对话模板；请取消“对话模式”，改为续写文本。"),
+    "err.model_missing": ("", "这台电脑上找不到 {name} 的文件。请重新运行 `make run` 安装。"),
+    "err.bad_setting": ("", "设置超出范围，请检查数值。"),
+    "err.job_unknown": ("", "服务器上没有任务 {job_id!r}。它可能在重启前已结束；请重新开始一个。"),
+    "err.hub_not_found": ("", "无法从 Hub 获取 {repo_id}。请检查 ID 和网络连接。"),
+    "err.folder_bad_config": ("", "{path} 中的 config.json 无法读取。"),
+    "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
+}
+
+
+def t(key: str, lang: str = "en", **params) -> str:
+    """The string for `key` in `lang`, formatted with params. Unknown keys show as themselves,
+    so a missing translation is visible instead of crashing a handler."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "zh" and pair[1] else pair[0]
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def error_text(exc: UserError, lang: str) -> str:
+    """A UserError in the user's language."""
+    if lang == "zh" and f"err.{exc.code}" in STRINGS:
+        zh = t(f"err.{exc.code}", "zh", **exc.params)
+        if zh and zh != f"err.{exc.code}":
+            return zh
+    return exc.message
+
+
+class Localizer:
+    """Builds Gradio components whose text follows the language switch.
+
+    `loc.Textbox(label_key="gen.prompt", lines=4)` creates gr.Textbox(label=<text>, lines=4) and
+    remembers (component, {"label": "gen.prompt"}); `updates(lang)` relabels all of them.
+    Any keyword ending in `_key` names a string key for that property.
+    """
+
+    def __init__(self, lang: str = "en"):
+        self.lang = lang if lang in LANGS else "en"
+        self._entries: list[tuple[gr.components.Component, dict[str, str]]] = []
+
+    def __getattr__(self, name: str):
+        cls = getattr(gr, name)
+        return functools.partial(self.make, cls)
+
+    def make(self, cls, **kwargs):
+        keys = {k[:-4]: v for k, v in kwargs.items() if k.endswith("_key")}
+        plain = {k: v for k, v in kwargs.items() if not k.endswith("_key")}
+        comp = cls(**plain, **{prop: t(key, self.lang) for prop, key in keys.items()})
+        self._entries.append((comp, keys))
+        return comp
+
+    def components(self) -> list:
+        return [c for c, _ in self._entries]
+
+    def updates(self, lang: str) -> list:
+        return [gr.update(**{prop: t(key, lang) for prop, key in keys.items()})
+                for _, keys in self._entries]

@@ -1,0 +1,56 @@
+"""build_app(manager, jobs) -> gr.Blocks: the header with the language switch, and one tab
+per module in TABS. Later tabs add themselves to TABS; each module exposes TITLE_KEY,
+TAB_ID and build(ctx)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from models.jobs import JobRunner
+from models.manager import ModelManager
+
+from . import tab_generate, tab_models
+from .common import AppContext
+from .i18n import Localizer, t
+
+TABS = [tab_models, tab_generate]
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""
+
+# Picks the browser's language on first load unless the server was started with --lang.
+DETECT_LANG_JS = """(current) => {
+  const nav = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
+  return nav.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}"""
+
+
+def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.Blocks:
+    start_lang = lang if lang in ("en", "zh") else "en"
+    loc = Localizer(start_lang)
+    with gr.Blocks(title="LLM Explorer", analytics_enabled=False) as demo:
+        with gr.Row(elem_id="app-header"):
+            loc.Markdown(value_key="app.title", elem_id="app-title")
+            lang_radio = loc.Radio(label_key="app.lang", choices=[("English", "en"), ("中文", "zh")],
+                                   value=start_lang, elem_id="lang-radio", scale=0,
+                                   min_width=200, container=False)
+        loc.Markdown(value_key="app.tagline", elem_id="app-tagline")
+        ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio)
+        with gr.Tabs(elem_id="main-tabs") as tabs:
+            ctx.tabs = tabs
+            for tab in TABS:
+                with loc.Tab(label_key=tab.TITLE_KEY, id=tab.TAB_ID, elem_id=f"tab-{tab.TAB_ID}"):
+                    tab.build(ctx)
+        for hook in ctx.after_build:
+            hook(ctx)
+        lang_radio.change(loc.updates, [lang_radio], loc.components(), show_progress="hidden",
+                          api_visibility="private")
+        if lang == "auto":
+            demo.load(None, [lang_radio], [lang_radio], js=DETECT_LANG_JS, api_visibility="private")
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Arguments for demo.launch() that belong to the look (gradio 6: theme/css are launch args)."""
+    return {"css": CSS, "theme": gr.themes.Soft(), "footer_links": ["api", "settings"]}
