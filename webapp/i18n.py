@@ -1,6 +1,7 @@
 """Every user-visible string, in English and Chinese.
 
-STRINGS maps a key to (English, Chinese). Tabs create components through `Localizer`
+STRINGS maps a key to (English, Chinese); the shell's strings are here, each tab's larger
+table is in webapp/strings/<tab>.py and merged in below. Tabs create components through `Localizer`
 (`loc.Button(value_key="gen.run")`), which remembers which property shows which key, so the
 language switch can relabel everything at once. Errors from models/ carry a code; the
 Chinese text for code X is under "err.X" (English uses the exception's own message).
@@ -114,6 +115,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.folder_bad_config": ("", "{path} 中的 config.json 无法读取。"),
     "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
 }
+
+from .strings import TABLES as _TABLES  # noqa: E402  (per-tab tables, split to keep files small)
+
+for _table in _TABLES:
+    STRINGS.update(_table)
 
 
 def t(key: str, lang: str = "en", **params) -> str:

@@ -1,0 +1,5 @@
+"""Per-tab string tables, merged into webapp.i18n.STRINGS. Each module defines
+STRINGS = {key: (English, Chinese)}; keys start with the tab's prefix (att., app., ft., pre.)."""
+from . import applications, attention, finetune, pretrain
+
+TABLES = [attention.STRINGS, applications.STRINGS, finetune.STRINGS, pretrain.STRINGS]
