@@ -228,6 +228,7 @@ class ModelManager:
             raise UserError("hub_offline", f"{spec.name} needs a download from the Hugging Face "
                             "Hub and the app is offline. Use a packaged model, or go online and "
                             "restart with --hub on.", repo_id=spec.location)
+        started = time.perf_counter()
         need = self.estimate_bytes(spec)
         if need is not None:
             self._make_room(spec, need)
@@ -238,7 +239,6 @@ class ModelManager:
         folder = self.registry.files_dir(spec)
         source = str(folder) if folder else spec.location      # hub id: downloads when online
         local_only = not self.registry.online or folder is not None
-        started = time.perf_counter()
         self._report(spec.key, progress, 0.9 if spec.gguf_file else 0.3, f"loading {spec.name}")
         auto = getattr(transformers, spec.auto_class)
         with self.guard():

@@ -10,13 +10,14 @@ on disk only (never the network), so listing models never hangs.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import re
 import struct
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
@@ -136,14 +137,20 @@ def safetensors_params(folder: Path) -> int | None:
     files = sorted(Path(folder).glob("*.safetensors"))
     if not files:
         return None
+    return _count_params(tuple((str(f), f.stat().st_mtime_ns) for f in files))
+
+
+@functools.lru_cache(maxsize=256)
+def _count_params(files: tuple) -> int:
+    """Cached on (path, mtime): the Models tab asks every few seconds."""
     total = 0
-    for f in files:
+    for f, _mtime in files:
         with open(f, "rb") as fh:
             (n,) = struct.unpack("<Q", fh.read(8))
             header = json.loads(fh.read(n))
         for name, meta in header.items():
-            if name == "__metadata__":
-                continue
+            if name == "__metadata__" or not meta["dtype"].startswith(("F", "BF")):
+                continue  # integer buffers such as position_ids are not parameters
             count = 1
             for d in meta["shape"]:
                 count *= d
@@ -397,6 +404,3 @@ def _fetch_hub_config(repo_id: str) -> dict:
                         repo_id=repo_id) from None
     return _read_json(Path(path))
 
-
-def with_tasks(spec: ModelSpec, tasks) -> ModelSpec:
-    return replace(spec, tasks=frozenset(tasks))

@@ -76,12 +76,13 @@ def friendly(fn: Callable) -> Callable:
 
 
 def model_choices(manager: ModelManager, task: str, lang: str = "en") -> list[tuple[str, str]]:
-    """(label, key) pairs for a model dropdown: the models that can do `task`, with their
-    availability, packaged ones first."""
+    """(label, key) pairs for a model dropdown: the models that can do `task`, packaged ones
+    first. Models that cannot be used now (Hub while offline, missing files) say so."""
     order = {"packaged": 0, "local": 1, "hub": 2}
     specs = sorted(manager.registry.for_task(task), key=lambda s: (order[s.source], s.name))
     out = []
     for spec in specs:
-        state = "loaded" if manager.is_loaded(spec.key) else manager.registry.availability(spec)
-        out.append((f"{spec.name} · {t('state.' + state, lang)}", spec.key))
+        state = manager.registry.availability(spec)
+        blocked = state in ("needs download (offline)", "missing", "downloadable")
+        out.append((f"{spec.name} · {t('state.' + state, lang)}" if blocked else spec.name, spec.key))
     return out

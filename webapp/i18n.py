@@ -87,7 +87,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gen.top_k": ("Top-k (0 = off)", "Top-k（0 = 不限制）"),
     "gen.top_p": ("Top-p", "Top-p"),
     "gen.greedy": ("Greedy (always the most likely token)", "贪心（总是选最可能的词元）"),
-    "gen.seed": ("Seed (empty = random)", "随机种子（留空 = 随机）"),
+    "gen.seed": ("Seed (-1 = random each time)", "随机种子（-1 = 每次随机）"),
     "gen.run": ("Generate", "生成"),
     "gen.stop": ("Stop", "停止"),
     "gen.output": ("Output", "输出"),

@@ -22,7 +22,7 @@ def build(ctx: AppContext) -> None:
         with gr.Column(scale=3):
             model = loc.Dropdown(label_key="gen.model", elem_id="gen-model",
                                  choices=model_choices(manager, "generate", loc.lang),
-                                 value="smollm2")
+                                 value="smollm2", allow_custom_value=True)
             prompt = loc.Textbox(label_key="gen.prompt", lines=4, elem_id="gen-prompt",
                                  value=t("gen.prompt_value", loc.lang))
             chat = loc.Checkbox(label_key="gen.chat", value=True, elem_id="gen-chat")
@@ -39,7 +39,7 @@ def build(ctx: AppContext) -> None:
             top_p = loc.Slider(label_key="gen.top_p", minimum=0.05, maximum=1.0, step=0.01,
                                value=GenerationSettings.top_p)
             greedy = loc.Checkbox(label_key="gen.greedy", value=False)
-            seed = loc.Number(label_key="gen.seed", value=None, precision=0)
+            seed = loc.Number(label_key="gen.seed", value=-1, precision=0)
     output = loc.Textbox(label_key="gen.output", lines=8, interactive=False, elem_id="gen-output")
     stats = gr.Markdown(elem_id="gen-stats")
     with loc.Accordion(label_key="gen.sent", open=False):
@@ -50,8 +50,8 @@ def build(ctx: AppContext) -> None:
                  progress=gr.Progress()):
         text = check_text(text)
         settings = GenerationSettings(int(max_new_tokens), float(temp), int(k), float(p),
-                                      bool(is_greedy), seed=None if seed_value in (None, "") else
-                                      int(seed_value)).check()
+                                      bool(is_greedy), seed=None if seed_value in (None, "") or
+                                      int(seed_value) < 0 else int(seed_value)).check()
         if not manager.is_loaded(key):
             progress(0, desc=f"loading {manager.registry.get(key).name}")
         with manager.use(key, progress=lambda f, m: progress(f, desc=m)) as lm, manager.guard():
@@ -63,9 +63,11 @@ def build(ctx: AppContext) -> None:
                 yield upd.text, notice + line, prompt.text
 
     event = run.click(generate, [model, prompt, chat, max_new, temperature, top_k, top_p, greedy,
-                                 seed, lang], [output, stats, sent], api_name="generate", **HEAVY)
+                                 seed, lang], [output, stats, sent], api_name="generate",
+                      show_progress_on=[output], **HEAVY)
     prompt.submit(generate, [model, prompt, chat, max_new, temperature, top_k, top_p, greedy,
-                             seed, lang], [output, stats, sent], api_visibility="private", **HEAVY)
+                             seed, lang], [output, stats, sent], api_visibility="private",
+                  show_progress_on=[output], **HEAVY)
     stop.click(None, None, None, cancels=[event], api_visibility="private")
     lang.change(lambda lang: gr.update(choices=model_choices(manager, "generate", lang)),
                 [lang], [model], api_visibility="private")

@@ -61,7 +61,7 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         pick = loc.Dropdown(label_key="models.pick", scale=3, elem_id="models-pick",
                             choices=[(s.name, s.key) for s in manager.registry.all()],
-                            value="smollm2")
+                            value="smollm2", allow_custom_value=True)
         load_btn = loc.Button(value_key="models.load", variant="primary", scale=1,
                               elem_id="models-load")
         unload_btn = loc.Button(value_key="models.unload", scale=1, elem_id="models-unload")
@@ -106,12 +106,16 @@ def build(ctx: AppContext) -> None:
         return (msg, gr.update(choices=choices, value=spec.key)) + refresh(lang)
 
     outs = [api_json, table, gauge]
-    refresh_btn.click(refresh, [lang], outs, api_name="models_status")
-    load_btn.click(load, [pick, lang], [message] + outs, api_name="load_model", **HEAVY)
-    unload_btn.click(unload, [pick, lang], [message] + outs, api_name="unload_model")
-    add_btn.click(add, [add_box, lang], [message, pick] + outs, api_name="add_model")
+    # Progress (and an error badge, if any) shows on the message line only, not on every output.
+    refresh_btn.click(refresh, [lang], outs, api_name="models_status", show_progress="hidden")
+    load_btn.click(load, [pick, lang], [message] + outs, api_name="load_model",
+                   show_progress_on=[message], **HEAVY)
+    unload_btn.click(unload, [pick, lang], [message] + outs, api_name="unload_model",
+                     show_progress="hidden")
+    add_btn.click(add, [add_box, lang], [message, pick] + outs, api_name="add_model",
+                  show_progress="hidden")
     # Keep the table honest while other tabs load models, and translate it with the UI.
-    gr.Timer(3.0).tick(refresh, [lang], outs, show_progress="hidden", api_visibility="private")
+    gr.Timer(5.0).tick(refresh, [lang], outs, show_progress="hidden", api_visibility="private")
     lang.change(refresh, [lang], outs, show_progress="hidden", api_visibility="private")
     lang.change(lambda lang: f"**{t('models.device', lang)}:** {manager.device.describe()}",
                 [lang], [device], api_visibility="private")

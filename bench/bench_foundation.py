@@ -1,0 +1,114 @@
+"""Foundation figures: start-up time, model load times, generation through the app's
+/generate API vs a direct `model.generate` call (same prompt and settings, in one run),
+and the server's peak memory with both packaged models loaded.
+
+    make bench   (or: .venv/bin/python -m bench.run_all foundation)
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.common import Timer, save, table
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPT = "Explain in three sentences why the sky is blue."
+NEW_TOKENS = 64
+REPEATS = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+def _peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def direct_tokens_per_s(folder: Path) -> float:
+    """The raw library call: the same converted weights, eager attention, greedy."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager").eval()
+    text = tok.apply_chat_template([{"role": "user", "content": PROMPT}], add_generation_prompt=True,
+                                   tokenize=False)
+    ids = tok(text, add_special_tokens=False, return_tensors="pt")
+    rates = []
+    for _ in range(REPEATS):
+        with Timer() as t, torch.inference_mode():
+            out = model.generate(**ids, max_new_tokens=NEW_TOKENS, do_sample=False,
+                                 repetition_penalty=1.1, pad_token_id=tok.eos_token_id)
+        rates.append((out.shape[1] - ids["input_ids"].shape[1]) / t.seconds)
+    del model
+    return max(rates)
+
+
+def main() -> None:
+    from gradio_client import Client
+    cache = Path(tempfile.mkdtemp(prefix="lx-bench-"))
+    port = _free_port()
+    with Timer() as startup:
+        proc = subprocess.Popen([sys.executable, "app.py", "--hub", "off", "--port", str(port),
+                                 "--cache-dir", str(cache)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_http(f"http://127.0.0.1:{port}/")
+    rows = [{"what": "start-up to first page", "seconds": startup.seconds}]
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        with Timer() as first:
+            client.predict("smollm2", "en", api_name="/load_model")
+        client.predict("smollm2", "en", api_name="/unload_model")
+        with Timer() as again:
+            client.predict("smollm2", "en", api_name="/load_model")
+        with Timer() as minilm:
+            client.predict("minilm", "en", api_name="/load_model")
+        rows += [{"what": "SmolLM2 first load (GGUF conversion)", "seconds": first.seconds},
+                 {"what": "SmolLM2 cached load", "seconds": again.seconds},
+                 {"what": "MiniLM load", "seconds": minilm.seconds}]
+        app_rates = []
+        for _ in range(REPEATS):
+            with Timer() as t:
+                text, stats, _sent = client.predict("smollm2", PROMPT, True, NEW_TOKENS, 0.7, 50,
+                                                    0.95, True, None, "en", api_name="/generate")
+            n_tokens = int(stats.split()[0])
+            app_rates.append(n_tokens / t.seconds)
+        peak = _peak_rss(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    direct = direct_tokens_per_s(cache / "converted" / "smollm2")
+    app_best = max(app_rates)
+    rows += [{"what": "generate via /generate API (tokens/s, wall clock at the client)",
+              "seconds": app_best},
+             {"what": "generate via model.generate (tokens/s)", "seconds": direct},
+             {"what": "ratio app / direct (goal >= 0.95)", "seconds": app_best / direct},
+             {"what": "server peak RSS with both models (GB)", "seconds": peak / 1e9}]
+    table(rows)
+    print(f"saved {save('foundation', rows, new_tokens=NEW_TOKENS, repeats=REPEATS)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The app in Chromium: language switch, Models tab, streamed generation."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_language_switch_models_tab_and_streamed_generation(page, app_url, artifacts):
+    page.goto(app_url)
+    models_tab = page.get_by_role("tab", name="Models")
+    expect(models_tab).to_be_visible()
+    # the browser says English; switch to Chinese and back
+    page.locator("#lang-radio").get_by_text("中文").click()
+    expect(page.get_by_role("tab", name="模型")).to_be_visible()
+    expect(page.get_by_role("tab", name="生成")).to_be_visible()
+    page.locator("#lang-radio").get_by_text("English").click()
+    expect(page.get_by_role("tab", name="Generate")).to_be_visible()
+
+    # Models tab: the packaged models are listed; load SmolLM2
+    models_tab.click()
+    table = page.locator("#models-table")
+    expect(table).to_contain_text("SmolLM2-135M-Instruct")
+    expect(table).to_contain_text("all-MiniLM-L6-v2")
+    expect(page.locator("#device-info")).to_contain_text("CPU")
+    page.locator("#models-load").click()
+    expect(page.locator("#models-message")).to_contain_text(re.compile(r"(Loaded|already loaded)"),
+                                                             timeout=180_000)
+    expect(table).to_contain_text("loaded")
+    expect(page.locator("#mem-gauge")).to_contain_text("SmolLM2-135M-Instruct")
+
+    # a folder without config.json gets a clear message, and the page keeps working
+    page.locator("#models-add-box textarea, #models-add-box input").first.fill("/tmp")
+    page.locator("#models-add").click()
+    expect(page.get_by_text(re.compile("has no config.json"))).to_be_visible()
+    page.screenshot(path=str(artifacts / "models.png"), full_page=True)
+
+    # Generate tab: greedy, few tokens, output streams into the box
+    page.get_by_role("tab", name="Generate").click()
+    prompt = page.locator("#gen-prompt textarea")
+    prompt.fill("What is the capital of France?")
+    page.get_by_text("Sampling settings").click()
+    page.get_by_label("Greedy (always the most likely token)").check()
+    page.locator("#gen-run").click()
+    output = page.locator("#gen-output textarea")
+    expect(output).to_have_value(re.compile("Paris"), timeout=120_000)
+    expect(page.locator("#gen-stats")).to_contain_text("tokens/s", timeout=60_000)
+    expect(page.locator("#gen-stats")).to_contain_text("SmolLM2-135M-Instruct")
+    page.screenshot(path=str(artifacts / "generate.png"), full_page=True)
+
+
+def test_empty_prompt_shows_a_message(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Generate").click()
+    page.locator("#gen-prompt textarea").fill("")
+    page.locator("#gen-run").click()
+    expect(page.get_by_text("The prompt is empty. Type some text first.")).to_be_visible()
+
+
+def test_chinese_browser_gets_chinese_interface(browser, app_url):
+    context = browser.new_context(locale="zh-CN")
+    try:
+        pg = context.new_page()
+        pg.goto(app_url)
+        expect(pg.get_by_role("tab", name="模型")).to_be_visible(timeout=30_000)
+    finally:
+        context.close()

@@ -1,0 +1,74 @@
+"""The background job runner: one job at a time per device, progress, cancel, failures."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from models.errors import UserError
+from models.jobs import CANCELLED, DONE, FAILED, JobRunner
+
+
+def test_jobs_run_one_at_a_time_in_order_and_report_progress():
+    runner = JobRunner("test")
+    running, overlaps, order = [], [], []
+    lock = threading.Lock()
+
+    def make(name):
+        def job(ctx):
+            with lock:
+                running.append(name)
+                overlaps.append(len(running))
+            for step in range(5):
+                ctx.report((step + 1) / 5, f"step {step}", loss=1.0 / (step + 1))
+                time.sleep(0.01)
+            with lock:
+                running.remove(name)
+            order.append(name)
+            return name.upper()
+        return job
+    ids = [runner.submit("test", n, make(n)) for n in "abc"]
+    assert runner.snapshot(ids[2]).queue_position in (1, 2)   # waiting its turn
+    jobs = [runner.wait(i, timeout=30) for i in ids]
+    assert order == ["a", "b", "c"] and max(overlaps) == 1
+    assert all(j.status == DONE and j.progress == 1.0 for j in jobs)
+    assert [j.result for j in jobs] == ["A", "B", "C"]
+    assert [round(e["loss"], 3) for e in jobs[0].events] == [1.0, 0.5, 0.333, 0.25, 0.2]
+
+
+def test_cancel_stops_a_running_job_and_drops_a_queued_one():
+    runner = JobRunner("test")
+    started = threading.Event()
+
+    def slow(ctx):
+        started.set()
+        steps = 0
+        while not ctx.cancelled and steps < 1000:
+            steps += 1
+            time.sleep(0.01)
+        return {"steps": steps}            # a stopped job still returns what it has
+    first = runner.submit("t", "slow", slow)
+    second = runner.submit("t", "queued", slow)
+    started.wait(10)
+    assert runner.cancel(second) and runner.snapshot(second).status == CANCELLED
+    assert runner.cancel(first)
+    job = runner.wait(first, timeout=30)
+    assert job.status == CANCELLED and job.result["steps"] < 1000
+    assert runner.cancel(first) is False   # already finished
+
+
+def test_a_crashing_job_reports_its_error_and_the_next_one_runs():
+    runner = JobRunner("test")
+    bad = runner.submit("t", "bad", lambda ctx: 1 / 0)
+    user = runner.submit("t", "user", lambda ctx: (_ for _ in ()).throw(UserError("x", "fix the data")))
+    good = runner.submit("t", "good", lambda ctx: "fine")
+    assert runner.wait(bad, 30).status == FAILED and "ZeroDivisionError" in runner.snapshot(bad).error
+    assert runner.wait(user, 30).error == "fix the data"
+    assert runner.wait(good, 30).result == "fine"
+
+
+def test_unknown_job_id():
+    with pytest.raises(UserError) as err:
+        JobRunner("test").snapshot("finetune-nope")
+    assert err.value.code == "job_unknown"
