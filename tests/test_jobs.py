@@ -15,8 +15,12 @@ def test_jobs_run_one_at_a_time_in_order_and_report_progress():
     running, overlaps, order = [], [], []
     lock = threading.Lock()
 
+    gate = threading.Event()
+
     def make(name):
         def job(ctx):
+            if name == "a":
+                gate.wait(10)               # hold the device until the queue is checked
             with lock:
                 running.append(name)
                 overlaps.append(len(running))
@@ -29,7 +33,12 @@ def test_jobs_run_one_at_a_time_in_order_and_report_progress():
             return name.upper()
         return job
     ids = [runner.submit("test", n, make(n)) for n in "abc"]
-    assert runner.snapshot(ids[2]).queue_position in (1, 2)   # waiting its turn
+    deadline = time.monotonic() + 10
+    while runner.snapshot(ids[0]).status != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [runner.snapshot(i).queue_position for i in ids] == [0, 1, 2]   # waiting their turn
+    assert runner.snapshot(ids[1]).status == "queued"
+    gate.set()
     jobs = [runner.wait(i, timeout=30) for i in ids]
     assert order == ["a", "b", "c"] and max(overlaps) == 1
     assert all(j.status == DONE and j.progress == 1.0 for j in jobs)
