@@ -1,0 +1,306 @@
+"""Applications of language models: summarize, translate, answer questions.
+
+transformers 5 has no pipelines for these tasks, so the runners are written here, in the
+three stages of a pipeline (DESIGN.md §4):
+
+  prepare       text + options -> token ids and the exact text the model reads
+                (chat template for instruct LMs; task prefix for T5; plain input for BART
+                and Marian), cut to the context window with a notice, never silently
+  run           batched, streamed `generate` (models/batching.py) — device-agnostic
+  post-process  token ids -> text, speed figures, and the top-5 candidates of every step
+
+Extractive question answering (start/end logits over a context) lives in models/apps_qa.py.
+Which model is better for a task, and what to say when it cannot be used offline, is
+decided by `advice` from the registry, not by the UI.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+from .batching import Batcher, StepCandidates
+from .errors import UserError
+from .manager import LoadedModel
+from .registry import ModelSpec, Registry
+from .tasks import GenerationSettings, check_text
+
+LANGUAGES = {"en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish",
+             "ro": "Romanian"}
+# Summary length -> (sentences asked of an instruct model, max new tokens)
+LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 96),
+           "long": ("one paragraph", 160)}
+# The translation directions T5 was trained on, with the prefix it expects.
+T5_PAIRS = {("en", "de"): "translate English to German: ",
+            ("en", "fr"): "translate English to French: ",
+            ("en", "ro"): "translate English to Romanian: "}
+ANSWER_TOKENS = 48   # short answers: an entity or a sentence
+# Better models per task, best first (looked up in the registry; missing keys are skipped).
+BETTER = {"summarize": ("hub:distilbart-cnn", "hub:t5-small", "hub:qwen2.5-0.5b-instruct"),
+          "translate": ("hub:qwen2.5-0.5b-instruct",),
+          "answer": ("hub:distilbert-squad", "hub:qwen2.5-0.5b-instruct")}
+CAVEAT = {"summarize": "its summaries can miss the main point or invent details",
+          "translate": "it translates poorly, especially into Chinese: expect mistakes",
+          "answer": "it often answers wrongly: check the answer against the context"}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_OPUS = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})(?![a-z])", re.I)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know about a run. The UI translates `code` (key
+    "apps.notice.<code>") with `params`; `message` is the English text."""
+    code: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The model input for one request: ids (without padding) and the text they encode."""
+    task: str
+    input_ids: list
+    prompt_text: str          # exactly what the model reads (chat template / prefix applied)
+    max_new_tokens: int
+    notices: tuple = ()       # Notice items: input cut to fit, ...
+
+
+@dataclass(frozen=True)
+class TokenInsight:
+    """One generated token and the 5 most likely candidates at that step:
+    candidates = [(token text, model probability, probability after sampling settings)]."""
+    text: str
+    model_p: float
+    sample_p: float | None
+    candidates: tuple
+
+
+@dataclass
+class AppUpdate:
+    text: str
+    n_tokens: int
+    seconds: float            # generation time of this request's batch so far
+    waited: float             # time queued before the batch started
+    batch_size: int           # requests served together with this one
+    done: bool = False
+    insight: list = field(default_factory=list)   # TokenInsight per token, filled when done
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.n_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+def is_chinese(text: str) -> bool:
+    return len(_CJK.findall(text or "")) >= max(1, len(text or "") // 10)
+
+
+def lang_pair(spec: ModelSpec) -> tuple[str, str] | None:
+    """A translator's direction: declared in the registry, or read from an opus-mt name."""
+    if spec.lang_pair:
+        return spec.lang_pair
+    found = _OPUS.search(f"{spec.name} {spec.location}")
+    return (found.group(1).lower(), found.group(2).lower()) if found else None
+
+
+def check_task(spec: ModelSpec, task: str) -> None:
+    if task not in spec.tasks:
+        raise UserError("wrong_task", f"{spec.name} cannot {task}. Pick another model from the "
+                        "list; it shows only models that can.", name=spec.name, task=task)
+
+
+def _model_type(lm: LoadedModel) -> str:
+    return getattr(lm.model.config, "model_type", "") or ""
+
+
+# ---- prepare ---------------------------------------------------------------------------------
+def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list) -> list[int]:
+    """Keep the beginning of a document that does not fit, and say so."""
+    if room < 16:
+        raise UserError("bad_setting", f"{lm.spec.name} reads at most {lm.max_length} tokens; "
+                        "ask for a shorter output.")
+    if len(doc_ids) > room:
+        notices.append(Notice("cut", f"The text had {len(doc_ids)} tokens; {lm.spec.name} reads "
+                              f"at most {room} here, so only the first {room} were used.",
+                              {"n": len(doc_ids), "room": room, "name": lm.spec.name}))
+        return doc_ids[:room]
+    return doc_ids
+
+
+def _chat_prepare(lm: LoadedModel, task: str, instruction: str, doc: str, after: str,
+                  max_new: int) -> Prepared:
+    """Instruct LMs: instruction + document (+ after) in the chat template. Only the document
+    is shortened if the whole does not fit the context window."""
+    tok = lm.tokenizer
+    if not getattr(tok, "chat_template", None):
+        raise UserError("wrong_task", f"{lm.spec.name} has no chat template, so it cannot follow "
+                        "a task instruction. Pick an instruct (chat) model.", name=lm.spec.name)
+    notices: list = []
+
+    def render(body: str) -> str:
+        return tok.apply_chat_template([{"role": "user", "content": instruction + body + after}],
+                                       add_generation_prompt=True, tokenize=False)
+    shell = len(tok(render(""), add_special_tokens=False)["input_ids"])
+    doc_ids = tok(doc, add_special_tokens=False)["input_ids"]
+    kept = _fit(lm, doc_ids, lm.max_length - max_new - shell, notices)
+    if len(kept) < len(doc_ids):
+        doc = tok.decode(kept)
+    text = render(doc)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    return Prepared(task, ids, text, max_new, tuple(notices))
+
+
+def _seq2seq_prepare(lm: LoadedModel, task: str, prefix: str, doc: str, max_new: int) -> Prepared:
+    """Encoder-decoder models read the (prefixed) source; the decoder writes the output."""
+    tok = lm.tokenizer
+    notices: list = []
+    prefix_ids = tok(prefix, add_special_tokens=False)["input_ids"] if prefix else []
+    doc_ids = tok(doc, add_special_tokens=False)["input_ids"]
+    specials = len(tok("", add_special_tokens=True)["input_ids"])
+    limit = min(lm.max_length, 1024)
+    kept = _fit(lm, doc_ids, limit - len(prefix_ids) - specials, notices)
+    source = prefix + (tok.decode(kept) if len(kept) < len(doc_ids) else doc)
+    ids = tok(source, add_special_tokens=True)["input_ids"][:limit]
+    return Prepared(task, ids, source, max_new, tuple(notices))
+
+
+def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium") -> Prepared:
+    check_task(lm.spec, "summarize")
+    text = check_text(text, "text")
+    if length not in LENGTHS:
+        raise UserError("bad_setting", f"Summary length must be one of {', '.join(LENGTHS)}.")
+    sentences, max_new = LENGTHS[length]
+    if lm.spec.kind == "seq2seq":
+        prefix = "summarize: " if _model_type(lm) == "t5" else ""
+        return _seq2seq_prepare(lm, "summarize", prefix, text, max_new)
+    in_zh = " Write the summary in Chinese." if is_chinese(text) else ""
+    return _chat_prepare(lm, "summarize", f"Summarize the following text in {sentences}.{in_zh}"
+                         "\n\n", text, "", max_new)
+
+
+def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
+                      max_new_tokens: int = 160) -> Prepared:
+    check_task(lm.spec, "translate")
+    text = check_text(text, "text")
+    for code in (source, target):
+        if code not in LANGUAGES:
+            raise UserError("bad_language", f"Unknown language {code!r}; pick one from the list.",
+                            code=str(code))
+    if source == target:
+        raise UserError("same_language", "Source and target language are the same; pick two "
+                        "different languages.")
+    if lm.spec.kind == "seq2seq":
+        if _model_type(lm) == "t5":
+            prefix = T5_PAIRS.get((source, target))
+            if prefix is None:
+                raise UserError("unsupported_pair", f"{lm.spec.name} only translates "
+                                f"{_pairs_text(T5_PAIRS)}. Pick one of those directions or "
+                                "another model.", name=lm.spec.name, pairs=_pairs_text(T5_PAIRS))
+            return _seq2seq_prepare(lm, "translate", prefix, text, max_new_tokens)
+        pair = lang_pair(lm.spec)
+        if pair is not None and pair != (source, target):
+            raise UserError("unsupported_pair", f"{lm.spec.name} only translates "
+                            f"{_pairs_text({pair: ''})}. Pick that direction or another model.",
+                            name=lm.spec.name, pairs=_pairs_text({pair: ""}))
+        prep = _seq2seq_prepare(lm, "translate", "", text, max_new_tokens)
+        if pair is None:
+            note = Notice("pair_unknown", f"{lm.spec.name} does not say which languages it "
+                          "translates; it will translate in the direction it was trained on.",
+                          {"name": lm.spec.name})
+            prep = Prepared(prep.task, prep.input_ids, prep.prompt_text, prep.max_new_tokens,
+                            prep.notices + (note,))
+        return prep
+    return _chat_prepare(lm, "translate", f"Translate the following {LANGUAGES[source]} text into "
+                         f"{LANGUAGES[target]}. Reply with the translation only.\n\n", text, "",
+                         max_new_tokens)
+
+
+def prepare_answer(lm: LoadedModel, question: str, context: str) -> Prepared:
+    """Generative QA with an instruct LM (extractive models: models/apps_qa.py)."""
+    check_task(lm.spec, "answer")
+    question = check_text(question, "question")
+    context = (context or "").strip()
+    if not context:
+        return _chat_prepare(lm, "answer", "Answer the question in a few words.\n\nQuestion: ",
+                             question, "", ANSWER_TOKENS)
+    return _chat_prepare(lm, "answer", "Answer the question using the context. Reply with a "
+                         "short answer only.\n\nContext: ", context, f"\n\nQuestion: {question}",
+                         ANSWER_TOKENS)
+
+
+def _pairs_text(pairs) -> str:
+    return ", ".join(f"{LANGUAGES.get(a, a)} → {LANGUAGES.get(b, b)}" for a, b in pairs)
+
+
+# ---- run + post-process ---------------------------------------------------------------------
+def run(batcher: Batcher, lm: LoadedModel, prep: Prepared,
+        settings: GenerationSettings) -> Iterator[AppUpdate]:
+    """Stream one prepared request through the batcher. The caller holds `lm`."""
+    settings = replace(settings, max_new_tokens=prep.max_new_tokens)
+    tok = lm.tokenizer
+    for upd in batcher.stream(lm, prep.input_ids, settings):
+        text = tok.decode(upd.token_ids, skip_special_tokens=True).strip()
+        out = AppUpdate(text, len(upd.token_ids), upd.seconds, upd.waited, upd.batch_size,
+                        upd.done)
+        if upd.done:
+            out.insight = insight(tok, upd.token_ids, upd.steps)
+        yield out
+
+
+def run_to_end(batcher: Batcher, lm: LoadedModel, prep: Prepared,
+               settings: GenerationSettings) -> AppUpdate:
+    last = None
+    for last in run(batcher, lm, prep, settings):
+        pass
+    return last
+
+
+def insight(tok, token_ids: list, steps: list[StepCandidates]) -> list[TokenInsight]:
+    """Token ids + recorded candidates -> readable rows for the insight view."""
+    rows = []
+    for tid, step in zip(token_ids, steps):
+        cands = tuple((tok.decode([i]), mp, None if step.sample_p is None else step.sample_p[n])
+                      for n, (i, mp) in enumerate(zip(step.ids, step.model_p)))
+        rows.append(TokenInsight(tok.decode([tid]), step.chosen_model_p, step.chosen_sample_p,
+                                 cands))
+    return rows
+
+
+def find_span(answer: str, context: str) -> tuple[int, int] | None:
+    """Where a generated answer occurs in the context (case-insensitive), to highlight it."""
+    answer = (answer or "").strip().strip(".。!！\"'“”")
+    if not answer or not context:
+        return None
+    at = context.lower().find(answer.lower())
+    return (at, at + len(answer)) if at >= 0 else None
+
+
+# ---- which model is better -------------------------------------------------------------------
+def advice(registry: Registry, task: str, key: str, source: str | None = None,
+           target: str | None = None) -> Notice | None:
+    """If a better model exists for the task, say which and whether it can be used now.
+    source/target: the translation direction; for "answer", source is the question's language.
+    Offline with only the packaged model, this is the honest note the UI shows."""
+    spec = registry.get(key)
+    better = list(BETTER.get(task, ()))
+    if task == "translate" and source and target:
+        better = [s.key for s in registry.for_task("translate")
+                  if lang_pair(s) == (source, target)] + better
+    if task == "answer" and source == "zh":           # the SQuAD model reads English only
+        better = [k for k in better if k != "hub:distilbert-squad"]
+    if spec.key in better or spec.kind == "seq2seq" or spec.head == "qa":
+        return None                                    # already a specialist
+    known = {s.key: s for s in registry.all()}
+    for bkey in better:
+        bspec = known.get(bkey)
+        if bspec is None:
+            continue
+        state = registry.availability(bspec)
+        size = f"{(registry.params(spec) or 0) / 1e6:.0f}M"
+        params = {"better": bspec.name, "name": spec.name, "size": size}
+        if state in ("ready", "downloadable"):
+            return Notice("better_ready", f"{bspec.name} does this better; pick it in the list "
+                          "(it may download first).", params)
+        return Notice("better_offline_" + task, f"{bspec.name} would do this better, but it "
+                      f"needs a download and the app is offline. Using {spec.name} instead, a "
+                      f"{size}-parameter model: {CAVEAT[task]}.", params)
+    return None
