@@ -178,13 +178,18 @@ def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium") -> Pre
 
 
 def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
-                      max_new_tokens: int = 160) -> Prepared:
+                      max_new_tokens: int | None = None) -> Prepared:
+    """max_new_tokens: by default about 3x the source's tokens (a translation has roughly
+    the source's length; Chinese needs more tokens per word), at least 24, at most 384."""
     check_task(lm.spec, "translate")
     text = check_text(text, "text")
+    if max_new_tokens is None:
+        n = len(lm.tokenizer(text, add_special_tokens=False)["input_ids"])
+        max_new_tokens = max(24, min(384, 3 * n))
     for code in (source, target):
         if code not in LANGUAGES:
             raise UserError("bad_language", f"Unknown language {code!r}; pick one from the list.",
-                            code=str(code))
+                            language=str(code))
     if source == target:
         raise UserError("same_language", "Source and target language are the same; pick two "
                         "different languages.")

@@ -1,0 +1,221 @@
+"""Applications runners on tiny random models loaded through the registry: T5 (task
+prefixes), BART, Marian (language pairs), a chat Llama (instruction prompts, batching),
+DistilBERT-QA (spans, offsets, windows). Random weights write nonsense, so these tests
+check what the runners promise — prompts, shapes, limits, spans, messages — not wording."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import torch
+
+from models import apps, apps_qa
+from models.batching import TOP_N, Batcher
+from models.errors import UserError
+from models.tasks import GenerationSettings
+
+GREEDY = GenerationSettings(greedy=True)
+
+
+@pytest.fixture(scope="module")
+def long_llama(tmp_path_factory):
+    """The tiny chat Llama with a 1024-token window (RoPE works at any length), so an
+    instruction prompt plus an answer fits."""
+    from tests.tiny import make_llama
+    folder = make_llama(tmp_path_factory.mktemp("llama-long") / "llama")
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["max_position_embeddings"] = 1024
+    (folder / "config.json").write_text(json.dumps(cfg))
+    return folder
+
+
+@pytest.fixture
+def mgr(make_manager, tiny_models, long_llama):
+    m = make_manager()
+    m.keys = {"t5": m.register_local(str(tiny_models["t5"]), "t5").key,
+              "bart": m.register_local(str(tiny_models["bart"]), "bart").key,
+              "marian": m.register_local(str(tiny_models["marian"]), "opus-mt-en-de").key,
+              "marian?": m.register_local(str(tiny_models["marian"]), "my-translator").key,
+              "qa": m.register_local(str(tiny_models["distilbert-qa"]), "qa").key,
+              "gpt2": m.register_local(str(tiny_models["gpt2"]), "gpt2").key,
+              "llama": m.register_local(str(long_llama), "chat-llama").key}
+    return m
+
+
+def _check_insight(upd, greedy=True):
+    assert len(upd.insight) == upd.n_tokens
+    for row in upd.insight:
+        probs = [mp for _t, mp, _s in row.candidates]
+        assert len(row.candidates) == TOP_N and probs == sorted(probs, reverse=True)
+        assert 0 < sum(probs) <= 1.0001 and 0 <= row.model_p <= probs[0] + 1e-6
+        assert (row.sample_p is None) == greedy
+
+
+def test_t5_uses_task_prefixes_and_streams_tokens_with_their_candidates(mgr):
+    batcher = Batcher()
+    with mgr.use(mgr.keys["t5"]) as lm:
+        prep = apps.prepare_summarize(lm, "the cat sat on the mat. the dog ran in the park.", "short")
+        assert prep.prompt_text.startswith("summarize: the cat sat")
+        updates = list(apps.run(batcher, lm, prep, GREEDY))
+        de = apps.prepare_translate(lm, "hello world", "en", "de")
+        assert de.prompt_text == "translate English to German: hello world"
+        with pytest.raises(UserError) as err:
+            apps.prepare_translate(lm, "hello world", "en", "zh")
+    assert err.value.code == "unsupported_pair" and "English → German" in err.value.message
+    final = updates[-1]
+    assert final.done and not any(u.done for u in updates[:-1])
+    assert [u.n_tokens for u in updates[:-1]] == list(range(1, final.n_tokens + 1))
+    assert 1 <= final.n_tokens <= apps.LENGTHS["short"][1]
+    _check_insight(final)
+
+
+def test_bart_reads_plain_text_and_cuts_long_input_with_a_notice(mgr):
+    with mgr.use(mgr.keys["bart"]) as lm:
+        short = apps.prepare_summarize(lm, "the weather is nice today", "short")
+        long = apps.prepare_summarize(lm, "the quick brown fox jumps over the lazy dog " * 40)
+        out = apps.run_to_end(Batcher(), lm, long, GREEDY)
+    assert short.prompt_text == "the weather is nice today" and not short.notices
+    assert len(long.input_ids) <= 128 and [n.code for n in long.notices] == ["cut"]
+    assert long.notices[0].params["n"] > 128
+    assert out.done and out.n_tokens <= apps.LENGTHS["medium"][1]
+
+
+def test_marian_translates_only_its_language_pair(mgr):
+    with mgr.use(mgr.keys["marian"]) as lm:
+        assert apps.lang_pair(lm.spec) == ("en", "de")
+        prep = apps.prepare_translate(lm, "hello world", "en", "de")
+        out = apps.run_to_end(Batcher(), lm, prep, GREEDY)
+        with pytest.raises(UserError) as err:
+            apps.prepare_translate(lm, "hello world", "en", "zh")
+    assert prep.prompt_text == "hello world" and out.done
+    assert err.value.code == "unsupported_pair" and "English → German" in err.value.message
+    with mgr.use(mgr.keys["marian?"]) as lm:       # a folder whose name gives no direction
+        prep = apps.prepare_translate(lm, "hello world", "en", "zh")
+    assert [n.code for n in prep.notices] == ["pair_unknown"]
+
+
+def test_bad_requests_get_clear_errors(mgr):
+    with mgr.use(mgr.keys["llama"]) as lm:
+        for call, code in [(lambda: apps.prepare_summarize(lm, "  "), "empty_text"),
+                           (lambda: apps.prepare_translate(lm, "hi", "en", "en"), "same_language"),
+                           (lambda: apps.prepare_translate(lm, "hi", "en", "xx"), "bad_language"),
+                           (lambda: apps.prepare_answer(lm, "", "some context"), "empty_text")]:
+            with pytest.raises(UserError) as err:
+                call()
+            assert err.value.code == code
+    with mgr.use(mgr.keys["gpt2"]) as lm:           # no chat template: cannot follow a task
+        with pytest.raises(UserError) as err:
+            apps.prepare_summarize(lm, "the cat sat on the mat")
+    assert err.value.code == "wrong_task" and "gpt2" in err.value.message
+    with mgr.use(mgr.keys["qa"]) as lm:
+        with pytest.raises(UserError) as err:
+            apps_qa.answer(lm, "what is the capital", "   ")
+    assert err.value.code == "qa_no_context"
+
+
+def test_instruct_prompts_use_the_chat_template(mgr):
+    with mgr.use(mgr.keys["llama"]) as lm:
+        qa = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france")
+        tr = apps.prepare_translate(lm, "hello world", "en", "zh")
+        zh = apps.prepare_summarize(lm, "人工智能正在改变教育，许多学校开始使用智能辅导系统。")
+    assert qa.prompt_text.startswith("<|im_start|>user\nAnswer the question using the context")
+    assert "Context: paris is the capital of france" in qa.prompt_text
+    assert qa.prompt_text.endswith("Question: what is the capital<|im_end|>\n<|im_start|>assistant\n")
+    assert "into Chinese" in tr.prompt_text and "in Chinese" in zh.prompt_text
+
+
+def test_concurrent_requests_are_batched_and_never_mixed(mgr):
+    """Four users at once: one padded generate call serves them, and each gets exactly what
+    it would get alone (greedy), despite different prompt lengths (left padding)."""
+    questions = ["what is the capital", "who sat on the mat", "hello world",
+                 "what does the quick brown fox jump over"]
+    with mgr.use(mgr.keys["llama"]) as lm:
+        preps = [apps.prepare_answer(lm, q, "paris is the capital of france") for q in questions]
+        solo = [apps.run_to_end(Batcher(), lm, p, GREEDY).text for p in preps]
+        batcher = Batcher(window_s=0.5)
+        results: dict[int, apps.AppUpdate] = {}
+        barrier = threading.Barrier(len(preps))
+
+        def user(i):
+            barrier.wait()
+            results[i] = apps.run_to_end(batcher, lm, preps[i], GREEDY)
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(len(preps))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    assert batcher.batches_run < len(preps)
+    assert max(r.batch_size for r in results.values()) > 1
+    assert [results[i].text for i in range(len(preps))] == solo
+
+
+def test_sampling_insight_shows_what_top_k_cuts(mgr):
+    settings = GenerationSettings(greedy=False, temperature=0.5, top_k=2, top_p=1.0, seed=1)
+    with mgr.use(mgr.keys["llama"]) as lm:
+        prep = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france")
+        out = apps.run_to_end(Batcher(), lm, prep, settings)
+    _check_insight(out, greedy=False)
+    for row in out.insight:
+        kept = [s for _t, _m, s in row.candidates]
+        assert kept[2:] == [0.0] * (TOP_N - 2) and abs(sum(kept) - 1) < 1e-4
+        assert kept[0] >= row.candidates[0][1]     # temperature < 1 sharpens the favourite
+
+
+def test_leaving_early_frees_the_batcher(mgr):
+    batcher = Batcher()
+    with mgr.use(mgr.keys["llama"]) as lm:
+        prep = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france")
+        stream = apps.run(batcher, lm, prep, GREEDY)
+        next(stream)
+        stream.close()                              # the browser went away
+        again = apps.run_to_end(batcher, lm, prep, GREEDY)
+    assert again.done and again.n_tokens >= 1
+
+
+def test_best_span_picks_the_highest_valid_pair():
+    start = torch.tensor([9.0, 0.0, 5.0, 0.0, 0.0, 0.0])
+    end = torch.tensor([9.0, 0.0, 0.0, 0.0, 6.0, 1.0])
+    mask = torch.tensor([False, True, True, True, True, True])   # token 0 is the question
+    s, e, score = apps_qa.best_span(start, end, mask)
+    assert (s, e) == (2, 4) and 0.5 < score <= 1
+    s, e, _ = apps_qa.best_span(start, end, mask, max_answer_tokens=2)   # 2..4 is too long
+    assert e - s < 2
+
+
+def test_extractive_qa_returns_a_span_of_the_context_and_windows_long_ones(mgr):
+    short = "paris is the capital of france. berlin is the capital of germany."
+    long = " ".join(f"sentence {i}: the cat sat on the mat." for i in range(60))
+    with mgr.use(mgr.keys["qa"]) as lm:
+        one = apps_qa.answer(lm, "what is the capital of france", short)
+        many = apps_qa.answer(lm, "where did the cat sit", long, stride=32)
+        enc, max_len = apps_qa.prepare(lm, "where did the cat sit", long, stride=32)
+    for ans, ctx in ((one, short), (many, long)):
+        assert ans.answer and ctx[ans.start:ans.end] == ans.answer and 0 < ans.score <= 1
+    assert one.windows == 1 and many.windows > 1 and max_len == 128
+    covered = set()                                # every context character is in some window
+    for w in range(enc["input_ids"].shape[0]):
+        for sid, (a, b) in zip(enc.sequence_ids(w), enc["offset_mapping"][w].tolist()):
+            if sid == 1:
+                covered.update(range(a, b))
+    assert {i for i, ch in enumerate(long) if not ch.isspace()} <= covered
+    first, second = (enc["offset_mapping"][w].tolist() for w in (0, 1))
+    ids0, ids1 = enc.sequence_ids(0), enc.sequence_ids(1)
+    end0 = max(b for sid, (_a, b) in zip(ids0, first) if sid == 1)
+    start1 = min(a for sid, (a, _b) in zip(ids1, second) if sid == 1)
+    assert start1 < end0                           # neighbouring windows overlap (stride)
+
+
+def test_find_span_locates_a_generated_answer():
+    assert apps.find_span("Jane Austen.", "A novel by Jane Austen, 1813.") == (11, 22)
+    assert apps.find_span("Nobody", "A novel by Jane Austen") is None
+
+
+def test_advice_names_the_better_model_honestly_offline(make_manager):
+    registry = make_manager().registry
+    note = apps.advice(registry, "translate", "smollm2", "en", "zh")
+    assert note.code == "better_offline_translate" and note.params["better"] == "opus-mt-en-zh"
+    assert "translates poorly" in note.message and "135M" in note.message
+    assert apps.advice(registry, "answer", "smollm2", "zh").params["better"] != \
+        "distilbert-base-cased-distilled-squad"      # the SQuAD model reads English only
+    assert apps.advice(registry, "summarize", "hub:t5-small") is None    # already a specialist
