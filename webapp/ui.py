@@ -12,10 +12,11 @@ from models.manager import ModelManager
 
 from . import tab_generate, tab_models
 from . import tab_attention
+from . import tab_applications
 from .common import AppContext
 from .i18n import Localizer, t
 
-TABS = [tab_models, tab_generate, tab_attention]
+TABS = [tab_models, tab_generate, tab_applications, tab_attention]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""
