@@ -216,7 +216,9 @@ def bertviz_page(result: AttentionResult, view: str = "head", layer: int = 0,
     body = re.sub(r"<script[^>]*require\.js[^>]*></script>", "", body)
     script = script.rsplit("</script>", 1)[0]
     # A token such as "</script>" must not end the script early: "<\/" means "</" in JS.
+    # Inside JS strings "\/", "\!" and "\s" are just "/", "!" and "s"; bertviz's code has none.
     script = script.replace("</", "<\\/").replace("<!--", "<\\!--")
+    script = re.sub(r"<(script)", r"<\\\1", script, flags=re.IGNORECASE)
     parts = []
     if cut is not None and (cut < len(result.tokens) or cut < len(result.target_tokens or [])):
         parts.append(t("att.bv_cut_tokens", lang, n=cut, total=len(result.tokens)))
