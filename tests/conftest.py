@@ -10,6 +10,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import socket  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -54,3 +55,25 @@ def real_manager(real_cache) -> ModelManager:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(real_cache, tmp_path_factory):
+    """The real app, started once per run on a free port (shares real_cache with real_manager).
+    Used by the browser tests and the API tests."""
+    import app
+    args = app.parse_args(["--hub", "off", "--lang", "auto", "--cache-dir", str(real_cache),
+                           "--port", str(_free_port())])
+    demo, manager, jobs = app.build(args)
+    from webapp.ui import launch_kwargs
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True,
+                quiet=True, **launch_kwargs())
+    yield f"http://127.0.0.1:{args.port}"
+    demo.close()

@@ -37,10 +37,12 @@ class AppContext:
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
 
 
-def _lang_of(args, kwargs) -> str:
-    lang = kwargs.get("lang")
-    if lang is None and args and isinstance(args[-1], str) and args[-1] in LANGS:
-        lang = args[-1]
+def _lang_of(fn: Callable, args, kwargs) -> str:
+    """The handler's `lang` argument, found by name (Gradio may pass gr.Progress after it)."""
+    try:
+        lang = inspect.signature(fn).bind_partial(*args, **kwargs).arguments.get("lang")
+    except TypeError:
+        lang = None
     return lang if lang in LANGS else "en"
 
 
@@ -48,13 +50,13 @@ def _as_gr_error(exc: BaseException, lang: str) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
     if isinstance(exc, UserError):
-        return gr.Error(html.escape(error_text(exc, lang)), duration=12)
+        return gr.Error(html.escape(error_text(exc, lang), quote=False), duration=12)
     log.exception("unexpected error in a handler")
-    return gr.Error(html.escape(t("app.bug", lang, what=type(exc).__name__)), duration=None)
+    return gr.Error(html.escape(t("app.bug", lang, what=type(exc).__name__), quote=False), duration=None)
 
 
 def friendly(fn: Callable) -> Callable:
-    """Decorate a handler whose last argument is `lang`: UserError becomes a gr.Error in the
+    """Decorate a handler that has an argument named `lang`: UserError becomes a gr.Error in the
     user's language; any other exception is logged and reported as a bug, and the server
     keeps running. Works for plain functions and generators (streaming)."""
     if inspect.isgeneratorfunction(fn):
@@ -63,7 +65,7 @@ def friendly(fn: Callable) -> Callable:
             try:
                 yield from fn(*args, **kwargs)
             except Exception as exc:
-                raise _as_gr_error(exc, _lang_of(args, kwargs)) from None
+                raise _as_gr_error(exc, _lang_of(fn, args, kwargs)) from None
         return gen_wrapper
 
     @functools.wraps(fn)
@@ -71,7 +73,7 @@ def friendly(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise _as_gr_error(exc, _lang_of(args, kwargs)) from None
+            raise _as_gr_error(exc, _lang_of(fn, args, kwargs)) from None
     return wrapper
 
 

@@ -122,7 +122,7 @@ for _table in _TABLES:
     STRINGS.update(_table)
 
 
-def t(key: str, lang: str = "en", **params) -> str:
+def t(key: str, lang: str = "en", /, **params) -> str:
     """The string for `key` in `lang`, formatted with params. Unknown keys show as themselves,
     so a missing translation is visible instead of crashing a handler."""
     pair = STRINGS.get(key)

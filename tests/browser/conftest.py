@@ -1,36 +1,14 @@
-"""Browser fixtures: the real app served on a free local port with the real packaged models,
-and a Debian Chromium page driven by Playwright (never `playwright install`)."""
+"""Browser fixtures: a Debian Chromium page driven by Playwright (never `playwright install`)
+against the real app (the `app_url` fixture in tests/conftest.py)."""
 from __future__ import annotations
 
 import shutil
-import socket
 
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def app_url(real_cache, tmp_path_factory):
-    """Start the app once for all browser tests (models are shared with real_manager's cache)."""
-    import app
-    args = app.parse_args(["--hub", "off", "--lang", "auto", "--cache-dir", str(real_cache),
-                           "--port", str(_free_port())])
-    demo, manager, jobs = app.build(args)
-    from webapp.ui import launch_kwargs
-    demo.queue(default_concurrency_limit=1)
-    demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True,
-                quiet=True, **launch_kwargs())
-    yield f"http://127.0.0.1:{args.port}"
-    demo.close()
 
 
 @pytest.fixture(scope="session")
