@@ -13,10 +13,11 @@ from models.manager import ModelManager
 from . import tab_generate, tab_models
 from . import tab_attention
 from . import tab_applications
+from . import tab_pretrain, tab_scale
 from .common import AppContext
 from .i18n import Localizer, t
 
-TABS = [tab_models, tab_generate, tab_applications, tab_attention]
+TABS = [tab_models, tab_generate, tab_applications, tab_attention, tab_pretrain, tab_scale]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""

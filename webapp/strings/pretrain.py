@@ -1,4 +1,243 @@
-"""User-visible strings of the pretrain tab(s): key -> (English, Chinese)."""
+"""User-visible strings of the Pre-training tab ("pre.") and the Cost of scale tab ("scale."):
+key -> (English, Chinese)."""
 
 STRINGS: dict[str, tuple[str, str]] = {
+    # ---- tab titles ----
+    "pre.tab": ("Pre-training", "预训练"),
+    "scale.tab": ("Cost of scale", "规模的代价"),
+    "pre.intro": (
+        "**Pre-training** is how a language model learns before anyone teaches it a task: it reads "
+        "a huge amount of text and, at every position, tries to predict the next token. Nobody "
+        "labels anything — the text itself is the answer key (*self-supervised* learning). On "
+        "the way, the model learns to turn text into vectors where similar meanings lie close "
+        "together. The three parts below let you see each of these ideas.",
+        "**预训练**是模型在学会任何具体任务之前的学习阶段：它阅读海量文本，在每个位置上尝试预测下一个词元。"
+        "没有人给数据打标签——文本本身就是答案（*自监督*学习）。在这个过程中，模型学会把文本变成向量，"
+        "让意思相近的文本在向量空间里彼此靠近。下面三个部分让你亲眼看到这些想法。"),
+    "pre.sub_embed": ("Embedding space", "向量空间"),
+    "pre.sub_predict": ("What the model predicts", "模型在预测什么"),
+    "pre.sub_train": ("Train a tiny model", "从零训练一个小模型"),
+    # ---- embedding space ----
+    "pre.embed_intro": (
+        "A sentence encoder (here **all-MiniLM-L6-v2**) turns each sentence into a list of 384 "
+        "numbers. As its model card says, the token vectors are **averaged** (mean pooling) and "
+        "scaled to length 1, so the **cosine similarity** of two sentences is simply their dot "
+        "product: 1 = same direction, 0 = unrelated. The heatmap shows every pair; the map "
+        "squeezes 384 dimensions into 2 (**PCA** keeps the overall layout, **t-SNE** keeps "
+        "neighbours together), so distances there are only a rough picture.",
+        "句子编码器（这里是 **all-MiniLM-L6-v2**）把每个句子变成 384 个数字。按照它的模型卡，"
+        "先把各个词元的向量**取平均**（均值池化），再缩放到长度为 1，于是两个句子的**余弦相似度**就是它们的点积："
+        "1 表示方向相同，0 表示毫不相关。热力图显示每一对句子的相似度；二维地图把 384 维压缩成 2 维"
+        "（**PCA** 保留整体布局，**t-SNE** 保留邻居关系），所以图上的距离只是一个粗略的示意。"),
+    "pre.sentences": ("Sentences (one per line; optional label after a Tab or ' | ')",
+                      "句子（每行一句；可在 Tab 或 ' | ' 后面加标签）"),
+    "pre.upload_list": ("…or upload a list (.txt, .tsv or .csv)", "……或上传一个列表（.txt、.tsv 或 .csv）"),
+    "pre.example_en": ("English examples", "英文示例"),
+    "pre.example_zh": ("Chinese examples", "中文示例"),
+    "pre.method": ("2-D map", "二维地图"),
+    "pre.query": ("Find the sentences closest to…", "查找与这句话最接近的句子……"),
+    "pre.query_ph": ("A cat is resting on a couch.", "一只猫在沙发上休息。"),
+    "pre.embed_model": ("Encoder", "编码器"),
+    "pre.embed_run": ("Embed", "计算向量"),
+    "pre.heatmap": ("Cosine similarity", "余弦相似度"),
+    "pre.map": ("Sentences on a 2-D map", "句子的二维地图"),
+    "pre.neighbours": ("Nearest sentences", "最接近的句子"),
+    "pre.nb_cols": ("Rank|Sentence|Label|Cosine", "名次|句子|标签|余弦"),
+    "pre.nb_query": ("Closest to: *{query}*", "与这句话最接近：*{query}*"),
+    "pre.nb_first": ("No query given, so here are the neighbours of the first sentence: *{query}*",
+                     "没有输入查询句，下面是第一个句子的近邻：*{query}*"),
+    "pre.pca_axes": ("PCA axis {i} ({share:.0%} of the variance)", "PCA 第 {i} 轴（占方差的 {share:.0%}）"),
+    "pre.tsne_axes": ("t-SNE axis {i} (no unit)", "t-SNE 第 {i} 轴（无单位）"),
+    "pre.unk_notice": ("{share:.0%} of the tokens were unknown to {model} ([UNK]): its vocabulary "
+                       "is mostly English, so similarities of these sentences mean little. A good "
+                       "reminder that a model only understands what its tokenizer can spell.",
+                       "{share:.0%} 的词元对 {model} 来说是未知的（[UNK]）：它的词表几乎只有英文，"
+                       "所以这些句子之间的相似度意义不大。这正好说明：模型只能理解它的分词器能表示的东西。"),
+    "pre.embed_stats": ("{n} sentences · {dim} dimensions · {secs:.1f} s", "{n} 个句子 · {dim} 维 · {secs:.1f} 秒"),
+    # ---- what the model predicts ----
+    "pre.predict_intro": (
+        "This is the pre-training objective itself. For each token the model gave a probability "
+        "*p* before it saw the token; its **surprisal** is −ln *p* (the loss it would be trained "
+        "on). Dark red tokens surprised the model; pale ones it saw coming. **Perplexity** = "
+        "e^(mean surprisal): the model was as unsure as if it picked among that many tokens "
+        "uniformly. Move the slider to see the 10 tokens the model expected after any position.",
+        "这就是预训练的目标本身。模型在看到每个词元之前，都给过它一个概率 *p*；它的**惊讶度**就是 −ln *p*"
+        "（也就是训练时的损失）。深红色的词元让模型很意外，浅色的词元则在它预料之中。"
+        "**困惑度** = e^(平均惊讶度)：相当于模型在这么多个词元中均匀地瞎猜。拖动滑块，可以看到模型在任意位置之后预期的前 10 个词元。"),
+    "pre.lm_model": ("Language model", "语言模型"),
+    "pre.text": ("Text", "文本"),
+    "pre.text_value": ("The capital of France is Paris. The capital of Germany is Berlin. "
+                       "The capital of Italy is a banana.",
+                       "法国的首都是巴黎。德国的首都是柏林。意大利的首都是香蕉。"),
+    "pre.score": ("Score every token", "给每个词元打分"),
+    "pre.ppl": ("**Perplexity {ppl:.2f}** · mean surprisal {mean:.2f} nats ({bits:.2f} bits) "
+                "over {n} tokens · {model}",
+                "**困惑度 {ppl:.2f}** · 平均惊讶度 {mean:.2f} 奈特（{bits:.2f} 比特），共 {n} 个词元 · {model}"),
+    "pre.position": ("Position (the token after which we look at the predictions)",
+                     "位置（查看该词元之后的预测）"),
+    "pre.topk": ("Top-10 next tokens", "最可能的 10 个下一个词元"),
+    "pre.topk_title": ("After “{token}” the model expected:", "在“{token}”之后，模型预期："),
+    "pre.actual": ("The actual next token “{token}” had p = {p:.3f} (rank {rank}).",
+                   "实际的下一个词元“{token}”的概率 p = {p:.3f}（排第 {rank} 名）。"),
+    "pre.actual_end": ("This is the last token: there is no actual next token to compare.",
+                       "这是最后一个词元：后面没有实际的词元可以比较。"),
+    "pre.surprisal_axis": ("surprisal (nats)", "惊讶度（奈特）"),
+    "pre.prob_axis": ("probability", "概率"),
+    "pre.no_prediction": ("(no context to predict from)", "（没有上文可用于预测）"),
+    "pre.legend": ("Colour = surprisal: pale = expected, dark red = surprising. Hover a token for its numbers.",
+                   "颜色 = 惊讶度：浅色 = 意料之中，深红 = 出乎意料。把鼠标停在词元上可以看到具体数字。"),
+    # ---- train a tiny model ----
+    "pre.train_intro": (
+        "Train a real GPT from **random weights** on a small text. First a **byte-level BPE "
+        "tokenizer** is trained on the corpus (it learns which letter groups are frequent), then "
+        "a small GPT-2 (2 layers, width 128 by default) learns to predict the next token. Watch "
+        "the loss fall and the samples change from gibberish to words. The result is saved as a "
+        "model you can use in the Generate and Attention tabs (its context is short: positions "
+        "beyond the training context were never trained). Big models do the same thing on "
+        "trillions of tokens — see *Cost of scale*.",
+        "从**随机权重**开始，在一小段文本上训练一个真正的 GPT。先在语料上训练一个**字节级 BPE 分词器**"
+        "（它学会哪些字母组合常见），然后一个小小的 GPT-2（默认 2 层、宽度 128）学习预测下一个词元。"
+        "看着损失下降，生成的样例从乱码慢慢变成单词。训练结果会保存为一个模型，可以在“生成”和“注意力”标签页里使用"
+        "（它的上下文很短：超出训练上下文的位置从未被训练过）。大模型做的是同样的事，只是用了上万亿个词元——请看“规模的代价”。"),
+    "pre.corpus": ("Bundled corpus", "内置语料"),
+    "pre.upload_corpus": ("…or upload your own plain-text corpus (.txt, UTF-8)",
+                          "……或上传你自己的纯文本语料（.txt，UTF-8）"),
+    "pre.settings": ("Model and training settings", "模型与训练设置"),
+    "pre.name": ("Name of the model", "模型名称"),
+    "pre.layers": ("Layers", "层数"),
+    "pre.width": ("Width (embedding size)", "宽度（嵌入维度）"),
+    "pre.heads": ("Attention heads", "注意力头数"),
+    "pre.context": ("Training context (tokens)", "训练上下文（词元数）"),
+    "pre.vocab": ("Vocabulary size (BPE)", "词表大小（BPE）"),
+    "pre.batch": ("Batch size (sequences per step)", "批大小（每步的序列数）"),
+    "pre.lr": ("Learning rate", "学习率"),
+    "pre.steps": ("Training steps", "训练步数"),
+    "pre.sample_every": ("A sample every N steps", "每 N 步生成一个样例"),
+    "pre.prompt": ("Sample prompt (empty = start of a text)", "样例的开头（留空 = 从文本开头生成）"),
+    "pre.seed": ("Seed", "随机种子"),
+    "pre.start": ("Start training", "开始训练"),
+    "pre.stop": ("Stop (and save)", "停止（并保存）"),
+    "pre.resume": ("Resume", "继续训练"),
+    "pre.job": ("Job id (paste one to follow it after a page reload)", "任务 ID（刷新页面后可粘贴 ID 继续查看）"),
+    "pre.loss_plot": ("Training loss", "训练损失"),
+    "pre.samples": ("Generated samples", "生成的样例"),
+    "pre.step": ("step", "步数"),
+    "pre.loss": ("loss (nats per token)", "损失（每词元奈特）"),
+    "pre.sample_col": ("Step|Sample", "步数|样例"),
+    "pre.status_queued": ("Waiting in the queue (position {pos}).", "正在排队（第 {pos} 位）。"),
+    "pre.status_running": ("{msg} · {pct:.0f}% · {tps:,.0f} tokens/s", "{msg} · {pct:.0f}% · 每秒 {tps:,.0f} 个词元"),
+    "pre.status_info": ("Tokenizer: {vocab:,} tokens learned · model: {params:,} parameters · corpus: "
+                        "{tokens:,} tokens", "分词器：学到 {vocab:,} 个词元 · 模型：{params:,} 个参数 · 语料：{tokens:,} 个词元"),
+    "pre.status_done": ("Done: {steps} steps, loss {first:.2f} → {final:.2f}. Saved as **{key}** — pick it "
+                        "in the Generate or Attention tab (untick Chat mode; reload the page if it is "
+                        "not listed yet).",
+                        "完成：{steps} 步，损失 {first:.2f} → {final:.2f}。已保存为 **{key}**——可在“生成”或“注意力”"
+                        "标签页中选择它（请取消“对话模式”；如果列表里还没有，请刷新页面）。"),
+    "pre.status_stopped": ("Stopped at step {steps} and saved as **{key}**. Press Resume to continue.",
+                           "在第 {steps} 步停止并已保存为 **{key}**。按“继续训练”可以接着训练。"),
+    "pre.status_failed": ("The training failed: {error}", "训练失败：{error}"),
+    "pre.status_cancelled": ("Cancelled before it started.", "任务在开始前已取消。"),
+    "pre.stop_sent": ("Stopping at the next step; the model will be saved.", "将在下一步停止，并保存模型。"),
+    "pre.no_job": ("No training job yet: press Start.", "还没有训练任务：请按“开始训练”。"),
+    # ---- errors (Chinese; English comes from the exception) ----
+    "err.pre_no_sentences": ("", "没有句子。请每行输入一个句子，或载入示例。"),
+    "err.pre_one_sentence": ("", "只有一个句子，没有可以比较的对象。请至少再加一行。"),
+    "err.pre_binary_file": ("", "这个文件不是 UTF-8 纯文本。请上传每行一句的 .txt 文件。"),
+    "err.pre_tsne_small": ("", "t-SNE 至少需要 4 个句子；句子更少时请用 PCA。"),
+    "err.pre_bad_method": ("", "地图方法只能是 pca 或 tsne。"),
+    "err.pre_bad_setting": ("", "{field} 必须在 {lo} 到 {hi} 之间。"),
+    "err.pre_heads_divide": ("", "宽度（{width}）必须能被注意力头数（{heads}）整除。"),
+    "err.pre_bad_name": ("", "请给模型起一个由字母、数字、点、短横线或下划线组成的名字。"),
+    "err.pre_corpus_binary": ("", "语料文件不是纯文本（看起来是二进制文件或不是 UTF-8 编码）。请上传 UTF-8 编码的 .txt 文件。"),
+    "err.pre_corpus_empty": ("", "语料是空的。请上传一个文本文件，或选择内置语料。"),
+    "err.pre_corpus_small": ("", "语料太小了：分词器和模型至少需要 {need} 个字符（几段话）。请多加一些文字。"),
+    "err.pre_nothing_to_resume": ("", "没有名为 {name!r} 的已保存训练可以继续。请开始一次新的训练。"),
+    "err.pre_job_running": ("", "已经有一个训练任务在进行。请先停止它，或等它结束。"),
+    # ---- cost of scale ----
+    "scale.intro": (
+        "How much does a model cost? Choose a shape — **layers**, **width**, **heads**, "
+        "**vocabulary**, **context** — and the calculator counts the **parameters** layer by "
+        "layer (the same count as the real model, checked by the tests), then the **memory** to "
+        "run it and to train it, the **compute** to train it (≈ 6 · parameters · tokens "
+        "floating-point operations: 2 for the forward pass, 4 for the backward pass) and the "
+        "**time** on a number of GPUs. GPT-3 (175 billion parameters, 300 billion tokens) needs "
+        "about 3.1 × 10²³ operations: hundreds of GPUs for weeks.",
+        "一个模型要花多少代价？选择它的形状——**层数**、**宽度**、**注意力头数**、**词表**、**上下文长度**——"
+        "计算器会逐层数出**参数量**（与真实模型的数目一致，由测试检查），然后估算运行和训练所需的**内存**、"
+        "训练所需的**计算量**（约 6 × 参数量 × 词元数 次浮点运算：前向 2 次，反向 4 次），以及在若干块 GPU 上需要的**时间**。"
+        "GPT-3（1750 亿参数，3000 亿词元）大约需要 3.1 × 10²³ 次运算：数百块 GPU 跑上几周。"),
+    "scale.preset": ("Preset", "预设"),
+    "scale.loaded": ("loaded: {name}", "已加载：{name}"),
+    "scale.arch": ("Architecture", "架构"),
+    "scale.family": ("Family", "类型"),
+    "scale.layers": ("Layers", "层数"),
+    "scale.width": ("Width (d_model)", "宽度（d_model）"),
+    "scale.heads": ("Attention heads", "注意力头数"),
+    "scale.kv_heads": ("Key/value heads (0 = same as heads)", "键/值头数（0 = 与注意力头数相同）"),
+    "scale.ff": ("MLP width (0 = 4 × width)", "MLP 宽度（0 = 4 × 宽度）"),
+    "scale.vocab": ("Vocabulary", "词表大小"),
+    "scale.context": ("Context (tokens)", "上下文（词元数）"),
+    "scale.tied": ("Output layer shares the embedding matrix (tied)", "输出层与嵌入矩阵共享（权重绑定）"),
+    "scale.training": ("Training run", "训练设置"),
+    "scale.tokens": ("Training tokens (billions)", "训练词元数（十亿）"),
+    "scale.gpu": ("GPU", "GPU"),
+    "scale.gpus": ("Number of GPUs", "GPU 数量"),
+    "scale.util": ("Utilisation (share of the peak actually reached)", "利用率（实际达到的峰值比例）"),
+    "scale.dtype": ("Precision", "精度"),
+    "scale.batch": ("Sequences per GPU at once (activations)", "每块 GPU 同时处理的序列数（影响激活值）"),
+    "scale.run": ("Estimate", "估算"),
+    "scale.memory_plot": ("Memory of one model copy", "一份模型所需的内存"),
+    "scale.growth_plot": ("How cost grows with width", "成本如何随宽度增长"),
+    "scale.presets_plot": ("Known models: parameters and training compute", "已知模型：参数量与训练计算量"),
+    "scale.inference": ("inference", "推理"),
+    "scale.train": ("training", "训练"),
+    "scale.weights": ("weights", "权重"),
+    "scale.kv_cache": ("KV cache", "KV 缓存"),
+    "scale.gradients": ("gradients", "梯度"),
+    "scale.adam": ("Adam states", "Adam 状态"),
+    "scale.activations": ("activations", "激活值"),
+    "scale.width_axis": ("width (d_model), same number of layers", "宽度（d_model），层数不变"),
+    "scale.params_axis": ("parameters", "参数量"),
+    "scale.flops_axis": ("training FLOPs", "训练浮点运算量"),
+    "scale.memory_axis": ("bytes", "字节"),
+    "scale.you": ("your model", "你的模型"),
+    "scale.result": (
+        "| | |\n|---|---|\n"
+        "| **Parameters** | **{params}** ({params_exact:,}) — embeddings {emb}, attention {attn}, MLP {mlp}, norms {norms}, head/pooler {head} |\n"
+        "| Non-embedding parameters | {non_emb} |\n"
+        "| Memory to **run** it ({dtype}) | **{inf}** = weights {inf_w} + KV cache {kv} for {context:,} tokens |\n"
+        "| Memory to **train** it ({dtype}) | **{train}** = weights {tw} + gradients {tg} + Adam {ta} + activations {tact} |\n"
+        "| Training compute ≈ 6·N·D | **{flops:.3g} FLOPs** for {tokens} tokens |\n"
+        "| Time on {gpus:,} × {gpu_tflops:g} TFLOP/s at {util:.0%} | **{time}** ({gpu_days:,.0f} GPU-days) |\n",
+        "| | |\n|---|---|\n"
+        "| **参数量** | **{params}**（{params_exact:,}）——嵌入 {emb}，注意力 {attn}，MLP {mlp}，归一化 {norms}，输出层/池化层 {head} |\n"
+        "| 非嵌入参数量 | {non_emb} |\n"
+        "| **运行**所需内存（{dtype}） | **{inf}** = 权重 {inf_w} + {context:,} 个词元的 KV 缓存 {kv} |\n"
+        "| **训练**所需内存（{dtype}） | **{train}** = 权重 {tw} + 梯度 {tg} + Adam {ta} + 激活值 {tact} |\n"
+        "| 训练计算量 ≈ 6·N·D | {tokens} 个词元需要 **{flops:.3g} 次浮点运算** |\n"
+        "| 在 {gpus:,} 块 {gpu_tflops:g} TFLOP/s 的 GPU 上、利用率 {util:.0%} | **{time}**（{gpu_days:,.0f} GPU·天） |\n"),
+    "scale.check": ("Checked against the loaded model: formula {formula:,} · real {real:,} {mark}",
+                    "与已加载的模型核对：公式 {formula:,} · 实际 {real:,} {mark}"),
+    "scale.note": ("Preset: {note}", "预设说明：{note}"),
+    "scale.fine_print": (
+        "Approximations: training memory counts 16 bytes per parameter in both precisions "
+        "(fp32: 4 weights + 4 gradients + 8 Adam; bf16 mixed precision: 2 + 2 + 12 with an fp32 "
+        "master copy), activations without recomputation (Korthikanti et al. 2022). Memory is "
+        "per model copy: many GPUs split it only with model/optimizer sharding. Compute ignores "
+        "attention's extra cost over long contexts.",
+        "近似说明：两种精度下训练内存都按每个参数 16 字节计算（fp32：权重 4 + 梯度 4 + Adam 8；"
+        "bf16 混合精度：2 + 2 + 12，其中包括一份 fp32 主权重）；激活值按不做重计算估算（Korthikanti 等，2022）。"
+        "内存是一份模型副本所需的量：只有做模型/优化器切分时，多块 GPU 才能分摊。计算量忽略了长上下文下注意力的额外开销。"),
+    "scale.unit_seconds": ("seconds", "秒"),
+    "scale.unit_minutes": ("minutes", "分钟"),
+    "scale.unit_hours": ("hours", "小时"),
+    "scale.unit_days": ("days", "天"),
+    "scale.unit_years": ("years", "年"),
+    "err.scale_out_of_range": ("", "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
+    "err.scale_heads_divide": ("", "宽度（{d_model}）必须能被 {n_heads} 个注意力头整除：每个头分到 宽度 / 头数 个维度。"),
+    "err.scale_kv_divide": ("", "{n_heads} 个注意力头不能平均分给 {n_kv_heads} 个键/值头。"),
+    "err.scale_bad_family": ("", "架构类型必须是 gpt2、bert 或 llama。"),
+    "err.scale_bad_dtype": ("", "精度必须是 fp32 或 bf16。"),
+    "err.scale_unknown_arch": ("", "计算器只认识 GPT-2、BERT 和 Llama 类型的模型；{model_type} 不在其中。"),
+    "err.scale_unknown_preset": ("", "没有名为 {key!r} 的预设。"),
 }

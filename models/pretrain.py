@@ -1,0 +1,387 @@
+"""Pre-train a tiny GPT from scratch on the user's corpus, as a background job.
+
+Stages, each visible in the UI:
+  1. corpus      plain UTF-8 text (bundled or uploaded), checked: not empty, not binary, enough
+  2. tokenizer   a byte-level BPE trained on that corpus with the `tokenizers` library (so any
+                 language works: every byte is in the base alphabet)
+  3. model       a small GPT-2 (default 2 layers, width 128, 4 heads), random weights
+  4. training    plain torch loop: random windows of `block_size` tokens, next-token
+                 cross-entropy, AdamW with warm-up and cosine decay; loss events every few
+                 steps and a generated sample every `sample_every` steps (step 0 included, so
+                 students see the gibberish first)
+  5. saving      save_pretrained + tokenizer (+ optimizer state for resume) into
+                 <cache_dir>/pretrained/<name>, registered with the model manager so the
+                 Generate and Attention tabs can use it
+
+Stop = cancel the job: it saves where it is; resume = a new job that continues from the save.
+Reference: Karpathy's nanoGPT (train.py) for the loop and the learning-rate schedule.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+
+from .errors import UserError
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
+MAX_CORPUS_BYTES = 5_000_000   # ~1M words: more would not be seen in a few minutes anyway
+MIN_CORPUS_CHARS = 500         # below this a BPE tokenizer learns almost no merges
+MAX_STEPS = 20_000             # a cap so a typo cannot start a day-long job
+STATE_FILE = "training_state.pt"
+CORPUS_FILE = "corpus.txt"
+CONFIG_FILE = "pretrain_config.json"
+
+
+@dataclass
+class PretrainConfig:
+    name: str = "tiny-gpt"
+    n_layer: int = 2             # two blocks already learn word shapes in minutes on a CPU
+    n_embd: int = 128            # width; ~0.7M parameters with the default vocabulary
+    n_head: int = 4
+    block_size: int = 64         # training context: long enough for a sentence
+    vocab_size: int = 2000       # BPE target; a small corpus may stop earlier
+    batch_size: int = 16         # 16 x 64 = 1024 tokens per step
+    learning_rate: float = 3e-3  # tiny models tolerate (and need) a high rate
+    steps: int = 600             # ~2-4 minutes on a 2-core laptop
+    sample_every: int = 50
+    sample_tokens: int = 48
+    sample_prompt: str = ""      # empty: start from the document separator
+    seed: int = 0
+    report_every: int = 5
+
+    def check(self) -> "PretrainConfig":
+        limits = {"n_layer": (1, 12), "n_embd": (16, 768), "n_head": (1, 16),
+                  "block_size": (8, 512), "vocab_size": (300, 32_000), "batch_size": (1, 128),
+                  "learning_rate": (1e-5, 0.1), "steps": (1, MAX_STEPS),
+                  "sample_every": (1, MAX_STEPS), "sample_tokens": (1, 256), "seed": (0, 2**31),
+                  "report_every": (1, 1000)}
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if value is None or not (lo <= value <= hi) or (isinstance(value, float) and not math.isfinite(value)):
+                raise UserError("pre_bad_setting", f"{name.replace('_', ' ')} must be between "
+                                f"{lo:g} and {hi:g}; got {value!r}.",
+                                field=name.replace("_", " "), lo=f"{lo:g}", hi=f"{hi:g}")
+        if self.n_embd % self.n_head:
+            raise UserError("pre_heads_divide", f"The width ({self.n_embd}) must divide evenly "
+                            f"into {self.n_head} heads.", width=self.n_embd, heads=self.n_head)
+        if not slug(self.name):
+            raise UserError("pre_bad_name", "Give the model a name made of letters, digits, "
+                            "dots, dashes or underscores.")
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PretrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Corpus:
+    text: str
+    source: str                  # file name or bundled corpus name
+    notice: str | None = None    # set when the text was cut
+
+
+@dataclass
+class PretrainResult:
+    name: str
+    key: str                     # registry key: use it in the Generate and Attention tabs
+    path: str
+    steps_done: int
+    total_steps: int
+    first_loss: float
+    final_loss: float
+    tokens_seen: int
+    seconds: float
+    stopped: bool
+    vocab_size: int
+    n_params: int
+    samples: list = field(default_factory=list)   # [(step, text)]
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", (name or "").strip()).strip("-.")[:40]
+
+
+def model_dir(cache_dir: Path, name: str) -> Path:
+    return Path(cache_dir) / "pretrained" / slug(name)
+
+
+# ---- 1. corpus -----------------------------------------------------------------------------
+def bundled_corpora() -> dict[str, Path]:
+    """name -> file for assets/samples/pretrain_*.txt."""
+    return {p.stem.removeprefix("pretrain_"): p for p in sorted(SAMPLES_DIR.glob("pretrain_*.txt"))}
+
+
+def read_corpus(path: str | Path, source: str | None = None) -> Corpus:
+    """Read a plain-text corpus file; binary, non-UTF-8, empty or tiny files -> UserError."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_CORPUS_BYTES + 1)
+    notice = None
+    if len(data) > MAX_CORPUS_BYTES:
+        data = data[:MAX_CORPUS_BYTES]
+        notice = (f"The corpus is larger than {MAX_CORPUS_BYTES // 1_000_000} MB; only the first "
+                  f"{MAX_CORPUS_BYTES // 1_000_000} MB are used.")
+    if b"\x00" in data[:65536]:
+        raise UserError("pre_corpus_binary", "The corpus file is not plain text (it contains binary "
+                        "data). Upload a .txt file saved as UTF-8.")
+    try:
+        text = data.decode("utf-8-sig", errors="strict" if notice is None else "ignore")
+    except UnicodeDecodeError:
+        raise UserError("pre_corpus_binary", "The corpus file is not UTF-8 text. Save it as UTF-8 "
+                        "plain text and upload it again.") from None
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text[:65536])
+    if text and printable < 0.95 * min(len(text), 65536):
+        raise UserError("pre_corpus_binary", "The corpus file is mostly control characters, not "
+                        "text. Upload a plain .txt file.")
+    return check_corpus(Corpus(text, source or path.name, notice))
+
+
+def check_corpus(corpus: Corpus) -> Corpus:
+    text = corpus.text.replace("\r\n", "\n").strip()
+    if not text:
+        raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or pick a "
+                        "bundled corpus.")
+    if len(text) < MIN_CORPUS_CHARS:
+        raise UserError("pre_corpus_small", f"The corpus has only {len(text)} characters; a "
+                        f"tokenizer and a model need at least {MIN_CORPUS_CHARS} (a few "
+                        "paragraphs). Add more text.", chars=len(text), need=MIN_CORPUS_CHARS)
+    return Corpus(text, corpus.source, corpus.notice)
+
+
+# ---- 2. tokenizer ----------------------------------------------------------------------------
+def train_tokenizer(text: str, vocab_size: int):
+    """A byte-level BPE trained on `text`, wrapped as a transformers GPT2Tokenizer."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import GPT2Tokenizer
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2,
+                                  special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    bpe.train_from_iterator(text.split("\n"), trainer)
+    model = json.loads(bpe.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    tok = GPT2Tokenizer(vocab=model["vocab"], merges=merges)
+    tok.pad_token = tok.eos_token
+    return tok
+
+
+def encode_corpus(tok, text: str) -> torch.Tensor:
+    """Paragraphs joined by the end-of-text token: one long 1-D tensor of ids."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    ids: list[int] = []
+    for row in tok(paragraphs, add_special_tokens=False)["input_ids"]:
+        ids.extend(row)
+        ids.append(tok.eos_token_id)
+    return torch.tensor(ids, dtype=torch.long)
+
+
+# ---- 3. model --------------------------------------------------------------------------------
+def build_model(config: PretrainConfig, tok):
+    from transformers import GPT2Config, GPT2LMHeadModel
+    torch.manual_seed(config.seed)
+    cfg = GPT2Config(vocab_size=len(tok), n_embd=config.n_embd, n_layer=config.n_layer,
+                     n_head=config.n_head,
+                     # The Generate tab asks for up to 128 new tokens, so the saved model accepts
+                     # 256 positions; those beyond block_size were never trained (they stay near
+                     # their small random init), which the tab's explanation says.
+                     n_positions=max(256, config.block_size),
+                     resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,   # tiny data: no dropout
+                     bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id,
+                     pad_token_id=tok.eos_token_id)
+    model = GPT2LMHeadModel._from_config(cfg, attn_implementation="sdpa")
+    model.generation_config.pad_token_id = tok.eos_token_id
+    return model
+
+
+def lr_at(step: int, config: PretrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% (nanoGPT)."""
+    warmup = max(1, min(50, config.steps // 10))
+    if step < warmup:
+        return config.learning_rate * (step + 1) / warmup
+    progress = (step - warmup) / max(1, config.steps - warmup)
+    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def get_batch(data: torch.Tensor, config: PretrainConfig, gen: torch.Generator) -> torch.Tensor:
+    block = min(config.block_size, len(data))
+    starts = torch.randint(0, len(data) - block + 1, (config.batch_size,), generator=gen)
+    return torch.stack([data[s:s + block] for s in starts.tolist()])
+
+
+@torch.no_grad()
+def corpus_loss(model, data: torch.Tensor, config: PretrainConfig, windows: int = 32) -> float:
+    """Mean next-token loss on fixed, evenly spaced windows of the corpus (deterministic)."""
+    block = min(config.block_size, len(data))
+    starts = torch.linspace(0, len(data) - block, windows).long().unique().tolist()
+    batch = torch.stack([data[s:s + block] for s in starts])
+    was_training = model.training
+    model.eval()
+    loss = float(model(input_ids=batch, labels=batch).loss)
+    model.train(was_training)
+    return loss
+
+
+@torch.no_grad()
+def sample(model, tok, config: PretrainConfig, step: int) -> str:
+    """A short generated text (fixed seed per step, so the training RNG is not disturbed)."""
+    prompt = config.sample_prompt.strip()
+    ids = tok(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+    ids = [tok.eos_token_id] + ids
+    was_training = model.training
+    model.eval()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed + step)
+        out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                             max_new_tokens=config.sample_tokens, do_sample=True, top_k=40,
+                             temperature=0.8, pad_token_id=tok.eos_token_id)
+    model.train(was_training)
+    return tok.decode(out[0][1:], skip_special_tokens=True)
+
+
+# ---- 4 + 5. the job --------------------------------------------------------------------------
+def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_dir: Path,
+                    manager=None, resume: bool = False) -> PretrainResult:
+    """The job body (ctx: models.jobs.JobContext). Fresh run: corpus required; resume: the
+    saved corpus, tokenizer, weights and optimizer state are used and training continues up
+    to config.steps."""
+    from transformers import AutoTokenizer, GPT2LMHeadModel
+    started = time.time()
+    config.check()
+    folder = model_dir(cache_dir, config.name)
+    if resume:
+        if not (folder / STATE_FILE).exists():
+            raise UserError("pre_nothing_to_resume", f"There is no saved run called "
+                            f"{config.name!r} to resume. Start a new one.", name=config.name)
+        saved = PretrainConfig.from_dict(json.loads((folder / CONFIG_FILE).read_text("utf-8")))
+        # the shape is fixed by the saved weights; steps and sampling may change
+        config = PretrainConfig.from_dict({**asdict(saved), "steps": max(config.steps, 1),
+                                           "sample_every": config.sample_every,
+                                           "sample_prompt": config.sample_prompt,
+                                           "learning_rate": saved.learning_rate})
+        corpus = Corpus((folder / CORPUS_FILE).read_text("utf-8"), "saved corpus")
+        ctx.report(0.0, "loading the saved run")
+        tok = AutoTokenizer.from_pretrained(folder)
+        model = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="sdpa")
+        state = torch.load(folder / STATE_FILE, weights_only=False)
+    else:
+        if corpus is None:
+            raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or pick a "
+                            "bundled corpus.")
+        corpus = check_corpus(corpus)
+        ctx.report(0.0, "training the tokenizer")
+        tok = train_tokenizer(corpus.text, config.vocab_size)
+        model = build_model(config, tok)
+        state = None
+    data = encode_corpus(tok, corpus.text)
+    if len(data) < 2 * config.block_size + 1:
+        raise UserError("pre_corpus_small", f"The corpus gives only {len(data)} tokens; training "
+                        f"needs at least {2 * config.block_size + 1} (twice the context). Add more "
+                        "text or lower the context.", chars=len(corpus.text),
+                        need=MIN_CORPUS_CHARS)
+    n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.95),
+                            weight_decay=0.01)
+    gen = torch.Generator().manual_seed(config.seed)
+    step, samples, history = 0, [], []
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        step, samples, history = state["step"], state["samples"], state["history"]
+    ctx.report(step / config.steps, "training", info=True, vocab=len(tok), params=n_params,
+               corpus_tokens=len(data), corpus_chars=len(corpus.text), start_step=step,
+               notice=corpus.notice)
+    for event in history:                       # replay the curve of the earlier part
+        ctx.report(**event)
+    first_loss = history[0]["loss"] if history else corpus_loss(model, data, config)
+    if not history:
+        history.append({"step": 0, "loss": first_loss})
+        ctx.report(step=0, loss=first_loss)
+    if step == 0:
+        samples.append((0, sample(model, tok, config, 0)))
+        ctx.report(step=0, sample=samples[-1][1])
+    window_loss, window_n, window_start = 0.0, 0, time.perf_counter()
+    tokens_per_step = config.batch_size * min(config.block_size, len(data))
+    stopped = False
+    while step < config.steps:
+        if ctx.cancelled:
+            stopped = True
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, config)
+        batch = get_batch(data, config, gen)
+        loss = model(input_ids=batch, labels=batch).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        window_loss, window_n = window_loss + float(loss), window_n + 1
+        if step % config.report_every == 0 or step == config.steps:
+            secs = time.perf_counter() - window_start
+            event = {"step": step, "loss": window_loss / window_n, "lr": lr_at(step - 1, config),
+                     "tokens_per_s": window_n * tokens_per_step / secs if secs > 0 else 0.0}
+            history.append(event)
+            ctx.report(step / config.steps, f"step {step}/{config.steps}", **event)
+            window_loss, window_n, window_start = 0.0, 0, time.perf_counter()
+        if step % config.sample_every == 0 or step == config.steps:
+            samples.append((step, sample(model, tok, config, step)))
+            ctx.report(step=step, sample=samples[-1][1])
+    ctx.report(None, "saving")
+    final_loss = corpus_loss(model, data, config)
+    save_run(folder, model, tok, config, corpus.text, {
+        "optimizer": opt.state_dict(), "generator": gen.get_state(), "step": step,
+        "samples": samples, "history": history})
+    key = ""
+    if manager is not None:
+        key = manager.register_local(str(folder), name=slug(config.name)).key
+        try:
+            manager.unload(key)        # an older copy of this name may be loaded: reload next use
+        except UserError:
+            pass
+    ctx.report(None, "stopped and saved" if stopped else "done", saved=True, key=key)
+    return PretrainResult(config.name, key, str(folder), step, config.steps, first_loss,
+                          final_loss, step * tokens_per_step, time.time() - started, stopped,
+                          len(tok), n_params, samples)
+
+
+def save_run(folder: Path, model, tok, config: PretrainConfig, corpus_text: str, state: dict) -> None:
+    """Write everything into a temporary folder, then swap it in, so a crash mid-save never
+    leaves a half-written model under the final name."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        (tmp / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1), "utf-8")
+        (tmp / CORPUS_FILE).write_text(corpus_text, "utf-8")
+        torch.save(state, tmp / STATE_FILE)
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}-old-{os.getpid()}-{time.time_ns()}")
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def saved_runs(cache_dir: Path) -> list[str]:
+    """Names of runs that can be resumed."""
+    root = Path(cache_dir) / "pretrained"
+    return sorted(p.name for p in root.glob("*") if (p / STATE_FILE).exists()) if root.exists() else []

@@ -1,0 +1,307 @@
+"""Pre-training tab: three sub-tabs that make the guide's claims visible.
+  Embedding space          MiniLM sentence vectors: cosine heatmap, 2-D map, nearest sentences
+  What the model predicts  SmolLM2's surprisal for every token, perplexity, top-10 next tokens
+  Train a tiny model       BPE tokenizer + small GPT from scratch as a background job
+Handlers are thin: models/embeddings.py, models/surprisal.py and models/pretrain.py do the work,
+webapp/pretrain_plots.py draws."""
+from __future__ import annotations
+
+import html
+import time
+
+import gradio as gr
+
+from models import embeddings as emb
+from models import pretrain as pt
+from models.errors import UserError
+from models.jobs import FINISHED
+from models.surprisal import token_surprisal
+
+from . import pretrain_plots as plots
+from .common import HEAVY, AppContext, friendly, model_choices
+from .i18n import t
+
+TITLE_KEY = "pre.tab"
+TAB_ID = "pretrain"
+
+
+def build(ctx: AppContext) -> None:
+    ctx.loc.Markdown(value_key="pre.intro")
+    with gr.Tabs(elem_id="pre-subtabs"):
+        with ctx.loc.Tab(label_key="pre.sub_embed", id="pre-embed", elem_id="pre-tab-embed"):
+            _build_embed(ctx)
+        with ctx.loc.Tab(label_key="pre.sub_predict", id="pre-predict", elem_id="pre-tab-predict"):
+            _build_predict(ctx)
+        with ctx.loc.Tab(label_key="pre.sub_train", id="pre-train", elem_id="pre-tab-train"):
+            _build_train(ctx)
+
+
+# ---- Embedding space -----------------------------------------------------------------------
+def _build_embed(ctx: AppContext) -> None:
+    manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
+    loc.Markdown(value_key="pre.embed_intro")
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = loc.Textbox(label_key="pre.sentences", lines=8, elem_id="pre-sentences",
+                               value=emb.example_text(loc.lang))
+            with gr.Row():
+                ex_en = loc.Button(value_key="pre.example_en", size="sm", elem_id="pre-ex-en")
+                ex_zh = loc.Button(value_key="pre.example_zh", size="sm", elem_id="pre-ex-zh")
+        with gr.Column(scale=2):
+            model = loc.Dropdown(label_key="pre.embed_model", elem_id="pre-embed-model",
+                                 choices=model_choices(manager, "embed", loc.lang), value="minilm")
+            upload = loc.File(label_key="pre.upload_list", file_types=[".txt", ".tsv", ".csv"],
+                              type="filepath", elem_id="pre-upload-list", height=90)
+            method = loc.Radio(label_key="pre.method", choices=[("PCA", "pca"), ("t-SNE", "tsne")],
+                               value="pca", elem_id="pre-method")
+            query = loc.Textbox(label_key="pre.query", placeholder_key="pre.query_ph",
+                                elem_id="pre-query")
+            run = loc.Button(value_key="pre.embed_run", variant="primary", elem_id="pre-embed-run")
+    notice = gr.Markdown(elem_id="pre-embed-notice")
+    with gr.Row():
+        heat = gr.Plot(elem_id="pre-heatmap", show_label=False)
+        scatter = gr.Plot(elem_id="pre-map", show_label=False)
+    nb_title = gr.Markdown(elem_id="pre-nb-title")
+    neighbours = loc.Dataframe(label_key="pre.neighbours", interactive=False, wrap=True,
+                               elem_id="pre-neighbours", headers=t("pre.nb_cols", loc.lang).split("|"))
+    api_json = gr.JSON(visible=False)
+
+    @friendly
+    def embed(key, sentences, file, how, q, lang, progress=gr.Progress()):
+        started = time.perf_counter()
+        if file:
+            sentences = emb.read_sentence_file(file)
+        items = emb.parse_sentences(sentences)
+        with manager.use(key, progress=lambda f, m: progress(f, desc=m)) as lm, manager.guard():
+            res = emb.analyse(lm, items, how)
+            q = (q or "").strip()
+            if q:
+                qvec = emb.embed(lm, [q[: emb.MAX_CHARS]])[0][0]
+                nbs, title = emb.nearest(res, qvec), t("pre.nb_query", lang, query=html.escape(q))
+            else:
+                nbs = emb.nearest(res, res.vectors[0], exclude=0)
+                title = t("pre.nb_first", lang, query=html.escape(res.sentences[0]))
+            name = lm.spec.name
+        notes = [res.notice] if res.notice else []
+        if res.unk_share > 0.2:
+            notes.append(t("pre.unk_notice", lang, share=res.unk_share, model=name))
+        notes.append(t("pre.embed_stats", lang, n=len(res.sentences), dim=res.vectors.shape[1],
+                       secs=time.perf_counter() - started))
+        if how == "pca":
+            axes = [t("pre.pca_axes", lang, i=i + 1, share=s) for i, s in enumerate(res.explained)]
+            axes += [""] * (2 - len(axes))
+        else:
+            axes = [t("pre.tsne_axes", lang, i=i) for i in (1, 2)]
+        rows = [[n.rank, n.sentence, n.label, round(n.score, 3)] for n in nbs]
+        data = {"sentences": res.sentences, "labels": res.labels,
+                "similarity": res.similarity.round(4).tolist(), "coords": res.coords.round(4).tolist(),
+                "method": how, "neighbours": [n.__dict__ for n in nbs], "unk_share": res.unk_share}
+        return (plots.similarity_heatmap(res.sentences, res.labels, res.similarity, lang),
+                plots.sentence_map(res.sentences, res.labels, res.coords, axes, lang),
+                html.escape(" ".join(notes[:-1])) + ("\n\n" if len(notes) > 1 else "") + notes[-1],
+                title, gr.update(value=rows, headers=t("pre.nb_cols", lang).split("|")), data)
+
+    ins = [model, text, upload, method, query, lang]
+    outs = [heat, scatter, notice, nb_title, neighbours, api_json]
+    run.click(embed, ins, outs, api_name="embed", **HEAVY)
+    ex_en.click(lambda: (emb.example_text("en"), None), None, [text, upload], api_visibility="private")
+    ex_zh.click(lambda: (emb.example_text("zh"), None), None, [text, upload], api_visibility="private")
+
+
+# ---- What the model predicts ---------------------------------------------------------------
+def _build_predict(ctx: AppContext) -> None:
+    manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
+    loc.Markdown(value_key="pre.predict_intro")
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = loc.Textbox(label_key="pre.text", lines=4, elem_id="pre-text",
+                               value=t("pre.text_value", loc.lang))
+        with gr.Column(scale=1):
+            model = loc.Dropdown(label_key="pre.lm_model", elem_id="pre-lm-model",
+                                 choices=model_choices(manager, "surprisal", loc.lang), value="smollm2")
+            run = loc.Button(value_key="pre.score", variant="primary", elem_id="pre-score")
+    summary = gr.Markdown(elem_id="pre-ppl")
+    tokens = gr.HTML(elem_id="pre-tokens")
+    bars = gr.Plot(elem_id="pre-surprisal-plot", show_label=False)
+    position = loc.Slider(label_key="pre.position", minimum=0, maximum=1, step=1, value=0,
+                          elem_id="pre-position")
+    with gr.Row():
+        topk = gr.Plot(elem_id="pre-topk", show_label=False)
+        actual = gr.Markdown(elem_id="pre-actual")
+    state = gr.State(None)
+    api_json = gr.JSON(visible=False)
+
+    def top_view(res, pos, lang):
+        if res is None:
+            return None, ""
+        pos = max(0, min(int(pos or 0), len(res.tokens) - 1))
+        if pos + 1 < len(res.tokens):
+            p = res.probs[pos + 1]
+            note = t("pre.actual", lang, token=html.escape(res.tokens[pos + 1]), p=p,
+                     rank=res.rank[pos + 1])
+        else:
+            note = t("pre.actual_end", lang)
+        return plots.topk_bars(res, pos, lang), note
+
+    @friendly
+    def score(key, txt, lang, progress=gr.Progress()):
+        with manager.use(key, progress=lambda f, m: progress(f, desc=m)) as lm, manager.guard():
+            res = token_surprisal(lm, txt)
+        head = t("pre.ppl", lang, ppl=res.perplexity, mean=res.mean_surprisal,
+                 bits=res.mean_surprisal / 0.6931471805599453, n=len(res.scored),
+                 model=html.escape(res.model_name))
+        if res.notice:
+            head = f"⚠️ {html.escape(res.notice)}\n\n{head}"
+        pos = max(0, len(res.tokens) // 2 - 1)
+        fig, note = top_view(res, pos, lang)
+        data = {"tokens": res.tokens, "token_ids": res.token_ids, "surprisal": res.surprisal,
+                "probs": res.probs, "rank": res.rank, "perplexity": res.perplexity,
+                "top": [[[c.token, c.prob] for c in row] for row in res.top]}
+        return (head, plots.tokens_html(res, lang), plots.surprisal_bars(res, lang),
+                gr.update(maximum=max(1, len(res.tokens) - 1), value=pos), fig, note, res, data)
+
+    run.click(score, [model, text, lang],
+              [summary, tokens, bars, position, topk, actual, state, api_json],
+              api_name="token_surprisal", **HEAVY)
+    position.release(top_view, [state, position, lang], [topk, actual], api_visibility="private",
+                     show_progress="hidden")
+    position.input(top_view, [state, position, lang], [topk, actual], api_visibility="private",
+                   show_progress="hidden", trigger_mode="always_last")
+
+
+# ---- Train a tiny model ----------------------------------------------------------------------
+def _build_train(ctx: AppContext) -> None:
+    manager, jobs, loc, lang = ctx.manager, ctx.jobs, ctx.loc, ctx.lang
+    cache_dir = manager.registry.cache_dir
+    loc.Markdown(value_key="pre.train_intro")
+    d = pt.PretrainConfig()
+    corpora = list(pt.bundled_corpora())
+    with gr.Row():
+        corpus = loc.Dropdown(label_key="pre.corpus", choices=corpora, elem_id="pre-corpus",
+                              value=corpora[0] if corpora else None)
+        upload = loc.File(label_key="pre.upload_corpus", file_types=[".txt"], type="filepath",
+                          elem_id="pre-upload-corpus", height=90)
+    with loc.Accordion(label_key="pre.settings", open=False, elem_id="pre-settings"):
+        with gr.Row():
+            name = loc.Textbox(label_key="pre.name", value=d.name, elem_id="pre-name")
+            layers = loc.Number(label_key="pre.layers", value=d.n_layer, precision=0)
+            width = loc.Number(label_key="pre.width", value=d.n_embd, precision=0)
+            heads = loc.Number(label_key="pre.heads", value=d.n_head, precision=0)
+            context = loc.Number(label_key="pre.context", value=d.block_size, precision=0)
+        with gr.Row():
+            vocab = loc.Number(label_key="pre.vocab", value=d.vocab_size, precision=0)
+            batch = loc.Number(label_key="pre.batch", value=d.batch_size, precision=0)
+            lr = loc.Number(label_key="pre.lr", value=d.learning_rate)
+            steps = loc.Number(label_key="pre.steps", value=d.steps, precision=0,
+                               elem_id="pre-steps")
+            every = loc.Number(label_key="pre.sample_every", value=d.sample_every, precision=0,
+                               elem_id="pre-every")
+        with gr.Row():
+            prompt = loc.Textbox(label_key="pre.prompt", value=d.sample_prompt, elem_id="pre-prompt")
+            seed = loc.Number(label_key="pre.seed", value=d.seed, precision=0)
+    with gr.Row():
+        start = loc.Button(value_key="pre.start", variant="primary", elem_id="pre-start")
+        stop = loc.Button(value_key="pre.stop", variant="stop", elem_id="pre-stop")
+        resume = loc.Button(value_key="pre.resume", elem_id="pre-resume")
+    job_id = loc.Textbox(label_key="pre.job", elem_id="pre-job-id", max_lines=1)
+    status = gr.Markdown(elem_id="pre-status")
+    with gr.Row():
+        curve = gr.Plot(elem_id="pre-loss", show_label=False)
+        samples = gr.HTML(elem_id="pre-samples")
+    api_json = gr.JSON(visible=False)
+    timer = gr.Timer(1.5, active=False)
+
+    def config(*values) -> pt.PretrainConfig:
+        nm, ly, wd, hd, cx, vc, bt, rate, st, ev, pr, sd = values
+        as_int = lambda v: None if v in (None, "") else int(v)  # noqa: E731
+        return pt.PretrainConfig(name=str(nm or ""), n_layer=as_int(ly), n_embd=as_int(wd),
+                                 n_head=as_int(hd), block_size=as_int(cx), vocab_size=as_int(vc),
+                                 batch_size=as_int(bt), learning_rate=None if rate in (None, "") else float(rate),
+                                 steps=as_int(st), sample_every=as_int(ev), sample_prompt=str(pr or ""),
+                                 seed=as_int(sd)).check()
+
+    @friendly
+    def start_job(corpus_name, file, *rest):
+        *values, lang = rest
+        cfg = config(*values)
+        if file:
+            text = pt.read_corpus(file)
+        else:
+            found = pt.bundled_corpora().get(corpus_name or "")
+            if found is None:
+                raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or "
+                                "pick a bundled corpus.")
+            text = pt.read_corpus(found, source=corpus_name)
+        jid = jobs.submit("pretrain", f"pre-train {cfg.name}",
+                          lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager))
+        return jid
+
+    @friendly
+    def resume_job(*rest):
+        *values, lang = rest
+        cfg = config(*values)
+        if cfg.name not in pt.saved_runs(cache_dir) and pt.slug(cfg.name) not in pt.saved_runs(cache_dir):
+            raise UserError("pre_nothing_to_resume", f"There is no saved run called {cfg.name!r} "
+                            "to resume. Start a new one.", name=cfg.name)
+        return jobs.submit("pretrain", f"resume {cfg.name}",
+                           lambda jctx: pt.run_pretraining(jctx, cfg, None, cache_dir, manager,
+                                                           resume=True))
+
+    @friendly
+    def stop_job(jid, lang):
+        jid = (jid or "").strip()
+        if not jid:
+            return t("pre.no_job", lang)
+        jobs.snapshot(jid)                        # unknown id -> clear message
+        jobs.cancel(jid)
+        return t("pre.stop_sent", lang)
+
+    @friendly
+    def job_status(jid, lang):
+        jid = (jid or "").strip()
+        if not jid:
+            return t("pre.no_job", lang), None, "", None, gr.Timer(active=False)
+        job = jobs.snapshot(jid)
+        info = next((e for e in job.events if e.get("info")), None)
+        losses = [e for e in job.events if "loss" in e]
+        sample_list = [(e["step"], e["sample"]) for e in job.events if "sample" in e]
+        lines = []
+        if info:
+            lines.append(t("pre.status_info", lang, vocab=info["vocab"], params=info["params"],
+                           tokens=info["corpus_tokens"]))
+            if info.get("notice"):
+                lines.append(f"⚠️ {html.escape(info['notice'])}")
+        res = job.result
+        if job.status == "queued":
+            lines.insert(0, t("pre.status_queued", lang, pos=job.queue_position))
+        elif job.status == "running":
+            tps = next((e["tokens_per_s"] for e in reversed(losses) if "tokens_per_s" in e), 0.0)
+            lines.insert(0, t("pre.status_running", lang, msg=html.escape(job.message),
+                              pct=100 * job.progress, tps=tps))
+        elif job.status == "failed":
+            lines.insert(0, t("pre.status_failed", lang, error=html.escape(job.error or "")))
+        elif res is not None and res.stopped:
+            lines.insert(0, t("pre.status_stopped", lang, steps=res.steps_done, key=res.key))
+        elif res is not None:
+            lines.insert(0, t("pre.status_done", lang, steps=res.steps_done, first=res.first_loss,
+                              final=res.final_loss, key=res.key))
+        else:
+            lines.insert(0, t("pre.status_cancelled", lang))
+        data = {"job_id": job.id, "status": job.status, "progress": job.progress,
+                "message": job.message, "error": job.error,
+                "loss": [[e["step"], e["loss"]] for e in losses],
+                "samples": [[s, x] for s, x in sample_list],
+                "result": None if res is None else {k: v for k, v in res.__dict__.items()
+                                                    if k != "samples"}}
+        return ("\n\n".join(lines), plots.loss_curve(job.events, lang),
+                plots.samples_html(sample_list, lang), data,
+                gr.Timer(active=job.status not in FINISHED))
+
+    settings = [name, layers, width, heads, context, vocab, batch, lr, steps, every, prompt, seed]
+    outs = [status, curve, samples, api_json, timer]
+    start.click(start_job, [corpus, upload] + settings + [lang], [job_id], api_name="pretrain_start")
+    resume.click(resume_job, settings + [lang], [job_id], api_name="pretrain_resume")
+    stop.click(stop_job, [job_id, lang], [status], api_name="pretrain_stop")
+    job_id.change(job_status, [job_id, lang], outs, api_name="pretrain_status",
+                  show_progress="hidden")
+    timer.tick(job_status, [job_id, lang], outs, api_visibility="private", show_progress="hidden")
