@@ -30,7 +30,7 @@ def status_table(manager: ModelManager, lang: str) -> dict:
     for r in manager.status().rows:
         state = r.progress or t("state." + r.state, lang)
         params = f"{r.params / 1e6:.1f} M" if r.params else "?"
-        rows.append([r.name, r.key, t("source." + r.source, lang), r.kind, params,
+        rows.append([r.name, r.key, t("source." + r.source, lang), t("kind." + r.kind, lang), params,
                      format_bytes(r.size_bytes), state, r.license])
     return gr.update(value=rows, headers=t("models.cols", lang).split("|"))
 
