@@ -34,7 +34,7 @@ LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 9
 T5_PAIRS = {("en", "de"): "translate English to German: ",
             ("en", "fr"): "translate English to French: ",
             ("en", "ro"): "translate English to Romanian: "}
-ANSWER_TOKENS = 48   # short answers: an entity or a sentence
+ANSWER_TOKENS = 32   # short answers: an entity or a sentence (the entity comes early)
 # Better models per task, best first (looked up in the registry; missing keys are skipped).
 BETTER = {"summarize": ("hub:distilbart-cnn", "hub:t5-small", "hub:qwen2.5-0.5b-instruct"),
           "translate": ("hub:qwen2.5-0.5b-instruct",),
