@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -183,7 +184,10 @@ def _label_str(value) -> str:
     """Labels become strings; 1.0 and 1 and '1' are the same class."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if re.fullmatch(r"-?\d+\.0+", text):          # "1.0" from a spreadsheet is class "1"
+        return text.split(".")[0]
+    return text
 
 
 def prepare(table: Table, text_column: str | None = None, label_column: str | None = None,
