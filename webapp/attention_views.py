@@ -89,10 +89,10 @@ def heatmap(amap: AttentionMap, layer: int, head: int, boundary: int | None = No
 
 # ---- overview --------------------------------------------------------------------------------
 def _color(v: float, lo: float, hi: float) -> str:
+    """White -> mid blue (dark text stays readable on every cell)."""
     x = 0.0 if hi <= lo else (v - lo) / (hi - lo)
-    r, g, b = (int(247 - x * (247 - 8)), int(251 - x * (251 - 81)), int(255 - x * (255 - 156)))
-    fg = "#fff" if x > 0.55 else "#111"
-    return f"background-color: rgb({r},{g},{b}); color: {fg}"
+    r, g, b = (int(255 - x * (255 - 90)), int(255 - x * (255 - 150)), int(255 - x * (255 - 225)))
+    return f"background-color: rgb({r},{g},{b}); color: #111"
 
 
 def overview(summary: np.ndarray, lang: str = "en"):
@@ -230,7 +230,8 @@ def bertviz_page(result: AttentionResult, view: str = "head", layer: int = 0,
     doc = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">"
            "<title>bertviz · LLM Explorer</title><style>body{font-family:Helvetica,Arial,"
-           "sans-serif;margin:8px;background:#fff}.cap{color:#8a4b00;font-size:13px}</style>"
+           "sans-serif;margin:8px;background:#fff}.cap{color:#8a4b00;font-size:13px}"
+           "#vis{padding-left:90px}#vis svg{overflow:visible}</style>"
            f"</head><body>{note}{body}"
            f"<script>{_vendor('d3-5.7.0.min.js')}</script>"
            f"<script>{_vendor('jquery-2.2.4.min.js')}</script>"

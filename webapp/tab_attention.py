@@ -96,7 +96,7 @@ def build(ctx: AppContext) -> None:
             heat = gr.Plot(elem_id="att-heatmap", show_label=False)
             with gr.Row():
                 csv_btn = loc.Button(value_key="att.csv", size="sm", elem_id="att-csv-btn")
-                csv_file = gr.File(label="CSV", elem_id="att-csv", height=60)
+                csv_file = gr.File(label="CSV", elem_id="att-csv", visible=False)
         with loc.Tab(label_key="att.tab.overview", id="att-overview-tab"):
             loc.Markdown(value_key="att.overview_help")
             metric = loc.Dropdown(label_key="att.metric", elem_id="att-metric", value="entropy",
@@ -112,7 +112,7 @@ def build(ctx: AppContext) -> None:
                 bv_draw = loc.Button(value_key="att.bv_draw", elem_id="att-bv-draw")
             bv_note = gr.Markdown(elem_id="att-bv-note")
             bv_html = gr.HTML(elem_id="att-bv-frame")
-            bv_file = loc.File(label_key="att.bv_download", elem_id="att-bv-file", height=60)
+            bv_file = loc.File(label_key="att.bv_download", elem_id="att-bv-file", visible=False)
         with loc.Tab(label_key="att.tab.walk", id="att-walk-tab"):
             loc.Markdown(value_key="att.walk_help")
             with gr.Row():
@@ -162,7 +162,8 @@ def build(ctx: AppContext) -> None:
                 _draw(result, view_name, lyr, hd, new, lang),
                 _grid(result, view_name, metric_name, lang),
                 gr.update(choices=q_choices, value=default_q),
-                gr.update(value=metric_name), "", None, None, "", "", None)
+                gr.update(value=metric_name), "", None, gr.update(value=None, visible=False),
+                "", "", None)
 
     run_inputs = [model, text, target, view, layer, head, only_new, metric, lang]
     run_outputs = [state, info, view, layer, head, only_new, heat, grid, query, metric,
@@ -216,7 +217,7 @@ def build(ctx: AppContext) -> None:
         folder = Path(tempfile.mkdtemp(prefix="attention-"))
         path = folder / f"attention_{amap.name}_L{lyr}_H{hd}.csv"
         path.write_text(head_csv(amap, lyr, hd), encoding="utf-8")
-        return str(path)
+        return gr.update(value=str(path), visible=True)
 
     csv_btn.click(export_csv, [state, view, layer, head, lang], [csv_file],
                   api_visibility="private")
@@ -229,7 +230,7 @@ def build(ctx: AppContext) -> None:
         path = folder / f"bertviz_{kind}_{result.model_key.replace(':', '_').replace('/', '_')}.html"
         path.write_text(doc, encoding="utf-8")
         note = "⚠️ " + views.md_token(message) if message else t("att.bv_all", lang)
-        return note, views.iframe(doc), str(path)
+        return note, views.iframe(doc), gr.update(value=str(path), visible=True)
 
     bv_draw.click(draw_bertviz, [state, bv_kind, layer, lang], [bv_note, bv_html, bv_file],
                   api_visibility="private")

@@ -160,17 +160,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "（{dtype}；上限 1e-4）。GPU 上的半精度模型误差会更大；在 CPU 的 float32 下出现这种情况说明有错误。"),
     "att.walk.head": ("### Layer {layer}, head {head}, query token {i} “{tok}” ({view})",
                       "### 第 {layer} 层，第 {head} 个头，查询词元 {i}“{tok}”（{view}）"),
-    "att.walk.x": ("**1. Input.** The hidden states entering this attention layer, one row per "
+    "att.walk.x": ("**Input.** The hidden states entering this attention layer, one row per "
                    "token (for pre-norm models such as Llama and T5: after the layer norm): "
                    "$$X \\in \\mathbb{{R}}^{{{n} \\times {dm}}}$$",
-                   "**1. 输入。** 进入这一注意力层的隐藏状态，每个词元一行（Llama、T5 等先归一化的模型：取层归一化之后的值）："
+                   "**输入。** 进入这一注意力层的隐藏状态，每个词元一行（Llama、T5 等先归一化的模型：取层归一化之后的值）："
                    "$$X \\in \\mathbb{{R}}^{{{n} \\times {dm}}}$$"),
-    "att.walk.qkv": ("**2. Projections.** Three learned matrices turn each row into a query, a "
+    "att.walk.qkv": ("**Projections.** Three learned matrices turn each row into a query, a "
                      "key and a value of size $d_k = {d}$ for this head: "
                      "$$Q^{{({h})}} = X W_Q^{{({h})}} \\in \\mathbb{{R}}^{{{n} \\times {d}}},\\quad "
                      "K^{{({g})}} = X W_K^{{({g})}},\\ V^{{({g})}} = X W_V^{{({g})}} \\in "
                      "\\mathbb{{R}}^{{{m} \\times {d}}},\\quad W \\in \\mathbb{{R}}^{{{dm} \\times {d}}}$$",
-                     "**2. 投影。** 三个学到的矩阵把每一行变成这个头的查询、键和值，长度 $d_k = {d}$："
+                     "**投影。** 三个学到的矩阵把每一行变成这个头的查询、键和值，长度 $d_k = {d}$："
                      "$$Q^{{({h})}} = X W_Q^{{({h})}} \\in \\mathbb{{R}}^{{{n} \\times {d}}},\\quad "
                      "K^{{({g})}} = X W_K^{{({g})}},\\ V^{{({g})}} = X W_V^{{({g})}} \\in "
                      "\\mathbb{{R}}^{{{m} \\times {d}}},\\quad W \\in \\mathbb{{R}}^{{{dm} \\times {d}}}$$"),
@@ -179,12 +179,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "$g = \\lfloor {h} / {group} \\rfloor = {g}$. This saves memory when generating.",
                      "**分组查询注意力。** {heads} 个查询头共用 {kv} 个键/值头，每组 {group} 个："
                      "查询头 {h} 读取键/值头 $g = \\lfloor {h} / {group} \\rfloor = {g}$。这样生成时更省内存。"),
-    "att.walk.rope": ("**3. Rotary positions (RoPE).** Each pair of dimensions of $q_i$ and "
+    "att.walk.rope": ("**Rotary positions (RoPE).** Each pair of dimensions of $q_i$ and "
                       "$k_j$ is rotated by an angle proportional to its position, with the "
                       "model's own frequencies $\\theta$: $$\\tilde q_i = R_{{\\theta,i}}\\, q_i,\\quad "
                       "\\tilde k_j = R_{{\\theta,j}}\\, k_j \\;\\Rightarrow\\; \\tilde q_i^\\top \\tilde k_j "
                       "\\text{{ depends on }} i - j$$",
-                      "**3. 旋转位置编码（RoPE）。** $q_i$ 和 $k_j$ 的每一对维度按与位置成正比的角度旋转，"
+                      "**旋转位置编码（RoPE）。** $q_i$ 和 $k_j$ 的每一对维度按与位置成正比的角度旋转，"
                       "频率 $\\theta$ 来自模型本身：$$\\tilde q_i = R_{{\\theta,i}}\\, q_i,\\quad "
                       "\\tilde k_j = R_{{\\theta,j}}\\, k_j \\;\\Rightarrow\\; \\tilde q_i^\\top \\tilde k_j "
                       "\\text{{ 只取决于 }} i - j$$"),
