@@ -256,7 +256,8 @@ def status_dict(job: Job) -> dict:
             "epochs": [{k: e[k] for k in ("epoch", "step", "train_loss", "val_loss", "accuracy",
                                           "macro_f1", "partial")}
                        for e in job.events if e.get("type") == "epoch"],
-            "notices": [e["message"] for e in job.events if e.get("type") == "notice"],
+            "notices": [{"code": e["code"], "message": e["message"], "params": e["params"]}
+                        for e in job.events if e.get("type") == "notice"],
             "result": asdict(result) if isinstance(result, FinetuneResult) else None}
 
 

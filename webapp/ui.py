@@ -14,10 +14,11 @@ from . import tab_generate, tab_models
 from . import tab_attention
 from . import tab_applications
 from . import tab_pretrain, tab_scale
+from . import tab_finetune
 from .common import AppContext
 from .i18n import Localizer, t
 
-TABS = [tab_models, tab_generate, tab_applications, tab_attention, tab_pretrain, tab_scale]
+TABS = [tab_models, tab_generate, tab_applications, tab_attention, tab_pretrain, tab_scale, tab_finetune]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""

@@ -1,4 +1,160 @@
-"""User-visible strings of the finetune tab(s): key -> (English, Chinese)."""
+"""User-visible strings of the Fine-tune tab ("ft."): key -> (English, Chinese). Error codes
+raised by models/finetune*.py have their Chinese text under "err.<code>"; data and training
+warnings under "ft.warn.<code>" (English comes from the message itself)."""
 
 STRINGS: dict[str, tuple[str, str]] = {
+    "ft.tab": ("Fine-tune", "微调"),
+    "ft.intro": (
+        "**Fine-tuning** starts from a model that already learned language from a huge amount of "
+        "text (pre-training) and adjusts its weights θ a little on *your* labelled examples. A new, "
+        "small **classifier head** turns the model's summary of a sentence into one probability "
+        "per class, p(y | x; θ). Training makes the right class more likely by minimising the "
+        "loss **L = −Σᵢ log p(yᵢ | xᵢ; θ)** (cross-entropy): batch after batch, compute the loss, "
+        "its gradient, take a small step downhill, reset the gradient. Part of the data is kept "
+        "aside (**validation**) to check that the model learned the task and did not just memorise.",
+        "**微调**从一个已经通过海量文本学会语言的模型（预训练）出发，用*你自己的*带标签样本把它的权重 θ 稍作调整。"
+        "一个新的小**分类头**把模型对句子的概括变成每个类别的概率 p(y | x; θ)。训练的目标是让正确类别的概率更高，"
+        "也就是最小化损失 **L = −Σᵢ log p(yᵢ | xᵢ; θ)**（交叉熵）：一批接一批地计算损失和梯度，沿着下坡方向迈一小步，"
+        "再把梯度清零。另有一部分数据留作**验证集**，用来检查模型是真的学会了任务，而不是死记硬背。"),
+    "ft.h_data": ("### 1 · Data", "### 1 · 数据"),
+    "ft.upload": ("Your labelled data: CSV, TSV, JSON, JSONL, Parquet or Excel (max 50 MB)",
+                  "带标签的数据：CSV、TSV、JSON、JSONL、Parquet 或 Excel（最大 50 MB）"),
+    "ft.use_sample": ("Use the sample (352 sentences)", "使用示例数据（352 句）"),
+    "ft.sample_note": (
+        "The sample: short English and Chinese sentences about everyday things, labelled "
+        "positive or negative (written for this app, CC0).",
+        "示例数据：关于日常生活的中英文短句，标注为正面（positive）或负面（negative）（为本应用编写，CC0 许可）。"),
+    "ft.text_col": ("Text column", "文本列"),
+    "ft.label_col": ("Label column", "标签列"),
+    "ft.preview": ("First rows", "前几行"),
+    "ft.data_ok": ("✅ {n} usable examples in {k} classes.", "✅ 共 {n} 条可用样本，{k} 个类别。"),
+    "ft.counts_title": ("Examples per class", "每个类别的样本数"),
+    "ft.examples": ("examples", "样本数"),
+    "ft.h_setup": ("### 2 · Setup", "### 2 · 设置"),
+    "ft.base": ("Base model (pre-trained encoder)", "基础模型（预训练的编码器）"),
+    "ft.name": ("Name of the new model", "新模型的名称"),
+    "ft.name_ph": ("e.g. my-sentiment-model (empty: a name is made up)",
+                   "例如 my-sentiment-model（留空则自动命名）"),
+    "ft.epochs": ("Epochs (passes over the training data)", "训练轮数（遍历训练数据的次数）"),
+    "ft.lr": ("Learning rate (step size)", "学习率（每一步的步长）"),
+    "ft.batch": ("Batch size", "批大小"),
+    "ft.max_len": ("Max length (tokens per text)", "最大长度（每条文本的词元数）"),
+    "ft.val": ("Validation share (%), split per class", "验证集比例（%），按类别分层划分"),
+    "ft.seed": ("Seed (same seed = same result)", "随机种子（种子相同，结果相同）"),
+    "ft.head_only": ("Train only the classifier head (faster; try learning rate 1e-3)",
+                     "只训练分类头（更快；建议学习率 1e-3）"),
+    "ft.code": ("The code that runs (the guide's loop, corrected)", "实际运行的代码（修正后的教程循环）"),
+    "ft.code_note": (
+        "The guide's sample loop never creates the optimizer and never calls `zero_grad()`, so it "
+        "could not run, and its gradients would keep adding up. This is the loop the app runs "
+        "(models/finetune.py), on `accelerate` so it works on a CPU, a GPU or several GPUs.",
+        "教程里的示例循环既没有创建优化器，也没有调用 `zero_grad()`：它根本跑不起来，梯度还会不断累加。"
+        "下面是本应用实际运行的循环（models/finetune.py），基于 `accelerate`，在 CPU、单个或多个 GPU 上都能运行。"),
+    "ft.h_train": ("### 3 · Training", "### 3 · 训练"),
+    "ft.start": ("Start fine-tuning", "开始微调"),
+    "ft.stop": ("Stop (keep the best so far)", "停止（保留目前最好的结果）"),
+    "ft.job_box": ("Job id (kept in this browser; paste one to follow it from another computer)",
+                   "任务 ID（保存在本浏览器中；在另一台电脑上粘贴它即可继续查看）"),
+    "ft.job_ph": ("finetune-…", "finetune-…"),
+    "ft.attach": ("Follow this job", "查看这个任务"),
+    "ft.no_job": ("No training job yet. Pick data and press Start.", "还没有训练任务。选好数据后点击“开始微调”。"),
+    "ft.job_id": ("Job id", "任务 ID"),
+    "ft.queued": ("Waiting in the queue: {pos} job(s) before this one run first (one training per device).",
+                  "正在排队：前面还有 {pos} 个任务（每台设备一次只训练一个）。"),
+    "ft.running": ("Training: {msg}", "训练中：{msg}"),
+    "ft.eta": ("about {eta} left", "大约还需 {eta}"),
+    "ft.done": ("Finished. The model is saved and listed in the Models tab.",
+                "完成。模型已保存，并已列在“模型”标签页中。"),
+    "ft.cancelled": ("Cancelled before it learned anything; nothing was saved.",
+                     "在学到任何东西之前就取消了，没有保存模型。"),
+    "ft.stopped_saved": ("Stopped. The best weights so far are saved.", "已停止。目前为止最好的权重已经保存。"),
+    "ft.failed": ("Failed: {error}", "失败：{error}"),
+    "ft.stop_sent": ("Stopping after the current step; the best weights so far will be saved.",
+                     "将在当前这一步之后停止，并保存目前为止最好的权重。"),
+    "ft.already_finished": ("That job has already finished.", "这个任务已经结束了。"),
+    "ft.loss_title": ("Loss (lower is better)", "损失（越低越好）"),
+    "ft.train_loss": ("training loss (each step)", "训练损失（每一步）"),
+    "ft.val_loss": ("validation loss (each epoch)", "验证损失（每一轮）"),
+    "ft.step": ("step", "步数"),
+    "ft.loss": ("loss", "损失"),
+    "ft.epoch_table": ("Validation after each epoch (* = evaluated at a Stop)",
+                       "每轮结束后的验证结果（* = 在停止时评估）"),
+    "ft.epoch_cols": ("Epoch|Train loss|Val loss|Accuracy|Macro-F1",
+                      "轮次|训练损失|验证损失|准确率|宏平均 F1"),
+    "ft.h_results": ("### 4 · Results", "### 4 · 结果"),
+    "ft.summary": (
+        "**Accuracy {acc:.1f}%** on the validation set (always guessing the biggest class: "
+        "{base:.1f}%) · macro-F1 {f1:.3f} · best epoch {epoch} · {secs:.0f} s of training, "
+        "{eps:.1f} examples/s · saved as **{name}** (`{key}`): pick it in the Attention tab to "
+        "compare its attention with the base model's.",
+        "验证集**准确率 {acc:.1f}%**（总是猜最大的类别：{base:.1f}%）· 宏平均 F1 {f1:.3f} · 最佳轮次 {epoch} · "
+        "训练用时 {secs:.0f} 秒，每秒 {eps:.1f} 条样本 · 已保存为 **{name}**（`{key}`）：在“注意力”标签页中选择它，"
+        "就能把它的注意力和基础模型的对比。"),
+    "ft.summary_stopped": ("(Stopped early.)", "（提前停止。）"),
+    "ft.cm_title": ("Confusion matrix (rows: true class, columns: predicted)",
+                    "混淆矩阵（行：真实类别，列：预测类别）"),
+    "ft.cm_hover": ("true %{y}, predicted %{x}: %{z}", "真实 %{y}，预测 %{x}：%{z}"),
+    "ft.predicted": ("predicted", "预测"),
+    "ft.actual": ("true", "真实"),
+    "ft.per_class": ("Per class", "各类别指标"),
+    "ft.class_cols": ("Class|Precision|Recall|F1|Support", "类别|精确率|召回率|F1|样本数"),
+    "ft.mistakes": ("Validation examples the model got wrong (most confident first)",
+                    "模型判断错误的验证样本（最自信的错误排在前面）"),
+    "ft.mistake_cols": ("Text|True|Predicted|Confidence", "文本|真实|预测|置信度"),
+    "ft.h_compare": ("#### Before and after: the same sentence, the base model with its untrained "
+                     "head vs the fine-tuned model",
+                     "#### 微调前后对比：同一句话，带着未训练分类头的基础模型 vs 微调后的模型"),
+    "ft.tuned": ("Fine-tuned model", "微调后的模型"),
+    "ft.probe": ("Sentence", "句子"),
+    "ft.probe_value": ("The staff were friendly and the food was great.", "服务员很热情，菜也很好吃。"),
+    "ft.compare": ("Compare", "对比"),
+    "ft.before": ("Before fine-tuning", "微调前"),
+    "ft.after": ("After fine-tuning", "微调后"),
+    "ft.truncated": ("The sentence was longer than the model reads; only its beginning was used.",
+                     "这句话超出了模型能读的长度，只用了开头部分。"),
+    "ft.no_before": ("This model was not fine-tuned in this app, so there is no 'before' to show.",
+                     "这个模型不是在本应用中微调的，所以无法显示“微调前”。"),
+    "ft.h_keep": ("### 5 · Keep it", "### 5 · 保存"),
+    "ft.zip": ("Download the model as a zip", "下载模型（zip）"),
+    "ft.zip_file": ("Model folder (safetensors, tokenizer, model card)",
+                    "模型文件夹（safetensors 权重、分词器、模型卡）"),
+    # ---- warnings about the data and the training run ----
+    "ft.warn.encoding": ("", "{name} 不是 UTF-8 编码，已按 {encoding} 读取。如果文字显示不对，请把文件另存为 UTF-8。"),
+    "ft.warn.empty_rows": ("", "有 {n} 行的文本或标签为空，已跳过。"),
+    "ft.warn.numeric_labels": ("", "标签是数字；每个数字都被当作一个类别名称（而不是数量）。"),
+    "ft.warn.cut_texts": ("", "有 {n} 条文本超过 {chars} 个字符，已被截断；模型本来也只读取开头的若干词元。"),
+    "ft.warn.long_texts": ("", "有 {n} 条文本超过 1000 个字符；只有开头（最大长度以内）的词元会被使用。"),
+    "ft.warn.duplicates": ("", "删除了 {n} 行重复数据，这样同一句话不会同时出现在训练集和验证集中。"),
+    "ft.warn.conflicts": ("", "有 {n} 行文本相同但标签不同；模型不可能把它们全部判断正确。"),
+    "ft.warn.sampled": ("", "文件中有 {n} 行可用数据；为了让训练在合理时间内完成，随机选取了其中 {max} 行。"),
+    "ft.warn.imbalance": ("", "类别不平衡：{big!r} 有 {nbig} 个样本，{small!r} 只有 {nsmall} 个。即使小类别总被判错，"
+                          "准确率也可能很好看；请留意宏平均 F1。"),
+    "ft.warn.truncated": ("", "有 {n} 条文本超过 {max_length} 个词元，模型只能看到开头。如果结尾重要，请调大“最大长度”。"),
+    "ft.warn.unknown_tokens": ("", "{share} 的词元是 [UNK]：基础模型的词表里没有它们（比如英文模型遇到中文字）。"
+                               "模型看不见的东西，它也学不会。"),
+    # ---- errors (English comes from the exception) ----
+    "err.ft_bad_format": ("", "{name}：无法读取以 {suffix} 结尾的文件。请使用以下格式之一：{formats}。"),
+    "err.ft_no_file": ("", "上传的文件已经不在了，请重新上传。"),
+    "err.ft_empty_file": ("", "{name} 是空的。请选择一个有表头和若干带标签数据行的文件。"),
+    "err.ft_too_big": ("", "{name} 有 {mb} MB，上限是 {limit} MB。请减少行数。"),
+    "err.ft_not_utf8": ("", "{name} 不是 UTF-8 文本，也无法识别它的编码。请另存为 UTF-8（Excel 中选“CSV UTF-8”）后重新上传。"),
+    "err.ft_unreadable": ("", "{name} 无法按 {fmt} 格式读取。请确认文件确实是这种格式。"),
+    "err.ft_one_column": ("", "文件只有一列（{column}）；需要一列文本和一列标签。"),
+    "err.ft_no_column": ("", "没有名为 {column!r} 的列。现有的列：{columns}。"),
+    "err.ft_same_column": ("", "文本列和标签列必须是不同的列。"),
+    "err.ft_no_rows": ("", "所有行的文本或标签都是空的（{text!r} / {label!r} 列）。请选择其他列。"),
+    "err.ft_one_class": ("", "每一行的标签都是 {label!r}。分类器至少需要两个类别才能区分。"),
+    "err.ft_many_classes": ("", "标签列 {column!r} 有 {n} 个不同的值；最多支持 {max} 个类别。它真的是标签列吗？"),
+    "err.ft_tiny_class": ("", "这些类别只有一个样本：{classes}。每个类别至少需要 2 个（一个用来学，一个用来检验），"
+                          "最好 20 个以上。请补充样本或删除这些行。"),
+    "err.ft_bad_split": ("", "验证集比例必须在 5% 到 50% 之间，当前是 {value}。"),
+    "err.ft_bad_setting": ("", "{name} = {value} 超出范围，请使用 {low} 到 {high} 之间的值。"),
+    "err.ft_bad_name": ("", "这个名称不能用作文件夹名，请使用字母、数字和短横线。"),
+    "err.ft_out_exists": ("", "{path} 已存在且不是空的，请换一个文件夹。"),
+    "err.ft_no_model": ("", "还没有可下载的模型，请先训练一个。"),
+    "err.ft_not_base": ("", "{name} 不能在这里微调；请选择一个编码器模型（例如 all-MiniLM-L6-v2）。"),
+    "err.ft_not_classifier": ("", "{name} 没有分类头，无法给出类别概率。请先微调它，再选择微调后的模型。"),
+    "err.ft_no_before": ("", "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
+    "err.ft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
+    "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
 }

@@ -1,0 +1,281 @@
+"""Fine-tune tab: upload labelled sentences, fine-tune an encoder into a classifier as a
+background job, watch the loss fall, read the confusion matrix, compare before and after,
+and keep the model (saved, registered for the other tabs, downloadable as a zip).
+
+The job id is kept in the browser (localStorage), so a reload reattaches to a running job;
+pasting the id on another computer does the same. Handlers only read inputs, call
+models/finetune*.py and format with finetune_views.py.
+"""
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from models.errors import UserError
+from models.finetune import FinetuneConfig
+from models.finetune_data import FORMATS, SAMPLES, SAMPLES_DIR, load, read_table
+from models.finetune_store import BeforeModels, classify, start_job, status_dict, zip_model
+from models.jobs import FINISHED
+
+from . import finetune_views as views
+from .common import HEAVY, AppContext, friendly, model_choices
+from .i18n import error_text, t
+
+TITLE_KEY = "ft.tab"
+TAB_ID = "finetune"
+LEARNING_RATES = ["1e-5", "2e-5", "5e-5", "1e-4", "2e-4", "5e-4", "1e-3"]
+SAMPLE = "sentiment_en_zh"
+
+
+def _number(value, name: str, cast=float):
+    try:
+        return cast(float(str(value).strip()))
+    except (TypeError, ValueError):
+        raise UserError("ft_bad_setting", f"{name} = {value!r} is not a number.", name=name,
+                        value=value, low="", high="") from None
+
+
+def build(ctx: AppContext) -> None:
+    manager, jobs, loc, lang = ctx.manager, ctx.jobs, ctx.loc, ctx.lang
+    gr.set_static_paths([SAMPLES_DIR])          # the bundled sample can be put in the upload box
+    before_models = BeforeModels(manager)
+    defaults = FinetuneConfig()
+    loc.Markdown(value_key="ft.intro")
+
+    # ---- 1. data ----
+    loc.Markdown(value_key="ft.h_data")
+    with gr.Row():
+        upload = loc.File(label_key="ft.upload", file_types=list(FORMATS), type="filepath",
+                          elem_id="ft-upload", scale=3)
+        with gr.Column(scale=1):
+            sample_btn = loc.Button(value_key="ft.use_sample", elem_id="ft-sample")
+            loc.Markdown(value_key="ft.sample_note")
+    with gr.Row():
+        text_col = loc.Dropdown(label_key="ft.text_col", choices=[], elem_id="ft-text-col")
+        label_col = loc.Dropdown(label_key="ft.label_col", choices=[], elem_id="ft-label-col")
+    data_notes = gr.Markdown(elem_id="ft-data-notes")
+    with gr.Row():
+        preview = loc.Dataframe(label_key="ft.preview", interactive=False, wrap=True,
+                                max_height=320, elem_id="ft-preview", scale=3)
+        counts_plot = gr.Plot(elem_id="ft-counts", scale=2, show_label=False)
+
+    # ---- 2. setup ----
+    loc.Markdown(value_key="ft.h_setup")
+    with gr.Row():
+        base = loc.Dropdown(label_key="ft.base", elem_id="ft-base", value=defaults.base_model,
+                            choices=model_choices(manager, "finetune", loc.lang), scale=2)
+        name = loc.Textbox(label_key="ft.name", placeholder_key="ft.name_ph", elem_id="ft-name",
+                           scale=2)
+    with gr.Row():
+        epochs = loc.Slider(label_key="ft.epochs", minimum=1, maximum=20, step=1,
+                            value=defaults.epochs, elem_id="ft-epochs")
+        lr = loc.Dropdown(label_key="ft.lr", choices=LEARNING_RATES, value="1e-4",
+                          allow_custom_value=True, elem_id="ft-lr")
+        batch = loc.Dropdown(label_key="ft.batch", choices=[4, 8, 16, 32, 64],
+                             value=defaults.batch_size, elem_id="ft-batch")
+        max_len = loc.Slider(label_key="ft.max_len", minimum=16, maximum=512, step=16,
+                             value=defaults.max_length, elem_id="ft-maxlen")
+    with gr.Row():
+        val_pct = loc.Slider(label_key="ft.val", minimum=5, maximum=50, step=5,
+                             value=int(defaults.val_fraction * 100), elem_id="ft-val")
+        seed = loc.Number(label_key="ft.seed", value=defaults.seed, precision=0, elem_id="ft-seed")
+        head_only = loc.Checkbox(label_key="ft.head_only", value=defaults.head_only,
+                                 elem_id="ft-head-only")
+    with loc.Accordion(label_key="ft.code", open=False, elem_id="ft-code-box"):
+        loc.Markdown(value_key="ft.code_note")
+        gr.Code(views.TRAINING_CODE, language="python", interactive=False, elem_id="ft-code")
+
+    # ---- 3. training ----
+    loc.Markdown(value_key="ft.h_train")
+    with gr.Row():
+        start_btn = loc.Button(value_key="ft.start", variant="primary", elem_id="ft-start")
+        stop_btn = loc.Button(value_key="ft.stop", variant="stop", elem_id="ft-stop")
+    with gr.Row():
+        job_box = loc.Textbox(label_key="ft.job_box", placeholder_key="ft.job_ph", scale=4,
+                              elem_id="ft-job-id")
+        attach_btn = loc.Button(value_key="ft.attach", scale=1, elem_id="ft-attach")
+    status = gr.HTML(views.status_html(None, loc.lang), elem_id="ft-status")
+    train_notes = gr.Markdown(elem_id="ft-train-notes")
+    with gr.Row():
+        loss_plot = gr.Plot(views.loss_figure(None, loc.lang), elem_id="ft-loss", show_label=False)
+        epoch_table = loc.Dataframe(label_key="ft.epoch_table", interactive=False,
+                                    headers=t("ft.epoch_cols", loc.lang).split("|"),
+                                    elem_id="ft-epochs-table")
+
+    # ---- 4. results and 5. keep it ----
+    loc.Markdown(value_key="ft.h_results")
+    summary = gr.Markdown(elem_id="ft-summary")
+    with gr.Row():
+        cm_plot = gr.Plot(views.confusion_figure(None, loc.lang), elem_id="ft-confusion",
+                          show_label=False)
+        class_table = loc.Dataframe(label_key="ft.per_class", interactive=False,
+                                    headers=t("ft.class_cols", loc.lang).split("|"),
+                                    elem_id="ft-per-class")
+    mistakes = loc.Dataframe(label_key="ft.mistakes", interactive=False, wrap=True, max_height=300,
+                             headers=t("ft.mistake_cols", loc.lang).split("|"), elem_id="ft-mistakes")
+    loc.Markdown(value_key="ft.h_compare")
+    with gr.Row():
+        tuned = loc.Dropdown(label_key="ft.tuned", choices=model_choices(manager, "classify", loc.lang),
+                             value=None, elem_id="ft-tuned", scale=2)
+        probe = loc.Textbox(label_key="ft.probe", value=t("ft.probe_value", loc.lang), scale=3,
+                            elem_id="ft-probe")
+        compare_btn = loc.Button(value_key="ft.compare", variant="primary", scale=1,
+                                 elem_id="ft-compare")
+    with gr.Row():
+        before_out = loc.Label(label_key="ft.before", elem_id="ft-before")
+        after_out = loc.Label(label_key="ft.after", elem_id="ft-after")
+    compare_note = gr.Markdown(elem_id="ft-compare-note")
+    loc.Markdown(value_key="ft.h_keep")
+    with gr.Row():
+        zip_btn = loc.Button(value_key="ft.zip", elem_id="ft-zip", scale=1)
+        zip_file = loc.File(label_key="ft.zip_file", interactive=False, elem_id="ft-zip-file", scale=3)
+
+    job_store = gr.BrowserState(None, storage_key="llm-explorer-finetune-job")
+    poll = gr.Timer(2.0, active=False)
+
+    # ---- handlers ----
+    def data_outputs(data, table, lang):
+        cols = list(map(str, table.frame.columns))
+        head = table.frame.head(20).astype(str)
+        return (gr.update(choices=cols, value=data.text_column),
+                gr.update(choices=cols, value=data.label_column),
+                views.notices_md(data.notices, lang) or t("ft.data_ok", lang, n=len(data.texts),
+                                                           k=len(data.classes)),
+                gr.update(value=head, headers=cols), views.counts_figure(data.counts, lang))
+
+    @friendly
+    def on_upload(path, lang):
+        if not path:
+            return gr.update(choices=[], value=None), gr.update(choices=[], value=None), "", None, None
+        table = read_table(path)
+        return data_outputs(load(path), table, lang)
+
+    @friendly
+    def on_columns(path, text_c, label_c, lang):
+        if not path or not text_c or not label_c:
+            return gr.skip(), gr.skip()
+        data = load(path, text_c, label_c)
+        return (views.notices_md(data.notices, lang) or t("ft.data_ok", lang, n=len(data.texts),
+                                                          k=len(data.classes)),
+                views.counts_figure(data.counts, lang))
+
+    @friendly
+    def finetune_start(path, text_c, label_c, base_key, n_epochs, rate, batch_size, length, val,
+                       seed_value, only_head, model_name, lang) -> str:
+        if not path:
+            raise UserError("ft_no_data", "Upload a file or click 'Use the sample' first.")
+        cfg = FinetuneConfig(base_model=base_key or defaults.base_model,
+                             epochs=_number(n_epochs, "epochs", int),
+                             learning_rate=_number(rate, "learning_rate"),
+                             batch_size=_number(batch_size, "batch_size", int),
+                             max_length=_number(length, "max_length", int),
+                             val_fraction=_number(val, "val_fraction") / 100,
+                             seed=_number(seed_value if seed_value is not None else 0, "seed", int),
+                             head_only=bool(only_head)).check()
+        data = load(path, text_c or None, label_c or None, seed=cfg.seed)
+        return start_job(manager, jobs, cfg, data, model_name or "")
+
+    def render(job_id, lang):
+        """Everything the training and results sections show for one job."""
+        job_id = (job_id or "").strip()
+        if not job_id:
+            return (views.status_html(None, lang), "", views.loss_figure(None, lang), [],
+                    gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False))
+        try:
+            st = status_dict(jobs.snapshot(job_id))
+        except UserError as exc:
+            return (f'<div class="ft-status">⚠️ {html.escape(error_text(exc, lang))}</div>', "",
+                    views.loss_figure(None, lang), [], gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                    gr.skip(), gr.Timer(active=False))
+        result = st["result"]
+        report = result["report"] if result else None
+        results = ((views.summary_md(result, lang), views.confusion_figure(report, lang),
+                    views.per_class_rows(report), views.mistakes_rows(report),
+                    gr.update(choices=model_choices(manager, "classify", lang), value=result["key"]))
+                   if result else (gr.skip(),) * 5)
+        notes = views.notices_md([(n["code"], n["message"], n["params"]) for n in st["notices"]], lang)
+        return (views.status_html(st, lang), notes, views.loss_figure(st, lang),
+                views.epochs_rows(st)) + results + (gr.Timer(active=st["status"] not in FINISHED),)
+
+    def remember(job_id):
+        job_id = (job_id or "").strip()
+        return job_id, gr.Timer(active=bool(job_id))
+
+    def reattach(stored):
+        return (stored or "", gr.Timer(active=bool(stored))) if stored else (gr.skip(), gr.skip())
+
+    @friendly
+    def finetune_stop(job_id, lang) -> str:
+        job_id = (job_id or "").strip()
+        job = jobs.snapshot(job_id)                  # UserError for an unknown id
+        if job.status in FINISHED:
+            return t("ft.already_finished", lang)
+        jobs.cancel(job_id)
+        return t("ft.stop_sent", lang)
+
+    @friendly
+    def compare(key, text, lang):
+        if not key:
+            raise UserError("ft_pick_model", "Pick a fine-tuned model first (train one above).")
+        after = classify(manager, key, text)
+        note = t("ft.truncated", lang) if after.truncated else ""
+        try:
+            before = before_models.classify(key, text).as_dict()
+        except UserError as exc:
+            if exc.code != "ft_no_before":
+                raise
+            before, note = None, (note + " " + t("ft.no_before", lang)).strip()
+        return before, after.as_dict(), note
+
+    @friendly
+    def make_zip(key, lang):
+        if not key:
+            raise UserError("ft_pick_model", "Pick a fine-tuned model first (train one above).")
+        folder = manager.registry.files_dir(manager.registry.get(key))
+        return str(zip_model(folder)) if folder else None
+
+    # ---- API-only endpoints (typed for gradio_client) ----
+    @friendly
+    def finetune_status(job_id: str, lang: str = "en") -> dict:
+        """Progress and metrics of a fine-tuning job: status, progress (0..1), eta_seconds,
+        queue_position, steps [{step, epoch, loss}], epochs [{epoch, val_loss, accuracy,
+        macro_f1, ...}], notices, result (saved model key, report) when finished."""
+        return status_dict(jobs.snapshot(job_id))
+
+    @friendly
+    def classify_api(text: str, model_key: str, lang: str = "en") -> dict:
+        """Class probabilities {label: probability} of a classifier model (a fine-tuned one)."""
+        return classify(manager, model_key, text).as_dict()
+
+    # ---- wiring ----
+    sample_btn.click(lambda: str(SAMPLES[SAMPLE]), None, [upload], api_visibility="private")
+    data_outs = [text_col, label_col, data_notes, preview, counts_plot]
+    upload.change(on_upload, [upload, lang], data_outs, api_visibility="private")
+    for dd in (text_col, label_col):
+        dd.input(on_columns, [upload, text_col, label_col, lang], [data_notes, counts_plot],
+                 api_visibility="private")
+    render_outs = [status, train_notes, loss_plot, epoch_table, summary, cm_plot, class_table,
+                   mistakes, tuned, poll]
+    start_btn.click(finetune_start, [upload, text_col, label_col, base, epochs, lr, batch, max_len,
+                                     val_pct, seed, head_only, name, lang], [job_box],
+                    api_name="finetune_start").success(
+        remember, [job_box], [job_store, poll], api_visibility="private").then(
+        render, [job_box, lang], render_outs, api_visibility="private")
+    stop_btn.click(finetune_stop, [job_box, lang], [train_notes], api_name="finetune_stop")
+    attach_btn.click(remember, [job_box], [job_store, poll], api_visibility="private").then(
+        render, [job_box, lang], render_outs, api_visibility="private")
+    poll.tick(render, [job_box, lang], render_outs, show_progress="hidden", api_visibility="private")
+    compare_btn.click(compare, [tuned, probe, lang], [before_out, after_out, compare_note],
+                      api_name="finetune_compare", **HEAVY)
+    zip_btn.click(make_zip, [tuned, lang], [zip_file], api_name="finetune_zip")
+    gr.api(finetune_status, api_name="finetune_status")
+    gr.api(classify_api, api_name="classify", **HEAVY)
+    demo = gr.context.Context.root_block
+    if demo is not None:
+        demo.load(reattach, [job_store], [job_box, poll], api_visibility="private").then(
+            render, [job_box, lang], render_outs, api_visibility="private")
+    lang.change(lambda lg: (gr.update(choices=model_choices(manager, "finetune", lg)),
+                            gr.update(choices=model_choices(manager, "classify", lg))),
+                [lang], [base, tuned], api_visibility="private")
+    lang.change(render, [job_box, lang], render_outs, api_visibility="private")
