@@ -43,6 +43,8 @@ CAVEAT = {"summarize": "its summaries can miss the main point or invent details"
           "translate": "it translates poorly, especially into Chinese: expect mistakes",
           "answer": "it often answers wrongly: check the answer against the context"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_STOP = {"the", "a", "an", "is", "are", "was", "were", "of", "in", "on", "to", "and", "or",
+         "it", "its", "this", "that", "answer", "question", "context", "by", "for", "as", "at"}
 _OPUS = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})(?![a-z])", re.I)
 
 
@@ -270,13 +272,29 @@ def insight(tok, token_ids: list, steps: list[StepCandidates]) -> list[TokenInsi
     return rows
 
 
-def find_span(answer: str, context: str) -> tuple[int, int] | None:
-    """Where a generated answer occurs in the context (case-insensitive), to highlight it."""
+def find_span(answer: str, context: str, question: str = "") -> tuple[int, int] | None:
+    """Where a generated answer occurs in the context, to highlight it: the whole answer if it
+    is there (case-insensitive), else the longest run of its words found in the context that
+    starts and ends with a word not in the question ("The capital of Kenya is Nairobi." ->
+    "Nairobi")."""
     answer = (answer or "").strip().strip(".。!！\"'“”")
     if not answer or not context:
         return None
     at = context.lower().find(answer.lower())
-    return (at, at + len(answer)) if at >= 0 else None
+    if at >= 0:
+        return at, at + len(answer)
+    words = re.findall(r"\w+", answer)[:64]
+    known = {w.lower() for w in re.findall(r"\w+", question or "")} | _STOP
+    best = None
+    for i in range(len(words)):
+        for j in range(len(words), i, -1):
+            if words[i].lower() in known or words[j - 1].lower() in known:
+                continue
+            found = re.search(r"\W+".join(map(re.escape, words[i:j])), context, re.I)
+            if found and (best is None or found.end() - found.start() > best[1] - best[0]):
+                best = (found.start(), found.end())
+                break
+    return best
 
 
 # ---- which model is better -------------------------------------------------------------------

@@ -209,6 +209,9 @@ def test_extractive_qa_returns_a_span_of_the_context_and_windows_long_ones(mgr):
 def test_find_span_locates_a_generated_answer():
     assert apps.find_span("Jane Austen.", "A novel by Jane Austen, 1813.") == (11, 22)
     assert apps.find_span("Nobody", "A novel by Jane Austen") is None
+    context = "Kenya is a country in East Africa. Its capital is Nairobi."
+    a, b = apps.find_span("The capital of Kenya is Nairobi.", context, "What is the capital of Kenya?")
+    assert context[a:b] == "Nairobi"
 
 
 def test_advice_names_the_better_model_honestly_offline(make_manager):

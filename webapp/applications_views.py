@@ -15,7 +15,8 @@ from models.metrics import Scores
 from .i18n import t
 
 INSIGHT_CSS = """<style>
-.apps-insight{line-height:2.1;font-size:15px}
+.apps-insight{line-height:2.1;font-size:15px;position:relative}
+.apps-insight:has(details[open]){padding-bottom:13em}
 .apps-insight details{display:inline-block;position:relative;margin:0 1px}
 .apps-insight summary{list-style:none;cursor:pointer;padding:1px 3px;border-radius:4px;
   white-space:pre;color:#111}
@@ -42,7 +43,7 @@ def notice_text(notice: Notice | None, lang: str) -> str:
 
 
 def notices_md(notices, lang: str) -> str:
-    return "".join(f"⚠️ {html.escape(notice_text(n, lang))}\n\n" for n in notices)
+    return "".join(f"**!** {html.escape(notice_text(n, lang))}\n\n" for n in notices)
 
 
 def stats_md(upd: AppUpdate, model_name: str, lang: str) -> str:

@@ -91,7 +91,8 @@ def build(ctx: AppContext) -> None:
     # which model would be better (apps.advice), shown next to each picker
     def advise(task, key, a, b, lg):
         try:
-            return views.notice_text(apps.advice(manager.registry, task, key, a, b), lg)
+            text = views.notice_text(apps.advice(manager.registry, task, key, a, b), lg)
+            return f"> {text}" if text else ""
         except Exception:  # an unknown key: the run button reports it properly
             return ""
 
@@ -193,8 +194,9 @@ def build(ctx: AppContext) -> None:
             where = views.highlight_html(context, None)
             for upd, row in stream(lm, prep, settings, lang):
                 if upd.done:
-                    where = views.highlight_html(context, apps.find_span(upd.text, context))
-                    if context.strip() and apps.find_span(upd.text, context) is None:
+                    span = apps.find_span(upd.text, context, question)
+                    where = views.highlight_html(context, span)
+                    if context.strip() and span is None:
                         row = (row[0], row[1] + "\n\n" + t("apps.qa.not_found", lang), *row[2:])
                 yield (*row, where)
 

@@ -112,26 +112,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "apps.notice.pair_unknown": ("{name} does not say which languages it translates; it will "
                                  "translate in the direction it was trained on.",
                                  "{name} 没有注明它翻译哪两种语言；它会按训练时的方向翻译。"),
-    "apps.notice.better_ready": ("💡 {better} does this better; pick it in the list (it may "
+    "apps.notice.better_ready": ("{better} does this better; pick it in the list (it may "
                                  "download first).",
-                                 "💡 {better} 做这件事更好；可以在列表中选择它（可能需要先下载）。"),
+                                 "{better} 做这件事更好；可以在列表中选择它（可能需要先下载）。"),
     "apps.notice.better_offline_summarize": (
-        "💡 {better} would summarize better, but it needs a download and the app is offline. "
+        "{better} would summarize better, but it needs a download and the app is offline. "
         "Using {name} instead, a {size}-parameter model: its summaries can miss the main point "
         "or invent details.",
-        "💡 {better} 的摘要效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
+        "{better} 的摘要效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它的摘要可能漏掉要点，甚至编造细节。"),
     "apps.notice.better_offline_translate": (
-        "💡 {better} would translate better, but it needs a download and the app is offline. "
+        "{better} would translate better, but it needs a download and the app is offline. "
         "Using {name} instead, a {size}-parameter model: it translates poorly, especially into "
         "Chinese — expect mistakes.",
-        "💡 {better} 的翻译效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
+        "{better} 的翻译效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它翻译得很差，尤其是译成中文时——请预期会有错误。"),
     "apps.notice.better_offline_answer": (
-        "💡 {better} would answer better, but it needs a download and the app is offline. Using "
+        "{better} would answer better, but it needs a download and the app is offline. Using "
         "{name} instead, a {size}-parameter model: it often answers wrongly — check the answer "
         "against the context.",
-        "💡 {better} 回答得会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
+        "{better} 回答得会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它经常答错——请对照上下文检查答案。"),
     # errors raised in models/apps*.py and models/metrics.py
     "err.bad_language": ("", "未知的语言 {language!r}；请从列表中选择。"),
