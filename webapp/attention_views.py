@@ -25,7 +25,8 @@ from models.attention import AttentionMap, AttentionResult
 from .i18n import t
 
 VENDOR = Path(__file__).resolve().parent.parent / "assets" / "vendor"
-BERTVIZ_CELLS = 250_000     # weights bertviz may receive (~2 MB of JSON): stays responsive
+BERTVIZ_CELLS = 150_000     # weights bertviz may receive (~0.8 MB of JSON): stays responsive
+BERTVIZ_DECIMALS = 2        # bertviz maps weights to line opacity: 0.01 steps are invisible
 HOVER_TOKENS = 64           # up to this many tokens, hover names both tokens (n² strings)
 LABEL_CHARS = 14
 
@@ -194,7 +195,8 @@ def bertviz_page(result: AttentionResult, view: str = "head", layer: int = 0,
     def tensors(amap: AttentionMap, nq: int, nk: int):
         out = [None] * amap.layers
         for i in layers:
-            w = np.round(np.asarray(amap.weights[i, :, :nq, :nk], dtype=np.float64), 3)
+            w = np.round(np.asarray(amap.weights[i, :, :nq, :nk], dtype=np.float64),
+                         BERTVIZ_DECIMALS)
             out[i] = torch.from_numpy(w)[None]
         return out
 

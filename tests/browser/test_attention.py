@@ -79,3 +79,26 @@ def test_attention_bad_input_gets_a_message(page, app_url):
     page.locator("#att-text textarea").fill("   ")
     page.locator("#att-run").click()
     expect(page.get_by_text("empty").first).to_be_visible(timeout=60_000)
+
+
+def test_decoder_continuation_rows(page, app_url):
+    """SmolLM2: prompt + continuation, each continuation token's attention over the input."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Attention").click()
+    page.locator("#att-model input").fill("smollm2")
+    page.locator("#att-model input").press("Enter")
+    page.locator("#att-text textarea").fill("Paris is the capital of")
+    page.locator("#att-target textarea").fill("France.")
+    page.locator("#att-run").click()
+    info = page.locator("#att-info")
+    expect(info).to_contain_text("30 layers × 9 heads", timeout=180_000)
+    expect(info).to_contain_text("share 3 key/value heads")
+    expect(info).to_contain_text("continuation starts at token")
+    only = page.locator("#att-only-new input")
+    expect(only).to_be_visible()
+    only.check()
+    heat = page.locator("#att-heatmap")
+    expect(heat).to_contain_text("France", timeout=30_000)
+    # the rows are now only the continuation: the prompt's first word is no longer a row label
+    rows = heat.locator(".yaxislayer-above text")
+    expect(rows.first).not_to_have_text("Paris", timeout=30_000)
