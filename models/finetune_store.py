@@ -39,7 +39,7 @@ class FinetuneResult:
     """What a finished (or stopped) fine-tuning job returns. Plain data, JSON-friendly."""
     key: str                     # registry key of the saved model ("local:...")
     name: str
-    path: str
+    folder: str
     base_key: str
     classes: list
     report: dict                 # EvalReport.to_dict() of the kept weights

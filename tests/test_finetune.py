@@ -125,7 +125,7 @@ def test_before_is_the_untrained_head_and_after_is_sharper(tiny_manager):
     with pytest.raises(UserError) as err:                 # the base has no classifier head
         classify(manager, key, "the cat")
     assert err.value.code == "ft_not_classifier"
-    zipped = zip_model(result.path)
+    zipped = zip_model(result.folder)
     assert zipped.suffix == ".zip" and zipped.stat().st_size > 1000
 
 

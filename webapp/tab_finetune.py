@@ -52,8 +52,8 @@ def build(ctx: AppContext) -> None:
             sample_btn = loc.Button(value_key="ft.use_sample", elem_id="ft-sample")
             loc.Markdown(value_key="ft.sample_note")
     with gr.Row():
-        text_col = loc.Dropdown(label_key="ft.text_col", choices=[], elem_id="ft-text-col")
-        label_col = loc.Dropdown(label_key="ft.label_col", choices=[], elem_id="ft-label-col")
+        text_col = loc.Dropdown(label_key="ft.text_col", choices=[], allow_custom_value=True, elem_id="ft-text-col")
+        label_col = loc.Dropdown(label_key="ft.label_col", choices=[], allow_custom_value=True, elem_id="ft-label-col")
     data_notes = gr.Markdown(elem_id="ft-data-notes")
     with gr.Row():
         preview = loc.Dataframe(label_key="ft.preview", interactive=False, wrap=True,
@@ -63,7 +63,7 @@ def build(ctx: AppContext) -> None:
     # ---- 2. setup ----
     loc.Markdown(value_key="ft.h_setup")
     with gr.Row():
-        base = loc.Dropdown(label_key="ft.base", elem_id="ft-base", value=defaults.base_model,
+        base = loc.Dropdown(label_key="ft.base", elem_id="ft-base", allow_custom_value=True, value=defaults.base_model,
                             choices=model_choices(manager, "finetune", loc.lang), scale=2)
         name = loc.Textbox(label_key="ft.name", placeholder_key="ft.name_ph", elem_id="ft-name",
                            scale=2)
@@ -73,7 +73,7 @@ def build(ctx: AppContext) -> None:
         lr = loc.Dropdown(label_key="ft.lr", choices=LEARNING_RATES, value="1e-4",
                           allow_custom_value=True, elem_id="ft-lr")
         batch = loc.Dropdown(label_key="ft.batch", choices=[4, 8, 16, 32, 64],
-                             value=defaults.batch_size, elem_id="ft-batch")
+                             value=defaults.batch_size, allow_custom_value=True, elem_id="ft-batch")
         max_len = loc.Slider(label_key="ft.max_len", minimum=16, maximum=512, step=16,
                              value=defaults.max_length, elem_id="ft-maxlen")
     with gr.Row():
@@ -117,7 +117,7 @@ def build(ctx: AppContext) -> None:
     loc.Markdown(value_key="ft.h_compare")
     with gr.Row():
         tuned = loc.Dropdown(label_key="ft.tuned", choices=model_choices(manager, "classify", loc.lang),
-                             value=None, elem_id="ft-tuned", scale=2)
+                             value=None, allow_custom_value=True, elem_id="ft-tuned", scale=2)
         probe = loc.Textbox(label_key="ft.probe", value=t("ft.probe_value", loc.lang), scale=3,
                             elem_id="ft-probe")
         compare_btn = loc.Button(value_key="ft.compare", variant="primary", scale=1,
