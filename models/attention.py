@@ -145,9 +145,13 @@ def encode(lm: LoadedModel, text: str, target: str = "", cap: int = MAX_TOKENS) 
         first = tok(text, add_special_tokens=True)["input_ids"]
         second = tok(" " + target if target and not target[0].isspace() else target,
                      add_special_tokens=False)["input_ids"] if target else []
-        ids = list(first) + list(second)
-        notice = _cut_notice(len(ids), limit, "text")
-        ids = ids[:limit]
+        notice = _cut_notice(len(first) + len(second), limit, "text")
+        if notice and second:
+            # keep the continuation visible (it is what a student came to see): it gets up to
+            # half the window, the input the rest
+            second = second[: max(limit // 2, limit - len(first))]
+            first = first[: limit - len(second)]
+        ids = (list(first) + list(second))[:limit]
         boundary = len(first) if second and len(first) < len(ids) else None
         inputs = {"input_ids": torch.tensor([ids], device=dev),
                   "attention_mask": torch.ones(1, len(ids), dtype=torch.long, device=dev)}

@@ -90,6 +90,15 @@ def test_long_text_is_truncated_with_notice(tiny):
     assert result.notice and "128" in result.notice
 
 
+def test_long_decoder_input_keeps_the_continuation(tiny):
+    long = " ".join(["the cat sat on the mat"] * 40)      # > 128 positions of the tiny Llama
+    result = _extract(tiny, "llama", text=long, target=TARGET)
+    assert len(result.tokens) == 128 and result.notice
+    alone = _extract(tiny, "llama", text=TARGET)
+    cont = result.tokens[result.boundary:]
+    assert 0 < len(cont) and "".join(cont).strip() == "".join(alone.tokens).strip()
+
+
 def test_bad_input_gets_clear_errors(tiny):
     with pytest.raises(UserError) as e:
         _extract(tiny, "bert", text="   ")

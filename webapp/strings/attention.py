@@ -201,8 +201,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "absorbs the scale. {bias}",
                     "**这里没有 √d_k。** T5 不除以 $\\sqrt{{d_k}}$：它的初始化已经吸收了这个缩放。{bias}"),
     "att.walk.t5_bias": ("Instead it adds a learned bias that depends only on the distance "
-                         "between positions: $$S' = S + B_{{\\mathrm{{rel}}}}$$",
-                         "它改为加上一个只取决于位置距离的学到的偏置：$$S' = S + B_{{\\mathrm{{rel}}}}$$"),
+                         "between positions: $$S' = S + B_{\\mathrm{rel}}$$",
+                         "它改为加上一个只取决于位置距离的学到的偏置：$$S' = S + B_{\\mathrm{rel}}$$"),
     "att.walk.t5_nobias": ("Cross attention adds no position bias: $$S' = S$$",
                            "交叉注意力不加位置偏置：$$S' = S$$"),
     "att.walk.mask_causal": ("**Mask.** A decoder may not look ahead: "
