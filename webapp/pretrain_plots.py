@@ -62,6 +62,20 @@ def sentence_map(sentences, labels, coords, axis_titles, lang: str) -> go.Figure
     return _layout(fig, t("pre.map", lang), height=480)
 
 
+def neighbours_html(neighbours, lang: str) -> str:
+    """Ranked nearest sentences as an escaped HTML table with a bar for the cosine."""
+    cols = t("pre.nb_cols", lang).split("|")
+    head = "".join(f"<th style='text-align:left;padding:4px 8px'>{_esc(c)}</th>" for c in cols)
+    rows = "".join(
+        f"<tr><td style='padding:4px 8px'>{n.rank}</td><td style='padding:4px 8px'>{_esc(n.sentence)}</td>"
+        f"<td style='padding:4px 8px'>{_esc(n.label)}</td><td style='padding:4px 8px;min-width:140px'>"
+        f"<div style='display:flex;align-items:center;gap:6px'><div style='height:10px;border-radius:3px;"
+        f"background:#2563eb;width:{max(0.0, n.score) * 100:.0f}px'></div>{n.score:.3f}</div></td></tr>"
+        for n in neighbours)
+    return (f"<table class='pre-neighbours' style='width:100%;border-collapse:collapse'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+
+
 # ---- surprisal -------------------------------------------------------------------------------
 def _heat(s: float | None, top: float = 10.0) -> str:
     if s is None:
@@ -157,21 +171,19 @@ def memory_bars(est, lang: str) -> go.Figure:
 
 
 def growth_lines(rows, current, lang: str) -> go.Figure:
-    """rows: Estimates at several widths; current: the user's Estimate (marked)."""
+    """rows: Estimates at several widths; current: the user's Estimate (marked). Parameters,
+    compute and memory all grow alike, so one line with every figure in its hover."""
     xs = [r.arch.d_model for r in rows]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=[r.params.total for r in rows], name=t("scale.params_axis", lang),
-                             mode="lines+markers", hovertemplate="d=%{x}<br>%{y:.3s}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=xs, y=[r.flops for r in rows], name=t("scale.flops_axis", lang),
-                             mode="lines+markers", yaxis="y2",
-                             hovertemplate="d=%{x}<br>%{y:.3g} FLOPs<extra></extra>"))
+    hover = [f"d_model = {r.arch.d_model}<br>{r.params.total:,} parameters<br>{r.flops:.3g} FLOPs"
+             f"<br>{r.train_total / 1e9:,.3g} GB to train" for r in rows]
+    fig = go.Figure(go.Scatter(x=xs, y=[r.params.total for r in rows], mode="lines+markers",
+                               name=t("scale.params_axis", lang), hovertext=hover, hoverinfo="text"))
     fig.add_trace(go.Scatter(x=[current.arch.d_model], y=[current.params.total], mode="markers",
                              name=t("scale.you", lang), marker=dict(size=14, symbol="star",
                                                                    color="#dc2626")))
     fig.update_xaxes(type="log", title=t("scale.width_axis", lang))
-    fig.update_layout(yaxis=dict(type="log", title=t("scale.params_axis", lang)),
-                      yaxis2=dict(type="log", title=t("scale.flops_axis", lang), overlaying="y",
-                                  side="right"), legend=dict(orientation="h", y=-0.25))
+    fig.update_yaxes(type="log", title=t("scale.params_axis", lang))
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return _layout(fig, t("scale.growth_plot", lang), height=420)
 
 

@@ -51,7 +51,7 @@ def _build_embed(ctx: AppContext) -> None:
             model = loc.Dropdown(label_key="pre.embed_model", elem_id="pre-embed-model",
                                  choices=model_choices(manager, "embed", loc.lang), value="minilm")
             upload = loc.File(label_key="pre.upload_list", file_types=[".txt", ".tsv", ".csv"],
-                              type="filepath", elem_id="pre-upload-list", height=90)
+                              type="filepath", elem_id="pre-upload-list", height=130)
             method = loc.Radio(label_key="pre.method", choices=[("PCA", "pca"), ("t-SNE", "tsne")],
                                value="pca", elem_id="pre-method")
             query = loc.Textbox(label_key="pre.query", placeholder_key="pre.query_ph",
@@ -62,8 +62,7 @@ def _build_embed(ctx: AppContext) -> None:
         heat = gr.Plot(elem_id="pre-heatmap", show_label=False)
         scatter = gr.Plot(elem_id="pre-map", show_label=False)
     nb_title = gr.Markdown(elem_id="pre-nb-title")
-    neighbours = loc.Dataframe(label_key="pre.neighbours", interactive=False, wrap=True,
-                               elem_id="pre-neighbours", headers=t("pre.nb_cols", loc.lang).split("|"))
+    neighbours = gr.HTML(elem_id="pre-neighbours")
     api_json = gr.JSON(visible=False)
 
     @friendly
@@ -92,14 +91,13 @@ def _build_embed(ctx: AppContext) -> None:
             axes += [""] * (2 - len(axes))
         else:
             axes = [t("pre.tsne_axes", lang, i=i) for i in (1, 2)]
-        rows = [[n.rank, n.sentence, n.label, round(n.score, 3)] for n in nbs]
         data = {"sentences": res.sentences, "labels": res.labels,
                 "similarity": res.similarity.round(4).tolist(), "coords": res.coords.round(4).tolist(),
                 "method": how, "neighbours": [n.__dict__ for n in nbs], "unk_share": res.unk_share}
         return (plots.similarity_heatmap(res.sentences, res.labels, res.similarity, lang),
                 plots.sentence_map(res.sentences, res.labels, res.coords, axes, lang),
                 html.escape(" ".join(notes[:-1])) + ("\n\n" if len(notes) > 1 else "") + notes[-1],
-                title, gr.update(value=rows, headers=t("pre.nb_cols", lang).split("|")), data)
+                title, plots.neighbours_html(nbs, lang), data)
 
     ins = [model, text, upload, method, query, lang]
     outs = [heat, scatter, notice, nb_title, neighbours, api_json]
@@ -178,9 +176,9 @@ def _build_train(ctx: AppContext) -> None:
     corpora = list(pt.bundled_corpora())
     with gr.Row():
         corpus = loc.Dropdown(label_key="pre.corpus", choices=corpora, elem_id="pre-corpus",
-                              value=corpora[0] if corpora else None)
+                              value="english" if "english" in corpora else (corpora or [None])[0])
         upload = loc.File(label_key="pre.upload_corpus", file_types=[".txt"], type="filepath",
-                          elem_id="pre-upload-corpus", height=90)
+                          elem_id="pre-upload-corpus", height=130)
     with loc.Accordion(label_key="pre.settings", open=False, elem_id="pre-settings"):
         with gr.Row():
             name = loc.Textbox(label_key="pre.name", value=d.name, elem_id="pre-name")

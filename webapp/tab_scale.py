@@ -26,6 +26,13 @@ def duration(seconds: float, lang: str) -> str:
     return f"{seconds:.3g} {t('scale.unit_seconds', lang)}"
 
 
+def size_text(n: float) -> str:
+    for unit, f in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= f:
+            return f"{n / f:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
 def preset_choices(manager, lang: str) -> list[tuple[str, str]]:
     out = [(p.name, p.key) for p in sc.PRESETS]
     for key in manager.loaded_keys():
@@ -104,7 +111,7 @@ def build(ctx: AppContext) -> None:
         est = sc.estimate(arch, setup)
         p = est.params
         fmt = sc.format_count
-        gb = lambda x: f"{x / 1e9:,.3g} GB"  # noqa: E731
+        gb = size_text
         md = t("scale.result", lang, params=fmt(p.total), params_exact=p.total, emb=fmt(p.embeddings),
                attn=fmt(p.attention), mlp=fmt(p.mlp), norms=fmt(p.norms), head=fmt(p.head),
                non_emb=fmt(p.non_embedding), dtype=dt, inf=gb(est.inference_total),

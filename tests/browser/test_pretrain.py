@@ -1,0 +1,94 @@
+"""The Pre-training tab (embedding space, what the model predicts, a tiny model trained from
+scratch) and the Cost of scale tab, in Chromium against the real app with the packaged models."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _open(page, app_url, sub: str | None = None):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Pre-training").click()
+    if sub:
+        page.get_by_role("tab", name=sub).click()
+
+
+def test_embedding_space(page, app_url, artifacts):
+    _open(page, app_url)
+    page.locator("#pre-ex-en").click()
+    expect(page.locator("#pre-sentences textarea")).to_have_value(re.compile("kitten"))
+    page.locator("#pre-query textarea").fill("A cat is resting on a couch.")
+    page.locator("#pre-embed-run").click()
+    expect(page.locator("#pre-heatmap .main-svg").first).to_be_visible(timeout=120_000)
+    expect(page.locator("#pre-map .main-svg").first).to_be_visible()
+    expect(page.locator("#pre-map")).to_contain_text("animals")          # legend by label
+    first = page.locator("#pre-neighbours tbody tr").first
+    expect(first).to_contain_text(re.compile("sofa|couch"))
+    expect(page.locator("#pre-embed-notice")).to_contain_text("384 dimensions")
+    page.screenshot(path=str(artifacts / "pretrain_embed.png"), full_page=True)
+    # one sentence: nothing to compare
+    page.locator("#pre-sentences textarea").fill("Just one sentence.")
+    page.locator("#pre-embed-run").click()
+    expect(page.get_by_text("only one sentence").first).to_be_visible(timeout=30_000)
+
+
+def test_what_the_model_predicts(page, app_url, artifacts):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open(page, app_url, "What the model predicts")
+    page.locator("#pre-text textarea").fill(f"The capital of France is Paris. {EVIL}")
+    page.locator("#pre-score").click()
+    expect(page.locator("#pre-ppl")).to_contain_text("Perplexity", timeout=180_000)
+    tokens = page.locator("#pre-tokens .pre-tok")
+    expect(tokens.first).to_be_visible()
+    expect(page.locator("#pre-tokens")).to_contain_text("Paris")
+    expect(page.locator("#pre-tokens")).to_contain_text("<img")        # shown as text...
+    assert page.locator("img[src='x']").count() == 0                    # ...never an element
+    expect(page.locator("#pre-topk .main-svg").first).to_be_visible(timeout=30_000)
+    expect(page.locator("#pre-actual")).to_contain_text("actual next token")
+    page.screenshot(path=str(artifacts / "pretrain_predict.png"), full_page=True)
+    assert dialogs == []
+
+
+def test_train_a_tiny_model(page, app_url, artifacts):
+    _open(page, app_url, "Train a tiny model")
+    page.get_by_text("Model and training settings").click()
+    name = page.get_by_label("Name of the model")
+    name.fill("browser-tiny")
+    expect(name).to_have_value("browser-tiny")
+    page.locator("#pre-steps input").fill("40")
+    page.locator("#pre-every input").fill("20")
+    page.locator("#pre-start").click()
+    expect(page.locator("#pre-job-id textarea, #pre-job-id input").first).to_have_value(
+        re.compile("^pretrain-"), timeout=60_000)
+    status = page.locator("#pre-status")
+    expect(status).to_contain_text("Done", timeout=300_000)
+    expect(status).to_contain_text("local:browser-tiny")
+    expect(page.locator("#pre-loss .main-svg").first).to_be_visible()
+    expect(page.locator("#pre-samples tr")).to_have_count(4)            # header + steps 0, 20, 40
+    page.screenshot(path=str(artifacts / "pretrain_train.png"), full_page=True)
+    # an empty upload-less run with a bad setting gets a message, not a crash
+    page.locator("#pre-steps input").fill("0")
+    page.locator("#pre-start").click()
+    expect(page.get_by_text("steps must be between").first).to_be_visible(timeout=30_000)
+
+
+def test_cost_of_scale(page, app_url, artifacts):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Cost of scale").click()
+    page.locator("#scale-run").click()                                  # GPT-3 preset
+    result = page.locator("#scale-result")
+    expect(result).to_contain_text("3.14e+23", timeout=60_000)
+    expect(result).to_contain_text("175 B")
+    expect(page.locator("#scale-memory .main-svg").first).to_be_visible()
+    expect(page.locator("#scale-presets")).to_contain_text("GPT-3")
+    page.screenshot(path=str(artifacts / "scale.png"), full_page=True)
+    page.locator("#scale-layers input").fill("1e15")
+    page.locator("#scale-run").click()
+    expect(page.get_by_text("must be between").first).to_be_visible(timeout=30_000)
