@@ -132,16 +132,19 @@ class _RowStreamer(BaseStreamer):
                 continue
             if tok in self.eos_ids or req.cancelled.is_set():
                 self.finished[row] = True
+                req.q.put(None)         # this user has the whole answer now, not at batch end
                 continue
             ids, mp, sp, full_m, full_s = self.recorder.last[row]
             step = StepCandidates(ids, mp, sp, float(full_m[tok]),
                                   None if full_s is None else float(full_s[tok]))
             self.counts[row] += 1
             req.q.put((tok, step))
+            if self.counts[row] >= req.settings.max_new_tokens:
+                self.finished[row] = True
+                req.q.put(None)
 
     def end(self):
-        for row, req in enumerate(self.requests):
-            self.finished[row] = True
+        self.finished = [True] * len(self.requests)
 
 
 class _StopRows(StoppingCriteria):
