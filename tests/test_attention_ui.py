@@ -105,6 +105,7 @@ def test_bertviz_page_is_offline_and_token_safe():
     result = AttentionResult("k", "m", "encoder", {"self": amap}, amap.query_tokens)
     doc, message = views.bertviz_page(result, "head", 1)
     assert message == ""                                    # small input: everything shown
+    assert doc.count('"left_text"') == 1                     # the weights are sent once
     own = doc
     for name in ("d3-5.7.0.min.js", "jquery-2.2.4.min.js"):   # vendored code, inlined whole
         code = views._vendor(name)

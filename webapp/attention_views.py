@@ -217,6 +217,9 @@ def bertviz_page(result: AttentionResult, view: str = "head", layer: int = 0,
     body, _, script = page.partition('<script type="text/javascript">')
     body = re.sub(r"<script[^>]*require\.js[^>]*></script>", "", body)
     script = script.rsplit("</script>", 1)[0]
+    # bertviz's `replace("PYTHON_PARAMS", ...)` also fills the marker in its own comment
+    # ("// HACK: PYTHON_PARAMS is a template marker..."), sending the data twice: drop it.
+    script = re.sub(r"; // HACK: [^\n]*", ";", script, count=1)
     # A token such as "</script>" must not end the script early: "<\/" means "</" in JS.
     # Inside JS strings "\/", "\!" and "\s" are just "/", "!" and "s"; bertviz's code has none.
     script = script.replace("</", "<\\/").replace("<!--", "<\\!--")
