@@ -41,6 +41,17 @@ CORPUS_FILE = "corpus.txt"
 CONFIG_FILE = "pretrain_config.json"
 
 
+# How the UI names each setting in messages (English, Chinese).
+FIELD_NAMES = {
+    "n_layer": ("Layers", "层数"), "n_embd": ("Width", "宽度"), "n_head": ("Attention heads", "注意力头数"),
+    "block_size": ("Training context", "训练上下文"), "vocab_size": ("Vocabulary size", "词表大小"),
+    "batch_size": ("Batch size", "批大小"), "learning_rate": ("Learning rate", "学习率"),
+    "steps": ("Training steps", "训练步数"), "sample_every": ("A sample every N steps", "样例间隔步数"),
+    "sample_tokens": ("Sample length", "样例长度"), "seed": ("Seed", "随机种子"),
+    "report_every": ("Report every N steps", "报告间隔步数"),
+}
+
+
 @dataclass
 class PretrainConfig:
     name: str = "tiny-gpt"
@@ -68,9 +79,9 @@ class PretrainConfig:
         for name, (lo, hi) in limits.items():
             value = getattr(self, name)
             if value is None or not (lo <= value <= hi) or (isinstance(value, float) and not math.isfinite(value)):
-                raise UserError("pre_bad_setting", f"{name.replace('_', ' ')} must be between "
-                                f"{lo:g} and {hi:g}; got {value!r}.",
-                                field=name.replace("_", " "), lo=f"{lo:g}", hi=f"{hi:g}")
+                en, zh = FIELD_NAMES[name]
+                raise UserError("pre_bad_setting", f"{en} must be between {lo:g} and {hi:g}; "
+                                f"got {value!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}")
         if self.n_embd % self.n_head:
             raise UserError("pre_heads_divide", f"The width ({self.n_embd}) must divide evenly "
                             f"into {self.n_head} heads.", width=self.n_embd, heads=self.n_head)

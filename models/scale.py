@@ -46,6 +46,18 @@ LIMITS = {
 }
 
 
+# How the UI names each field in messages (English, Chinese): the error names what the user
+# sees, not the code's variable.
+FIELD_NAMES = {
+    "n_layers": ("Layers", "层数"), "d_model": ("Width", "宽度"), "n_heads": ("Attention heads", "注意力头数"),
+    "n_kv_heads": ("Key/value heads", "键/值头数"), "d_ff": ("MLP width", "MLP 宽度"),
+    "vocab": ("Vocabulary", "词表大小"), "context": ("Context", "上下文"),
+    "tokens": ("Training tokens", "训练词元数"), "gpus": ("Number of GPUs", "GPU 数量"),
+    "utilisation": ("Utilisation", "利用率"), "gpu_tflops": ("TFLOP/s", "TFLOP/s"),
+    "batch": ("Sequences per GPU", "每块 GPU 的序列数"),
+}
+
+
 @dataclass(frozen=True)
 class Architecture:
     """The shape of a transformer. d_ff = 0 means the family's default (4·d_model);
@@ -164,9 +176,9 @@ def _check_number(name: str, value) -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise UserError("scale_out_of_range", f"{name.replace('_', ' ')} must be between {lo:g} "
-                        f"and {hi:g}; got {value!r}.", field=name.replace("_", " "), lo=f"{lo:g}",
-                        hi=f"{hi:g}", value=repr(value))
+        en, zh = FIELD_NAMES[name]
+        raise UserError("scale_out_of_range", f"{en} must be between {lo:g} and {hi:g}; got "
+                        f"{value!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
 
 
 def count_params(arch: Architecture) -> ParamCount:

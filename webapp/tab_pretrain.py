@@ -219,26 +219,27 @@ def _build_train(ctx: AppContext) -> None:
                                  seed=as_int(sd)).check()
 
     @friendly
-    def start_job(corpus_name, file, *rest):
-        *values, lang = rest
-        cfg = config(*values)
-        if file:
-            text = pt.read_corpus(file)
+    def start_job(corpus_name, corpus_file, name, layers, width, heads, context, vocab, batch,
+                  learning_rate, steps, sample_every, sample_prompt, seed, lang):
+        cfg = config(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
+                     sample_every, sample_prompt, seed)
+        if corpus_file:
+            text = pt.read_corpus(corpus_file)
         else:
             found = pt.bundled_corpora().get(corpus_name or "")
             if found is None:
                 raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or "
                                 "pick a bundled corpus.")
             text = pt.read_corpus(found, source=corpus_name)
-        jid = jobs.submit("pretrain", f"pre-train {cfg.name}",
-                          lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager))
-        return jid
+        return jobs.submit("pretrain", f"pre-train {cfg.name}",
+                           lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager))
 
     @friendly
-    def resume_job(*rest):
-        *values, lang = rest
-        cfg = config(*values)
-        if cfg.name not in pt.saved_runs(cache_dir) and pt.slug(cfg.name) not in pt.saved_runs(cache_dir):
+    def resume_job(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
+                   sample_every, sample_prompt, seed, lang):
+        cfg = config(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
+                     sample_every, sample_prompt, seed)
+        if pt.slug(cfg.name) not in pt.saved_runs(cache_dir):
             raise UserError("pre_nothing_to_resume", f"There is no saved run called {cfg.name!r} "
                             "to resume. Start a new one.", name=cfg.name)
         return jobs.submit("pretrain", f"resume {cfg.name}",
@@ -289,7 +290,9 @@ def _build_train(ctx: AppContext) -> None:
                 "message": job.message, "error": job.error,
                 "loss": [[e["step"], e["loss"]] for e in losses],
                 "samples": [[s, x] for s, x in sample_list],
-                "result": None if res is None else {k: v for k, v in res.__dict__.items()
+                # "path" would make gradio_client try to download the folder: call it saved_to
+                "result": None if res is None else {("saved_to" if k == "path" else k): v
+                                                    for k, v in res.__dict__.items()
                                                     if k != "samples"}}
         return ("\n\n".join(lines), plots.loss_curve(job.events, lang),
                 plots.samples_html(sample_list, lang), data,

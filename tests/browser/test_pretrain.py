@@ -76,7 +76,7 @@ def test_train_a_tiny_model(page, app_url, artifacts):
     # an empty upload-less run with a bad setting gets a message, not a crash
     page.locator("#pre-steps input").fill("0")
     page.locator("#pre-start").click()
-    expect(page.get_by_text("steps must be between").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Training steps must be between").first).to_be_visible(timeout=30_000)
 
 
 def test_cost_of_scale(page, app_url, artifacts):
