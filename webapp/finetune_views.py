@@ -53,7 +53,7 @@ def counts_figure(counts: dict, lang: str) -> go.Figure:
                            textposition="outside"))
     # numeric axis + ticktext: plotly would merge repeated category names otherwise
     fig.update_xaxes(tickvals=list(range(len(labels))), ticktext=labels)
-    fig.update_yaxes(title=t("ft.examples", lang))
+    fig.update_yaxes(title=t("ft.examples", lang), range=[0, max(counts.values() or [1]) * 1.18])
     return _layout(fig, t("ft.counts_title", lang), 280)
 
 
@@ -65,7 +65,7 @@ def notices_md(notices, lang: str) -> str:
         text = t(f"ft.warn.{code}", lang, **(params or {})) if lang == "zh" else message
         if text == f"ft.warn.{code}":
             text = message
-        lines.append(f"⚠️ {html.escape(text)}")
+        lines.append(f"⚠ {html.escape(text)}")
     return "\n\n".join(lines)
 
 

@@ -26,6 +26,12 @@ TITLE_KEY = "ft.tab"
 TAB_ID = "finetune"
 LEARNING_RATES = ["1e-5", "2e-5", "5e-5", "1e-4", "2e-4", "5e-4", "1e-3"]
 SAMPLE = "sentiment_en_zh"
+# The job id lives in the browser's localStorage (read directly: a gr.BrowserState inside a tab
+# that is not shown yet is not mounted at page load, so it would read as empty).
+SAVE_JOB_JS = """(id) => { try { if (id && id.trim()) localStorage.setItem('llm-explorer-finetune-job-id',
+  id.trim()); } catch (e) {} return id; }"""
+LOAD_JOB_JS = """(id) => { try { return localStorage.getItem('llm-explorer-finetune-job-id') || id || ''; }
+  catch (e) { return id || ''; } }"""
 
 
 def _number(value, name: str, cast=float):
@@ -129,9 +135,9 @@ def build(ctx: AppContext) -> None:
     loc.Markdown(value_key="ft.h_keep")
     with gr.Row():
         zip_btn = loc.Button(value_key="ft.zip", elem_id="ft-zip", scale=1)
-        zip_file = loc.File(label_key="ft.zip_file", interactive=False, elem_id="ft-zip-file", scale=3)
+        zip_file = loc.File(label_key="ft.zip_file", interactive=False, elem_id="ft-zip-file", scale=3,
+                            height=90)
 
-    job_store = gr.BrowserState(None, storage_key="llm-explorer-finetune-job")
     poll = gr.Timer(2.0, active=False)
 
     # ---- handlers ----
@@ -185,7 +191,7 @@ def build(ctx: AppContext) -> None:
         try:
             st = status_dict(jobs.snapshot(job_id))
         except UserError as exc:
-            return (f'<div class="ft-status">⚠️ {html.escape(error_text(exc, lang))}</div>', "",
+            return (f'<div class="ft-status">⚠ {html.escape(error_text(exc, lang))}</div>', "",
                     views.loss_figure(None, lang), [], gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                     gr.skip(), gr.Timer(active=False))
         result = st["result"]
@@ -199,11 +205,11 @@ def build(ctx: AppContext) -> None:
                 views.epochs_rows(st)) + results + (gr.Timer(active=st["status"] not in FINISHED),)
 
     def remember(job_id):
-        job_id = (job_id or "").strip()
-        return job_id, gr.Timer(active=bool(job_id))
+        return gr.Timer(active=bool((job_id or "").strip()))
 
     def reattach(stored):
-        return (stored or "", gr.Timer(active=bool(stored))) if stored else (gr.skip(), gr.skip())
+        stored = (stored or "").strip()
+        return (stored, gr.Timer(active=True)) if stored else (gr.skip(), gr.skip())
 
     @friendly
     def finetune_stop(job_id, lang) -> str:
@@ -260,10 +266,10 @@ def build(ctx: AppContext) -> None:
     start_btn.click(finetune_start, [upload, text_col, label_col, base, epochs, lr, batch, max_len,
                                      val_pct, seed, head_only, name, lang], [job_box],
                     api_name="finetune_start").success(
-        remember, [job_box], [job_store, poll], api_visibility="private").then(
+        remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
         render, [job_box, lang], render_outs, api_visibility="private")
     stop_btn.click(finetune_stop, [job_box, lang], [train_notes], api_name="finetune_stop")
-    attach_btn.click(remember, [job_box], [job_store, poll], api_visibility="private").then(
+    attach_btn.click(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
         render, [job_box, lang], render_outs, api_visibility="private")
     poll.tick(render, [job_box, lang], render_outs, show_progress="hidden", api_visibility="private")
     compare_btn.click(compare, [tuned, probe, lang], [before_out, after_out, compare_note],
@@ -273,7 +279,8 @@ def build(ctx: AppContext) -> None:
     gr.api(classify_api, api_name="classify", **HEAVY)
     demo = gr.context.Context.root_block
     if demo is not None:
-        demo.load(reattach, [job_store], [job_box, poll], api_visibility="private").then(
+        demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
+                  api_visibility="private").then(
             render, [job_box, lang], render_outs, api_visibility="private")
     lang.change(lambda lg: (gr.update(choices=model_choices(manager, "finetune", lg)),
                             gr.update(choices=model_choices(manager, "classify", lg))),

@@ -27,7 +27,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.text_col": ("Text column", "文本列"),
     "ft.label_col": ("Label column", "标签列"),
     "ft.preview": ("First rows", "前几行"),
-    "ft.data_ok": ("✅ {n} usable examples in {k} classes.", "✅ 共 {n} 条可用样本，{k} 个类别。"),
+    "ft.data_ok": ("✓ {n} usable examples in {k} classes.", "✓ 共 {n} 条可用样本，{k} 个类别。"),
     "ft.counts_title": ("Examples per class", "每个类别的样本数"),
     "ft.examples": ("examples", "样本数"),
     "ft.h_setup": ("### 2 · Setup", "### 2 · 设置"),
