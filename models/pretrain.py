@@ -13,6 +13,7 @@ Stages, each visible in the UI:
                  <cache_dir>/pretrained/<name>, registered with the model manager so the
                  Generate and Attention tabs can use it
 
+Stages 1 and 2 live in models/pretrain_data.py (re-exported here).
 Stop = cancel the job: it saves where it is; resume = a new job that continues from the save.
 Reference: Karpathy's nanoGPT (train.py) for the loop and the learning-rate schedule.
 """
@@ -31,10 +32,9 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
+from .pretrain_data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
+                            encode_corpus, read_corpus, train_tokenizer)
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
-MAX_CORPUS_BYTES = 5_000_000   # ~1M words: more would not be seen in a few minutes anyway
-MIN_CORPUS_CHARS = 500         # below this a BPE tokenizer learns almost no merges
 MAX_STEPS = 20_000             # a cap so a typo cannot start a day-long job
 STATE_FILE = "training_state.pt"
 CORPUS_FILE = "corpus.txt"
@@ -97,13 +97,6 @@ class PretrainConfig:
 
 
 @dataclass
-class Corpus:
-    text: str
-    source: str                  # file name or bundled corpus name
-    notice: str | None = None    # set when the text was cut
-
-
-@dataclass
 class PretrainResult:
     name: str
     key: str                     # registry key: use it in the Generate and Attention tabs
@@ -126,78 +119,6 @@ def slug(name: str) -> str:
 
 def model_dir(cache_dir: Path, name: str) -> Path:
     return Path(cache_dir) / "pretrained" / slug(name)
-
-
-# ---- 1. corpus -----------------------------------------------------------------------------
-def bundled_corpora() -> dict[str, Path]:
-    """name -> file for assets/samples/pretrain_*.txt."""
-    return {p.stem.removeprefix("pretrain_"): p for p in sorted(SAMPLES_DIR.glob("pretrain_*.txt"))}
-
-
-def read_corpus(path: str | Path, source: str | None = None) -> Corpus:
-    """Read a plain-text corpus file; binary, non-UTF-8, empty or tiny files -> UserError."""
-    path = Path(path)
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_CORPUS_BYTES + 1)
-    notice = None
-    if len(data) > MAX_CORPUS_BYTES:
-        data = data[:MAX_CORPUS_BYTES]
-        notice = (f"The corpus is larger than {MAX_CORPUS_BYTES // 1_000_000} MB; only the first "
-                  f"{MAX_CORPUS_BYTES // 1_000_000} MB are used.")
-    if b"\x00" in data[:65536]:
-        raise UserError("pre_corpus_binary", "The corpus file is not plain text (it contains binary "
-                        "data). Upload a .txt file saved as UTF-8.")
-    try:
-        text = data.decode("utf-8-sig", errors="strict" if notice is None else "ignore")
-    except UnicodeDecodeError:
-        raise UserError("pre_corpus_binary", "The corpus file is not UTF-8 text. Save it as UTF-8 "
-                        "plain text and upload it again.") from None
-    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text[:65536])
-    if text and printable < 0.95 * min(len(text), 65536):
-        raise UserError("pre_corpus_binary", "The corpus file is mostly control characters, not "
-                        "text. Upload a plain .txt file.")
-    return check_corpus(Corpus(text, source or path.name, notice))
-
-
-def check_corpus(corpus: Corpus) -> Corpus:
-    text = corpus.text.replace("\r\n", "\n").strip()
-    if not text:
-        raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or pick a "
-                        "bundled corpus.")
-    if len(text) < MIN_CORPUS_CHARS:
-        raise UserError("pre_corpus_small", f"The corpus has only {len(text)} characters; a "
-                        f"tokenizer and a model need at least {MIN_CORPUS_CHARS} (a few "
-                        "paragraphs). Add more text.", chars=len(text), need=MIN_CORPUS_CHARS)
-    return Corpus(text, corpus.source, corpus.notice)
-
-
-# ---- 2. tokenizer ----------------------------------------------------------------------------
-def train_tokenizer(text: str, vocab_size: int):
-    """A byte-level BPE trained on `text`, wrapped as a transformers GPT2Tokenizer."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import GPT2Tokenizer
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2,
-                                  special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
-    bpe.train_from_iterator(text.split("\n"), trainer)
-    model = json.loads(bpe.to_str())["model"]
-    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
-    tok = GPT2Tokenizer(vocab=model["vocab"], merges=merges)
-    tok.pad_token = tok.eos_token
-    return tok
-
-
-def encode_corpus(tok, text: str) -> torch.Tensor:
-    """Paragraphs joined by the end-of-text token: one long 1-D tensor of ids."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    ids: list[int] = []
-    for row in tok(paragraphs, add_special_tokens=False)["input_ids"]:
-        ids.extend(row)
-        ids.append(tok.eos_token_id)
-    return torch.tensor(ids, dtype=torch.long)
 
 
 # ---- 3. model --------------------------------------------------------------------------------

@@ -161,8 +161,6 @@ def _build_predict(ctx: AppContext) -> None:
     run.click(score, [model, text, lang],
               [summary, tokens, bars, position, topk, actual, state, api_json],
               api_name="token_surprisal", **HEAVY)
-    position.release(top_view, [state, position, lang], [topk, actual], api_visibility="private",
-                     show_progress="hidden")
     position.input(top_view, [state, position, lang], [topk, actual], api_visibility="private",
                    show_progress="hidden", trigger_mode="always_last")
 

@@ -4,6 +4,7 @@ cost grows with size."""
 from __future__ import annotations
 
 import html
+import json
 
 import gradio as gr
 
@@ -137,7 +138,7 @@ def build(ctx: AppContext) -> None:
         if not model_key or not manager.is_loaded(model_key):
             note = next((p.note for p in sc.PRESETS if p.key == key), "")
             return t("scale.note", lang, note=html.escape(note)) if note else ""
-        lm = manager.load(model_key)
+        lm = manager.load(model_key)          # already loaded: just a lookup
         try:
             model_arch = sc.from_config(lm.model.config)
         except UserError:
@@ -151,8 +152,11 @@ def build(ctx: AppContext) -> None:
     @friendly
     def fill(key, lang):
         if key and key.startswith(LOADED):
-            lm = manager.load(key[len(LOADED):])
-            arch, toks = sc.from_config(lm.model.config), 1e9
+            # read config.json from disk: never loads a model (it may have been evicted)
+            spec = manager.registry.get(key[len(LOADED):])
+            folder = manager.registry.files_dir(spec)
+            config = json.loads((folder / "config.json").read_text("utf-8")) if folder else {}
+            arch, toks = sc.from_config(config), 1e9
         else:
             pr = sc.preset(key)
             arch, toks = pr.arch, pr.tokens
