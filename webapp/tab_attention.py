@@ -248,8 +248,14 @@ def build(ctx: AppContext) -> None:
                    api_visibility="private", **HEAVY)
 
     register_api(manager)
-    lang.change(lambda lg: gr.update(choices=model_choices(manager, "attention", lg)),
-                [lang], [model], api_visibility="private")
+    def relabel(lg, result):
+        views_upd = gr.update(choices=_view_choices(result, lg)) if result else gr.update()
+        return (gr.update(choices=model_choices(manager, "attention", lg)),
+                gr.update(choices=[(t(f"att.metric.{m}", lg), m) for m in METRICS]),
+                gr.update(choices=[(t("att.bv_head", lg), "head"), (t("att.bv_model", lg), "model")]),
+                views_upd)
+
+    lang.change(relabel, [lang, state], [model, metric, bv_kind, view], api_visibility="private")
     ctx.shared["attention"] = {"model": model, "text": text, "target": target,
                                "run": (show, run_inputs, run_outputs)}
 
