@@ -22,6 +22,7 @@ Mistral), GPT-2, T5 (encoder, decoder, cross) and BART/Marian-style encoder-deco
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -201,13 +202,17 @@ def walkthrough(lm: LoadedModel, text: str, target: str = "", component: str = "
         out = run_model(lm, enc)
     finally:
         handle.remove()
-    returned_all = _returned(out, component)[layer][0].float()            # [H, q, k]
+    returned_raw = _returned(out, component)[layer][0]                    # [H, q, k]
+    returned_all = returned_raw.float()
 
     with torch.inference_mode():
         x = captured["x"][0].float()
         kv_src = captured.get("kv")
         kv = kv_src[0].float() if kv_src is not None and component == "cross" else x
-        mod32 = module.float() if next(module.parameters()).dtype != torch.float32 else module
+        # recompute in float32; a half-precision model gets a float32 copy of this one module
+        # (never converted in place: the shared model keeps serving other requests)
+        mod32 = (copy.deepcopy(module).float()
+                 if next(module.parameters()).dtype != torch.float32 else module)
         q, k, v, d, n_heads, n_kv, scale = _project(mod32, family, x, kv)
         group = max(1, n_heads // n_kv)
         kvh = head // group
@@ -252,7 +257,7 @@ def walkthrough(lm: LoadedModel, text: str, target: str = "", component: str = "
     return Walkthrough(lm.spec.name, family, component, layer, head, kvh, n_heads, n_kv, d, query,
                        list(query_tokens), list(key_tokens), scale, rope, bias is not None,
                        causal, steps, _np(weights), _np(returned), diff,
-                       str(returned_all.dtype).replace("torch.", ""), enc.notice)
+                       str(returned_raw.dtype).replace("torch.", ""), enc.notice)
 
 
 def _n_heads(model) -> int:

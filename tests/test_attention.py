@@ -165,6 +165,22 @@ def test_walkthrough_llama_uses_rope_and_gqa(tiny):
     assert np.isneginf(w.step("masked").values[0, 1:]).all()   # causal mask
 
 
+def test_walkthrough_of_a_half_precision_model_leaves_the_model_alone(tiny, tiny_models):
+    """GPUs load models in bf16: the walkthrough recomputes in float32 on a copy of the one
+    attention module, so the shared model keeps working for everyone else."""
+    import torch
+    manager, _ = tiny
+    key = manager.register_local(str(tiny_models["llama"]), "tiny-llama-bf16").key
+    with manager.use(key) as lm:
+        lm.model.to(torch.bfloat16)
+        w = walkthrough(lm, TEXT, "", "self", 1, 2, 3)
+        assert w.dtype == "bfloat16" and w.recomputed.dtype == np.float32
+        assert 0 < w.max_abs_diff < 0.05                  # bf16 rounding, reported as it is
+        assert {p.dtype for p in lm.model.parameters()} == {torch.bfloat16}
+        assert extract(lm, TEXT).maps["self"].weights.shape[0] == 2
+    manager.unload(key)
+
+
 def test_walkthrough_t5_has_no_sqrt_dk_but_a_position_bias(tiny):
     w = _walk(tiny, "t5", component="encoder", layer=1, head=0)
     assert w.scale == 1.0 and w.position_bias
