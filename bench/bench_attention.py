@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from bench.common import Timer, manager, save, table

@@ -23,7 +23,6 @@ Mistral), GPT-2, T5 (encoder, decoder, cross) and BART/Marian-style encoder-deco
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,7 +270,3 @@ def _n_heads(model) -> int:
 
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().float().cpu().numpy()
-
-
-def sqrt_dk(w: Walkthrough) -> float:
-    return math.sqrt(w.head_dim)
