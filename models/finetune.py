@@ -192,7 +192,11 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
                                            collate_fn=collate, generator=generator)
     val_dl = torch.utils.data.DataLoader(_Encoded(dict(val_enc), list(data.val_labels)),
                                          batch_size=cfg.batch_size * 2, collate_fn=collate)
-    optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    # Weight decay on the weight matrices only, not on biases and LayerNorm (as BERT did).
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.learning_rate)
     total_steps = cfg.epochs * math.ceil(len(train_dl) / accelerator.num_processes)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_fraction * total_steps),
                                                 total_steps)

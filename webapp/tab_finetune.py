@@ -286,3 +286,8 @@ def build(ctx: AppContext) -> None:
                             gr.update(choices=model_choices(manager, "classify", lg))),
                 [lang], [base, tuned], api_visibility="private")
     lang.change(render, [job_box, lang], render_outs, api_visibility="private")
+    lang.change(on_columns, [upload, text_col, label_col, lang], [data_notes, counts_plot],
+                api_visibility="private")
+    lang.change(lambda lg: tuple(gr.update(headers=t(k, lg).split("|")) for k in
+                                 ("ft.epoch_cols", "ft.class_cols", "ft.mistake_cols")),
+                [lang], [epoch_table, class_table, mistakes], api_visibility="private")

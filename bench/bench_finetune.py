@@ -1,0 +1,129 @@
+"""Fine-tuning throughput: the app's accelerate loop vs `transformers.Trainer`, in one run, on
+the same model (packaged MiniLM), data (the bundled sample, same stratified split), settings
+(epochs, learning rate, batch size, max length, warmup, weight decay, clipping, seed) and
+optimizer (torch AdamW). Reports training examples/s (training steps only: no model loading,
+no validation), the ratio app / Trainer, final validation accuracy of both, accuracy per
+language, and peak resident memory (psutil, sampled every 20 ms) during each run.
+
+    .venv/bin/python -m bench.bench_finetune            # or: make bench
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+
+import numpy as np
+import psutil
+import torch
+
+from bench.common import Timer, manager, save, table
+
+
+class PeakRSS:
+    """Highest resident memory of this process while the block runs."""
+
+    def __enter__(self):
+        self.proc, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self.start = self.proc.memory_info().rss
+
+        def watch():
+            while not self._stop.is_set():
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+                time.sleep(0.02)
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def per_language(texts, y_true, y_pred, lang_of) -> dict:
+    out = {}
+    for lang in ("en", "zh"):
+        idx = [i for i, t in enumerate(texts) if lang_of.get(t) == lang]
+        out[lang] = float(np.mean([y_true[i] == y_pred[i] for i in idx])) if idx else None
+    return out
+
+
+def run_app(cfg, parts, base_dir):
+    from models.finetune import train
+    with PeakRSS() as mem, Timer() as wall:
+        outcome = train(cfg, parts, base_dir)
+    enc = outcome.tokenizer(list(parts.val_texts), truncation=True, max_length=cfg.max_length,
+                            padding=True, return_tensors="pt")
+    with torch.no_grad():
+        pred = outcome.model(**enc).logits.argmax(-1).tolist()
+    return {"examples_per_s": outcome.examples_per_s, "train_s": outcome.train_seconds,
+            "wall_s": wall.seconds, "accuracy": outcome.report.accuracy,
+            "macro_f1": outcome.report.macro_f1, "peak_rss_mb": mem.peak / 2**20,
+            "rss_growth_mb": (mem.peak - mem.start) / 2**20}, pred
+
+
+def run_trainer(cfg, parts, base_dir):
+    from accelerate.utils import set_seed
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
+                              DataCollatorWithPadding, Trainer, TrainingArguments)
+    set_seed(cfg.seed)
+    tok = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(base_dir, num_labels=len(parts.classes))
+    train_enc = tok(list(parts.train_texts), truncation=True, max_length=cfg.max_length)
+    val_enc = tok(list(parts.val_texts), truncation=True, max_length=cfg.max_length)
+    train_ds = [{"input_ids": a, "attention_mask": m, "labels": y} for a, m, y in
+                zip(train_enc["input_ids"], train_enc["attention_mask"], parts.train_labels)]
+    val_ds = [{"input_ids": a, "attention_mask": m, "labels": y} for a, m, y in
+              zip(val_enc["input_ids"], val_enc["attention_mask"], parts.val_labels)]
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(
+            output_dir=out, num_train_epochs=cfg.epochs, learning_rate=cfg.learning_rate,
+            per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size * 2,
+            weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_fraction,
+            max_grad_norm=cfg.max_grad_norm, seed=cfg.seed, optim="adamw_torch",
+            lr_scheduler_type="linear", eval_strategy="no", save_strategy="no",
+            logging_strategy="no", report_to=[], use_cpu=not torch.cuda.is_available(),
+            disable_tqdm=True, dataloader_num_workers=0)
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds,
+                          data_collator=DataCollatorWithPadding(tok))
+        with PeakRSS() as mem, Timer() as wall:
+            metrics = trainer.train().metrics
+        pred = trainer.predict(val_ds).predictions.argmax(-1).tolist()
+    acc = float(np.mean([p == y for p, y in zip(pred, parts.val_labels)]))
+    from sklearn.metrics import f1_score
+    return {"examples_per_s": metrics["train_samples_per_second"], "train_s": metrics["train_runtime"],
+            "wall_s": wall.seconds, "accuracy": acc,
+            "macro_f1": float(f1_score(parts.val_labels, pred, average="macro")),
+            "peak_rss_mb": mem.peak / 2**20, "rss_growth_mb": (mem.peak - mem.start) / 2**20}, pred
+
+
+def main() -> None:
+    import pandas as pd
+
+    from models.finetune import FinetuneConfig
+    from models.finetune_data import SAMPLES, load, split
+    mgr = manager()
+    cfg = FinetuneConfig()
+    data = load(SAMPLES["sentiment_en_zh"])
+    parts = split(data, cfg.val_fraction, cfg.seed)
+    base_dir = mgr.registry.files_dir(mgr.registry.get(cfg.base_model))
+    raw = pd.read_csv(SAMPLES["sentiment_en_zh"])
+    lang_of = dict(zip(raw["text"], raw["lang"]))
+    print(f"MiniLM, {len(parts.train_texts)} train / {len(parts.val_texts)} val, {cfg.epochs} epochs, "
+          f"lr {cfg.learning_rate}, batch {cfg.batch_size}, max_length {cfg.max_length}, "
+          f"{torch.get_num_threads()} threads", flush=True)
+    rows = []
+    for name, fn in (("app loop (accelerate)", run_app), ("transformers.Trainer", run_trainer)):
+        row, pred = fn(cfg, parts, base_dir)
+        langs = per_language(parts.val_texts, parts.val_labels, pred, lang_of)
+        rows.append({"loop": name, **{k: round(v, 3) for k, v in row.items()},
+                     "acc_en": round(langs["en"], 3), "acc_zh": round(langs["zh"], 3)})
+        print(rows[-1], flush=True)
+    ratio = rows[0]["examples_per_s"] / rows[1]["examples_per_s"]
+    table(rows)
+    print(f"throughput ratio app / Trainer: {ratio:.2f}  (goal >= 1.0); majority baseline 0.500")
+    save("finetune", rows, ratio=ratio, config=cfg.__dict__, threads=torch.get_num_threads())
+
+
+if __name__ == "__main__":
+    main()
