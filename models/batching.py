@@ -235,10 +235,10 @@ class Batcher:
             started = time.perf_counter()
             for r in batch:
                 r.started, r.batch_size = started, len(batch)
+            self.batches_run += 1
             try:
                 with self.device_lock:
                     self._generate(batch)
-                self.batches_run += 1
             except BaseException as exc:  # handed to every waiting consumer
                 for r in batch:
                     r.q.put(exc)
