@@ -91,12 +91,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "a small GPT-2 (2 layers, width 128 by default) learns to predict the next token. Watch "
         "the loss fall and the samples change from gibberish to words. The result is saved as a "
         "model you can use in the Generate and Attention tabs (its context is short: positions "
-        "beyond the training context were never trained). Big models do the same thing on "
-        "trillions of tokens — see *Cost of scale*.",
+        "beyond the training context were never trained). On a corpus this small the model soon "
+        "**memorises** whole sentences (the loss drops near 0); big models do the same thing on "
+        "trillions of tokens, far too many to memorise — see *Cost of scale*.",
         "从**随机权重**开始，在一小段文本上训练一个真正的 GPT。先在语料上训练一个**字节级 BPE 分词器**"
         "（它学会哪些字母组合常见），然后一个小小的 GPT-2（默认 2 层、宽度 128）学习预测下一个词元。"
         "看着损失下降，生成的样例从乱码慢慢变成单词。训练结果会保存为一个模型，可以在“生成”和“注意力”标签页里使用"
-        "（它的上下文很短：超出训练上下文的位置从未被训练过）。大模型做的是同样的事，只是用了上万亿个词元——请看“规模的代价”。"),
+        "（它的上下文很短：超出训练上下文的位置从未被训练过）。语料这么小，模型很快就会把整句话**背下来**（损失接近 0）；"
+        "大模型做的是同样的事，只是用了上万亿个词元，多到根本背不下来——请看“规模的代价”。"),
     "pre.corpus": ("Bundled corpus", "内置语料"),
     "pre.upload_corpus": ("…or upload your own plain-text corpus (.txt, UTF-8)",
                           "……或上传你自己的纯文本语料（.txt，UTF-8）"),
