@@ -16,7 +16,7 @@ from .i18n import t
 
 INSIGHT_CSS = """<style>
 .apps-insight{line-height:2.1;font-size:15px;position:relative}
-.apps-insight:has(details[open]){padding-bottom:13em}
+.apps-insight:has(details[open]){padding-bottom:10em}
 .apps-insight details{display:inline-block;position:relative;margin:0 1px}
 .apps-insight summary{list-style:none;cursor:pointer;padding:1px 3px;border-radius:4px;
   white-space:pre;color:#111}
@@ -26,7 +26,9 @@ INSIGHT_CSS = """<style>
   border:1px solid #94a3b8;border-radius:6px;padding:6px 8px;min-width:250px;
   box-shadow:0 4px 12px rgba(0,0,0,.18);line-height:1.4;font-size:13px}
 .apps-insight table{border-collapse:collapse;width:100%}
-.apps-insight td,.apps-insight th{padding:2px 6px;text-align:left;white-space:pre}
+.apps-insight td,.apps-insight th{padding:1px 8px !important;text-align:left;white-space:pre;
+  border:none !important;line-height:1.5 !important;font-size:13px !important}
+.apps-insight tr{border-bottom:1px solid #e2e8f0}
 .apps-insight tr.chosen td{font-weight:700}
 .apps-insight .bar{display:inline-block;height:8px;background:#2563eb;border-radius:2px;
   vertical-align:middle;margin-right:4px}
@@ -81,7 +83,7 @@ def insight_html(insight: list, lang: str) -> str:
         rows = []
         for text, mp, sp in row.candidates:
             cls = ' class="chosen"' if text == row.text else ""
-            cells = (f"<td>{_shown(text)}</td><td><span class='bar' style='width:{mp * 60:.0f}px'>"
+            cells = (f"<td>{_shown(text)}</td><td><span class='bar' style='width:{mp * 80:.0f}px'>"
                      f"</span>{mp:.1%}</td>")
             if sampled:
                 cells += f"<td>{(sp or 0.0):.1%}</td>"

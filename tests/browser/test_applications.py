@@ -27,6 +27,7 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
     expect(page.locator("#sum-output textarea")).to_have_value(re.compile(r"\w{3}"))
     page.locator("#sum-insight-box").get_by_text("Generation insight").click()
     first = page.locator("#sum-insight details").first
+    expect(first).to_be_visible(timeout=120_000)       # filled in when the summary is done
     first.locator("summary").click()
     expect(first.locator("table")).to_be_visible()
     expect(first.locator("table")).to_contain_text("model")
@@ -49,16 +50,23 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
         f"Kenya is a country in East Africa. Its capital is Nairobi. {EVIL}")
     page.locator("#qa-run").click()
     expect(page.locator("#qa-stats")).to_contain_text("tokens/s", timeout=240_000)
-    expect(page.locator("#qa-output textarea")).to_have_value(re.compile("Nairobi"))
+    expect(page.locator("#qa-output textarea")).to_have_value(re.compile("Nairobi"),
+                                                              timeout=120_000)
     where = page.locator("#qa-where")
     expect(where).to_contain_text(EVIL)
-    expect(where.locator("mark")).to_have_count(1)
+    expect(where.locator("mark")).to_have_count(1, timeout=120_000)    # marked when done
     assert page.locator("img[src='x']").count() == 0 and not dialogs
     page.screenshot(path=str(artifacts / "applications_answer.png"), full_page=True)
 
     # "See attention for this output" opens the Attention lab on this input
     page.locator("#qa-attention").click()
     expect(page.locator("#att-text textarea")).to_have_value(re.compile("capital of Kenya"))
+
+    # the Chinese interface relabels the sub-tasks
+    page.locator("#lang-radio").get_by_text("中文").click()
+    page.get_by_role("tab", name="应用").click()
+    expect(page.get_by_role("tab", name="摘要")).to_be_visible()
+    expect(page.locator("#sum-advice")).to_contain_text("需要下载")
 
 
 def test_empty_text_gets_a_message(page, app_url):
