@@ -298,9 +298,13 @@ def _build_train(ctx: AppContext) -> None:
 
     settings = [name, layers, width, heads, context, vocab, batch, lr, steps, every, prompt, seed]
     outs = [status, curve, samples, api_json, timer]
-    start.click(start_job, [corpus, upload] + settings + [lang], [job_id], api_name="pretrain_start")
-    resume.click(resume_job, settings + [lang], [job_id], api_name="pretrain_resume")
+    start.click(start_job, [corpus, upload] + settings + [lang], [job_id],
+                api_name="pretrain_start").success(job_status, [job_id, lang], outs,
+                                                   api_visibility="private", show_progress="hidden")
+    resume.click(resume_job, settings + [lang], [job_id], api_name="pretrain_resume").success(
+        job_status, [job_id, lang], outs, api_visibility="private", show_progress="hidden")
     stop.click(stop_job, [job_id, lang], [status], api_name="pretrain_stop")
-    job_id.change(job_status, [job_id, lang], outs, api_name="pretrain_status",
+    # Enter in the job-id box (after a page reload) re-attaches; not on every keystroke.
+    job_id.submit(job_status, [job_id, lang], outs, api_name="pretrain_status",
                   show_progress="hidden")
     timer.tick(job_status, [job_id, lang], outs, api_visibility="private", show_progress="hidden")

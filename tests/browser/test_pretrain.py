@@ -73,7 +73,16 @@ def test_train_a_tiny_model(page, app_url, artifacts):
     expect(page.locator("#pre-loss .main-svg").first).to_be_visible()
     expect(page.locator("#pre-samples tr")).to_have_count(4)            # header + steps 0, 20, 40
     page.screenshot(path=str(artifacts / "pretrain_train.png"), full_page=True)
-    # an empty upload-less run with a bad setting gets a message, not a crash
+    # after a page reload the job id re-attaches to the finished job
+    jid = page.locator("#pre-job-id textarea, #pre-job-id input").first.input_value()
+    _open(page, app_url, "Train a tiny model")
+    box = page.locator("#pre-job-id textarea, #pre-job-id input").first
+    box.fill(jid)
+    box.press("Enter")
+    expect(page.locator("#pre-status")).to_contain_text("local:browser-tiny", timeout=30_000)
+    expect(page.locator("#pre-samples tr")).to_have_count(4)
+    # a run with a bad setting gets a message, not a crash
+    page.get_by_text("Model and training settings").click()
     page.locator("#pre-steps input").fill("0")
     page.locator("#pre-start").click()
     expect(page.get_by_text("Training steps must be between").first).to_be_visible(timeout=30_000)
