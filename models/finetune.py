@@ -170,11 +170,13 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     model, info = AutoModelForSequenceClassification.from_pretrained(
         base_dir, num_labels=len(classes), id2label=dict(enumerate(classes)),
-        label2id={c: i for i, c in enumerate(classes)}, output_loading_info=True)
+        label2id={c: i for i, c in enumerate(classes)}, output_loading_info=True,
+        ignore_mismatched_sizes=True)        # a classifier as base: its old head is replaced
     if tokenizer.pad_token is None:          # encoders have one; a few tokenizers do not
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
         model.config.pad_token_id = tokenizer.pad_token_id
-    new_keys = set(info.get("missing_keys") or ())
+    new_keys = set(info.get("missing_keys") or ()) | {
+        k[0] if isinstance(k, (tuple, list)) else k for k in info.get("mismatched_keys") or ()}
     initial_head = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
                     if k in new_keys}
     if cfg.head_only:                        # freeze the pre-trained encoder
@@ -195,8 +197,12 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
     # Weight decay on the weight matrices only, not on biases and LayerNorm (as BERT did).
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.learning_rate)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    try:    # fused AdamW (one kernel for all weights; Trainer's default too) where supported
+        optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate)
     total_steps = cfg.epochs * math.ceil(len(train_dl) / accelerator.num_processes)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_fraction * total_steps),
                                                 total_steps)

@@ -330,7 +330,7 @@ class BeforeModels:
         classes = meta["classes"]
         model = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=len(classes), id2label=dict(enumerate(classes)),
-            label2id={c: i for i, c in enumerate(classes)})
+            label2id={c: i for i, c in enumerate(classes)}, ignore_mismatched_sizes=True)
         model.load_state_dict(load_file(str(folder / HEAD_FILE)), strict=False)
         model.to(self._manager.device.torch_device).eval()
         return model, AutoTokenizer.from_pretrained(folder)

@@ -193,3 +193,20 @@ def test_command_line_trains_and_saves(tiny_models, tmp_path, capsys):
     code = cli_main(["--data", str(csv), "--label-column", "nope", "--out", str(tmp_path / "o2"),
                      "--base", str(tiny_models["bert"]), "--cache-dir", str(tmp_path / "cache")])
     assert code == 2 and "nope" in capsys.readouterr().err
+
+
+def test_a_fine_tuned_classifier_can_be_the_base_for_new_classes(tiny_manager):
+    manager, key = tiny_manager
+    first = finetune_and_save(manager, FinetuneConfig(base_model=key, **dict(FAST, epochs=1)),
+                              separable(), "two classes")
+    data = separable(8)
+    ml = ["language models predict the next token", "attention is all you need",
+          "students learn how transformers work"]
+    data.texts += [f"{ml[i % 3]} {i}" for i in range(8)]
+    data.labels += ["ml"] * 8
+    data.classes, data.counts = ["animal", "city", "ml"], {"animal": 8, "city": 8, "ml": 8}
+    second = finetune_and_save(manager, FinetuneConfig(base_model=first.key, **dict(FAST, epochs=1)),
+                               data, "three classes")
+    assert second.classes == ["animal", "city", "ml"]
+    assert classify(manager, second.key, "attention is all you need").labels == ["animal", "city", "ml"]
+    assert BeforeModels(manager).classify(second.key, "the cat").labels == ["animal", "city", "ml"]
