@@ -2,14 +2,15 @@
 the same model (packaged MiniLM), data (the bundled sample, same stratified split), settings
 (epochs, learning rate, batch size, max length, warmup, weight decay, clipping, seed) and
 optimizer (torch's fused AdamW, Trainer's default). Reports training examples/s (training
-steps only: no model loading, no validation), CPU seconds used (less sensitive than wall time to other processes on a
-shared machine), the ratio app / Trainer, final validation accuracy of both, accuracy per
+steps only: no model loading, no validation), CPU seconds used (less sensitive than wall
+time to other processes on a shared machine), the ratio app / Trainer, final validation accuracy of both, accuracy per
 language, and peak resident memory (psutil, sampled every 20 ms) during each run.
 
     .venv/bin/python -m bench.bench_finetune            # or: make bench
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -132,17 +133,24 @@ def main() -> None:
           f"lr {cfg.learning_rate}, batch {cfg.batch_size}, max_length {cfg.max_length}, "
           f"{torch.get_num_threads()} threads", flush=True)
     warm_up(cfg, parts, base_dir)
-    rows = []
-    for name, fn in (("app loop (accelerate)", run_app), ("transformers.Trainer", run_trainer)):
-        row, pred = fn(cfg, parts, base_dir)
-        langs = per_language(parts.val_texts, parts.val_labels, pred, lang_of)
-        rows.append({"loop": name, **{k: round(v, 3) for k, v in row.items()},
-                     "acc_en": round(langs["en"], 3), "acc_zh": round(langs["zh"], 3)})
-        print(rows[-1], flush=True)
+    repeats = int(os.environ.get("FT_BENCH_REPEATS", "2"))
+    loops = (("app loop (accelerate)", run_app), ("transformers.Trainer", run_trainer))
+    runs = {name: [] for name, _ in loops}
+    for r in range(repeats):                 # interleaved, so load from other processes hits both
+        for name, fn in loops:
+            row, pred = fn(cfg, parts, base_dir)
+            langs = per_language(parts.val_texts, parts.val_labels, pred, lang_of)
+            runs[name].append({"loop": name, "run": r + 1, **{k: round(v, 3) for k, v in row.items()},
+                               "acc_en": round(langs["en"], 3), "acc_zh": round(langs["zh"], 3)})
+            print(runs[name][-1], flush=True)
+    rows = [max(runs[name], key=lambda x: x["examples_per_s"]) for name, _ in loops]  # best of
     ratio = rows[0]["examples_per_s"] / rows[1]["examples_per_s"]
+    cpu_ratio = rows[1]["cpu_s"] / rows[0]["cpu_s"]
     table(rows)
-    print(f"throughput ratio app / Trainer: {ratio:.2f}  (goal >= 1.0); majority baseline 0.500")
-    save("finetune", rows, ratio=ratio, config=cfg.__dict__, threads=torch.get_num_threads())
+    print(f"throughput ratio app / Trainer (best of {repeats}): {ratio:.2f}  (goal >= 1.0); "
+          f"CPU-time ratio Trainer / app: {cpu_ratio:.2f}; majority baseline 0.500")
+    save("finetune", rows, ratio=ratio, cpu_ratio=cpu_ratio, all_runs=runs, config=cfg.__dict__,
+         threads=torch.get_num_threads())
 
 
 if __name__ == "__main__":
