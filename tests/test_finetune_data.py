@@ -177,3 +177,24 @@ def test_split_is_stratified_and_reproducible():
 def test_prepare_refuses_the_same_column_twice(tmp_path):
     table = read_table(write(tmp_path / "d.csv", "csv"))
     assert code_of(prepare, table, "label", "label").code == "ft_same_column"
+
+
+def test_every_message_of_the_tab_has_english_and_chinese():
+    import re
+    from pathlib import Path
+
+    from webapp.strings.finetune import STRINGS
+    root = Path(__file__).resolve().parent.parent
+    models_src = "".join((root / "models" / f).read_text() for f in
+                         ("finetune.py", "finetune_data.py", "finetune_store.py"))
+    web_src = "".join((root / "webapp" / f).read_text() for f in ("tab_finetune.py", "finetune_views.py"))
+    codes = set(re.findall(r'UserError\("(ft_\w+)"', models_src + web_src))
+    assert len(codes) > 15
+    missing = [c for c in codes if not STRINGS.get(f"err.{c}", ("", ""))[1]]
+    assert not missing, missing
+    warnings = set(re.findall(r'Notice\("(\w+)"', models_src)) | set(
+        re.findall(r'notices.append\(\("(\w+)"', models_src))
+    assert {"imbalance", "unknown_tokens", "sampled"} <= warnings
+    assert not [w for w in warnings if not STRINGS.get(f"ft.warn.{w}", ("", ""))[1]]
+    keys = set(re.findall(r'"(ft\.[a-z_]+)"', web_src))
+    assert not [k for k in keys if k not in STRINGS or not all(STRINGS[k])]

@@ -38,8 +38,8 @@ def _number(value, name: str, cast=float):
     try:
         return cast(float(str(value).strip()))
     except (TypeError, ValueError):
-        raise UserError("ft_bad_setting", f"{name} = {value!r} is not a number.", name=name,
-                        value=value, low="", high="") from None
+        raise UserError("ft_not_number", f"{name} = {value!r} is not a number.", name=name,
+                        value=value) from None
 
 
 def build(ctx: AppContext) -> None:

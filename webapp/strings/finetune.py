@@ -149,6 +149,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "最好 20 个以上。请补充样本或删除这些行。"),
     "err.ft_bad_split": ("", "验证集比例必须在 5% 到 50% 之间，当前是 {value}。"),
     "err.ft_bad_setting": ("", "{name} = {value} 超出范围，请使用 {low} 到 {high} 之间的值。"),
+    "err.ft_not_number": ("", "{name} = {value!r} 不是一个数字。"),
     "err.ft_bad_name": ("", "这个名称不能用作文件夹名，请使用字母、数字和短横线。"),
     "err.ft_out_exists": ("", "{path} 已存在且不是空的，请换一个文件夹。"),
     "err.ft_no_model": ("", "还没有可下载的模型，请先训练一个。"),
