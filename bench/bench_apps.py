@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from bench.common import Timer, manager, save, table
 
 QA = Path(__file__).resolve().parent.parent / "assets" / "samples" / "qa_eval.jsonl"
 USERS = 8
+REPEATS = 3      # the throughput comparison is repeated; the median ratio is reported
 
 
 def _direct(lm, prep) -> tuple[float, int]:
@@ -106,15 +108,21 @@ def main() -> None:
             "questions without context (decode-heavy)":
                 [apps.prepare_answer(lm, r["question"], "") for r in rows][:USERS],
         }
-        through = []
-        for name, preps in workloads.items():
-            through += _throughput(apps, Batcher, lm, greedy, name, preps)
+        through, found = [], {}
+        for rep in range(REPEATS):          # repeated: a shared machine is noisy
+            for name, preps in workloads.items():
+                rows_ = _throughput(apps, Batcher, lm, greedy, name, preps)
+                for r in rows_:
+                    r["run"] = rep + 1
+                through += rows_
+                found.setdefault(name, []).append(rows_[1]["req_per_min"] / rows_[0]["req_per_min"])
     print()
     table(through)
-    ratios = {r["workload"]: r["req_per_min"] / through[i - 1]["req_per_min"]
-              for i, r in enumerate(through) if r["users"] == USERS}
+    ratios = {name: statistics.median(values) for name, values in found.items()}
     for name, ratio in ratios.items():
-        print(f"{name}: {USERS} users vs 1 = {ratio:.1f}x requests/minute (goal >= 3x)")
+        each = ", ".join(f"{v:.1f}x" for v in found[name])
+        print(f"{name}: {USERS} users vs 1 = {ratio:.1f}x requests/minute, median of {each} "
+              "(goal >= 3x)")
     path = save("bench_apps", out, throughput=through, throughput_ratios=ratios,
                 device=mgr.device.describe())
     print(f"saved {path}")
