@@ -222,3 +222,20 @@ def test_advice_names_the_better_model_honestly_offline(make_manager):
     assert apps.advice(registry, "answer", "smollm2", "zh").params["better"] != \
         "distilbert-base-cased-distilled-squad"      # the SQuAD model reads English only
     assert apps.advice(registry, "summarize", "hub:t5-small") is None    # already a specialist
+
+
+def test_every_message_of_the_applications_has_chinese():
+    import re
+    from pathlib import Path
+
+    from webapp.i18n import STRINGS
+    root = Path(__file__).resolve().parent.parent / "models"
+    source = "".join((root / f).read_text(encoding="utf-8")
+                     for f in ("apps.py", "apps_qa.py", "batching.py", "metrics.py"))
+    errors = set(re.findall(r'UserError\("([a-z_]+)"', source))
+    notices = set(re.findall(r'Notice\("([a-z_]+)"', source)) | {
+        f"better_offline_{task}" for task in apps.BETTER}
+    assert {"unsupported_pair", "qa_no_context", "wrong_task"} <= errors and "cut" in notices
+    missing = [f"err.{c}" for c in errors if not STRINGS.get(f"err.{c}", ("", ""))[1]]
+    missing += [f"apps.notice.{c}" for c in notices if not all(STRINGS.get(f"apps.notice.{c}", ("", "")))]
+    assert not missing
