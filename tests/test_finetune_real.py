@@ -10,8 +10,8 @@ from models.finetune_store import BeforeModels, classify, finetune_and_save
 
 pytestmark = pytest.mark.slow
 
-MARGIN = 0.15   # measured at seed 42: accuracy 0.714 vs baseline 0.500 (English ~all right,
-                # Chinese weak: MiniLM's vocabulary knows only 244 Chinese characters)
+MARGIN = 0.20   # measured at seed 42 (5 epochs): accuracy 0.800 vs baseline 0.500. English is
+                # nearly all right; Chinese is weak: MiniLM's vocabulary has 244 Chinese characters
 
 
 def test_minilm_on_the_sample_beats_the_majority_baseline(real_manager):
