@@ -35,6 +35,8 @@ class AppContext:
     tabs: Any = None                     # gr.Tabs, to switch tabs from an event
     shared: dict = field(default_factory=dict)
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
+    pickers: list = field(default_factory=list)       # (model Dropdown, task): refreshed when a
+                                                      # tab opens, so new models show up
 
 
 def _lang_of(fn: Callable, args, kwargs) -> str:

@@ -107,6 +107,7 @@ def build(ctx: AppContext) -> None:
                     s_model = loc.Dropdown(label_key="apps.model", value="smollm2",
                                            choices=model_choices(manager, "summarize", loc.lang),
                                            elem_id="sum-model")
+                    ctx.pickers.append((s_model, "summarize"))
                     s_text = loc.Textbox(label_key="apps.sum.text", value_key="apps.sum.example",
                                          lines=6, elem_id="sum-text")
                     s_len = gr.Radio([(t(f"apps.len.{k}", loc.lang), k) for k in LENGTH_KEYS],
@@ -125,6 +126,7 @@ def build(ctx: AppContext) -> None:
                     tr_model = loc.Dropdown(label_key="apps.model", value="smollm2",
                                             choices=model_choices(manager, "translate", loc.lang),
                                             elem_id="tr-model")
+                    ctx.pickers.append((tr_model, "translate"))
                     with gr.Row():
                         tr_src = loc.Dropdown(label_key="apps.tr.source", value="en",
                                               choices=_lang_choices(loc.lang), elem_id="tr-source")
@@ -145,6 +147,7 @@ def build(ctx: AppContext) -> None:
                     qa_model = loc.Dropdown(label_key="apps.model", value="smollm2",
                                             choices=model_choices(manager, "answer", loc.lang),
                                             elem_id="qa-model")
+                    ctx.pickers.append((qa_model, "answer"))
                     qa_question = loc.Textbox(label_key="apps.qa.question", lines=1,
                                               value_key="apps.qa.question_example",
                                               elem_id="qa-question")

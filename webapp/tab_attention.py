@@ -76,6 +76,7 @@ def build(ctx: AppContext) -> None:
             model = loc.Dropdown(label_key="att.model", elem_id="att-model",
                                  choices=model_choices(manager, "attention", loc.lang),
                                  value="minilm", allow_custom_value=True)
+            ctx.pickers.append((model, "attention"))
             text = loc.Textbox(label_key="att.text", lines=3, elem_id="att-text",
                                value=t("att.text_value", loc.lang))
             target = loc.Textbox(label_key="att.target", info_key="att.target_info", lines=2,

@@ -71,6 +71,7 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         base = loc.Dropdown(label_key="ft.base", elem_id="ft-base", allow_custom_value=True, value=defaults.base_model,
                             choices=model_choices(manager, "finetune", loc.lang), scale=2)
+        ctx.pickers.append((base, "finetune"))
         name = loc.Textbox(label_key="ft.name", placeholder_key="ft.name_ph", elem_id="ft-name",
                            scale=2)
     with gr.Row():
@@ -124,6 +125,7 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         tuned = loc.Dropdown(label_key="ft.tuned", choices=model_choices(manager, "classify", loc.lang),
                              value=None, allow_custom_value=True, elem_id="ft-tuned", scale=2)
+        ctx.pickers.append((tuned, "classify"))
         probe = loc.Textbox(label_key="ft.probe", value=t("ft.probe_value", loc.lang), scale=3,
                             elem_id="ft-probe")
         compare_btn = loc.Button(value_key="ft.compare", variant="primary", scale=1,

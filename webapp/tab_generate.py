@@ -28,6 +28,7 @@ def build(ctx: AppContext) -> None:
             model = loc.Dropdown(label_key="gen.model", elem_id="gen-model",
                                  choices=model_choices(manager, "generate", loc.lang),
                                  value="smollm2", allow_custom_value=True)
+            ctx.pickers.append((model, "generate"))
             prompt = loc.Textbox(label_key="gen.prompt", lines=4, elem_id="gen-prompt",
                                  value=t("gen.prompt_value", loc.lang))
             gr.Examples(EXAMPLES, [prompt], label="Examples · 示例")

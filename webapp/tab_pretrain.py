@@ -50,6 +50,7 @@ def _build_embed(ctx: AppContext) -> None:
         with gr.Column(scale=2):
             model = loc.Dropdown(label_key="pre.embed_model", elem_id="pre-embed-model",
                                  choices=model_choices(manager, "embed", loc.lang), value="minilm")
+            ctx.pickers.append((model, "embed"))
             upload = loc.File(label_key="pre.upload_list", file_types=[".txt", ".tsv", ".csv"],
                               type="filepath", elem_id="pre-upload-list", height=130)
             method = loc.Radio(label_key="pre.method", choices=[("PCA", "pca"), ("t-SNE", "tsne")],
@@ -117,6 +118,7 @@ def _build_predict(ctx: AppContext) -> None:
         with gr.Column(scale=1):
             model = loc.Dropdown(label_key="pre.lm_model", elem_id="pre-lm-model",
                                  choices=model_choices(manager, "surprisal", loc.lang), value="smollm2")
+            ctx.pickers.append((model, "surprisal"))
             run = loc.Button(value_key="pre.score", variant="primary", elem_id="pre-score")
     summary = gr.Markdown(elem_id="pre-ppl")
     tokens = gr.HTML(elem_id="pre-tokens")

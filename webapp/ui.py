@@ -10,15 +10,15 @@ import gradio as gr
 from models.jobs import JobRunner
 from models.manager import ModelManager
 
-from . import tab_generate, tab_models
-from . import tab_attention
-from . import tab_applications
-from . import tab_pretrain, tab_scale
-from . import tab_finetune
-from .common import AppContext
-from .i18n import Localizer, t
+from . import (tab_applications, tab_attention, tab_finetune, tab_generate, tab_models,
+               tab_pretrain, tab_scale)
+from .common import AppContext, model_choices
+from .i18n import Localizer
 
-TABS = [tab_models, tab_generate, tab_applications, tab_attention, tab_pretrain, tab_scale, tab_finetune]
+# The order a learner meets the ideas: try a model, look inside (attention), how it learned
+# (pre-training, fine-tuning), what it is used for, what it costs; the model room last.
+TABS = [tab_generate, tab_attention, tab_pretrain, tab_finetune, tab_applications, tab_scale,
+        tab_models]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""
@@ -43,16 +43,34 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
         ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio)
         with gr.Tabs(elem_id="main-tabs") as tabs:
             ctx.tabs = tabs
+            tab_blocks = []
             for tab in TABS:
-                with loc.Tab(label_key=tab.TITLE_KEY, id=tab.TAB_ID, elem_id=f"tab-{tab.TAB_ID}"):
+                with loc.Tab(label_key=tab.TITLE_KEY, id=tab.TAB_ID,
+                             elem_id=f"tab-{tab.TAB_ID}") as block:
                     tab.build(ctx)
+                tab_blocks.append(block)
         for hook in ctx.after_build:
             hook(ctx)
+        _refresh_pickers_on_open(ctx, tab_blocks)
         lang_radio.change(loc.updates, [lang_radio], loc.components(), show_progress="hidden",
                           api_visibility="private")
         if lang == "auto":
             demo.load(None, [lang_radio], [lang_radio], js=DETECT_LANG_JS, api_visibility="private")
     return demo
+
+
+def _refresh_pickers_on_open(ctx: AppContext, tab_blocks: list) -> None:
+    """Model lists are built with the page; a model trained or added later appears in every
+    tab's picker as soon as that tab is opened (the chosen value is kept)."""
+    pickers = [dd for dd, _task in ctx.pickers]
+    if not pickers:
+        return
+
+    def refresh(lang):
+        return [gr.update(choices=model_choices(ctx.manager, task, lang)) for _dd, task in ctx.pickers]
+    for block in tab_blocks:
+        block.select(refresh, [ctx.lang], pickers, show_progress="hidden", api_visibility="private",
+                     queue=False)
 
 
 def launch_kwargs() -> dict:

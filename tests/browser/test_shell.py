@@ -68,3 +68,25 @@ def test_chinese_browser_gets_chinese_interface(browser, app_url):
         expect(pg.get_by_role("tab", name="模型")).to_be_visible(timeout=30_000)
     finally:
         context.close()
+
+
+def test_a_model_added_later_appears_in_other_tabs_pickers(page, app_url, tiny_models):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Models").click()
+    page.locator("#models-add-box textarea, #models-add-box input").first.fill(str(tiny_models["gpt2"]))
+    page.locator("#models-add").click()
+    expect(page.locator("#models-message")).to_contain_text("Added gpt2 as local:gpt2")
+    page.get_by_role("tab", name="Generate").click()       # opening the tab refreshes its list
+    page.locator("#gen-model input").click()
+    expect(page.get_by_role("option", name="gpt2", exact=True)).to_be_visible()
+    page.get_by_role("option", name="gpt2", exact=True).click()
+    page.locator("#gen-prompt textarea").fill("the cat")
+    page.get_by_label("Chat mode (use the model's chat template)").uncheck()
+    page.locator("#gen-run").click()                       # 128 new tokens do not fit 128 positions
+    expect(page.get_by_text("reads at most 128 tokens; ask for fewer new tokens")).to_be_visible()
+    page.get_by_text("Sampling settings").click()
+    max_new = page.locator("#gen-settings input[type=number]").first
+    max_new.fill("8")
+    max_new.press("Enter")
+    page.locator("#gen-run").click()
+    expect(page.locator("#gen-stats")).to_contain_text("· gpt2", timeout=60_000)
