@@ -37,6 +37,8 @@ class Job:
     events: list = field(default_factory=list)   # metric dicts in the order reported
     result: Any = None
     error: str | None = None
+    error_code: str | None = None   # UserError code, so the UI can show the error translated
+    error_params: dict = field(default_factory=dict)
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -157,6 +159,7 @@ class JobRunner:
                 status, error = (CANCELLED if job.cancel_requested else DONE), None
             except UserError as exc:
                 result, status, error = None, FAILED, exc.message
+                job.error_code, job.error_params = exc.code, dict(exc.params)
             except Exception as exc:  # a bug in the job: report it, keep the worker alive
                 traceback.print_exc()
                 result, status, error = None, FAILED, f"{type(exc).__name__}: {exc}"

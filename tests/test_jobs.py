@@ -73,7 +73,8 @@ def test_a_crashing_job_reports_its_error_and_the_next_one_runs():
     user = runner.submit("t", "user", lambda ctx: (_ for _ in ()).throw(UserError("x", "fix the data")))
     good = runner.submit("t", "good", lambda ctx: "fine")
     assert runner.wait(bad, 30).status == FAILED and "ZeroDivisionError" in runner.snapshot(bad).error
-    assert runner.wait(user, 30).error == "fix the data"
+    failed = runner.wait(user, 30)
+    assert failed.error == "fix the data" and failed.error_code == "x"   # code kept for translation
     assert runner.wait(good, 30).result == "fine"
 
 

@@ -6,7 +6,7 @@ import html
 
 import plotly.graph_objects as go
 
-from .i18n import t
+from .i18n import job_error_text, t
 
 # The guide's loop, corrected: it forgot to create the optimizer and to zero the gradients.
 TRAINING_CODE = '''from accelerate import Accelerator
@@ -92,7 +92,8 @@ def status_html(st: dict | None, lang: str) -> str:
     elif state == "cancelled":
         line = t("ft.stopped_saved" if st["result"] else "ft.cancelled", lang)
     else:
-        line = t("ft.failed", lang, error=st["error"] or "?")
+        line = t("ft.failed", lang, error=job_error_text(st["error"], st.get("error_code"),
+                                                         st.get("error_params"), lang) or "?")
     color = {"failed": "#dc2626", "cancelled": "#d97706", "done": "#16a34a"}.get(state, "#2563eb")
     return (f'<div class="ft-status" data-state="{state}"><div class="ft-line">'
             f'<b>{pct:.0f}%</b> · {html.escape(line)}</div>'

@@ -147,6 +147,13 @@ def error_text(exc: UserError, lang: str) -> str:
     return exc.message
 
 
+def job_error_text(error: str | None, code: str | None, params: dict | None, lang: str) -> str:
+    """A failed background job's error in the user's language (jobs keep the UserError code)."""
+    if code:
+        return error_text(UserError(code, error or "", **(params or {})), lang)
+    return error or ""
+
+
 class Localizer:
     """Builds Gradio components whose text follows the language switch.
 

@@ -19,7 +19,7 @@ from models.surprisal import token_surprisal
 
 from . import pretrain_plots as plots
 from .common import HEAVY, AppContext, friendly, model_choices
-from .i18n import t
+from .i18n import job_error_text, t
 
 TITLE_KEY = "pre.tab"
 TAB_ID = "pretrain"
@@ -278,7 +278,8 @@ def _build_train(ctx: AppContext) -> None:
             lines.insert(0, t("pre.status_running", lang, msg=html.escape(job.message),
                               pct=100 * job.progress, tps=tps))
         elif job.status == "failed":
-            lines.insert(0, t("pre.status_failed", lang, error=html.escape(job.error or "")))
+            lines.insert(0, t("pre.status_failed", lang, error=html.escape(
+                job_error_text(job.error, job.error_code, job.error_params, lang))))
         elif res is not None and res.stopped:
             lines.insert(0, t("pre.status_stopped", lang, steps=res.steps_done, key=res.key))
         elif res is not None:
