@@ -87,6 +87,8 @@ def test_a_model_added_later_appears_in_other_tabs_pickers(page, app_url, tiny_m
     page.get_by_text("Sampling settings").click()
     max_new = page.locator("#gen-settings input[type=number]").first
     max_new.fill("8")
-    max_new.press("Enter")
+    max_new.press("Tab")
+    expect(page.locator("#gen-settings input[type=range]").first).to_have_value("8")
+    page.wait_for_timeout(500)                             # let the slider's change reach the app
     page.locator("#gen-run").click()
     expect(page.locator("#gen-stats")).to_contain_text("· gpt2", timeout=60_000)
