@@ -13,6 +13,7 @@ from .i18n import t
 
 TITLE_KEY = "tab.generate"
 TAB_ID = "generate"
+STREAM_INTERVAL = 0.1   # seconds between updates sent to the browser
 EXAMPLES = [["Write a short poem about the sea."],
             ["Explain in two sentences what a neural network is."],
             ["Once upon a time, in a village by the mountains,"],
@@ -64,10 +65,15 @@ def build(ctx: AppContext) -> None:
         with manager.use(key, progress=lambda f, m: progress(f, desc=m)) as lm, manager.guard():
             prompt = prepare_prompt(lm, text, bool(chat_mode), settings.max_new_tokens)
             notice = f"⚠️ {html.escape(prompt.notice)}\n\n" if prompt.notice else ""
+            shown = 0.0
             for upd in stream_generate(lm, prompt, settings):
-                line = t("gen.stats", lang, n=upd.n_tokens, secs=upd.seconds,
-                         tps=upd.tokens_per_s, model=lm.spec.name)
-                yield upd.text, notice + line, prompt.text
+                # Send at most ~10 updates a second: smooth to watch, and the browser
+                # round-trips do not slow the model down.
+                if upd.done or upd.seconds - shown >= STREAM_INTERVAL:
+                    shown = upd.seconds
+                    line = t("gen.stats", lang, n=upd.n_tokens, secs=upd.seconds,
+                             tps=upd.tokens_per_s, model=lm.spec.name)
+                    yield upd.text, notice + line, prompt.text
 
     event = run.click(generate, [model, prompt, chat, max_new, temperature, top_k, top_p, greedy,
                                  seed, lang], [output, stats, sent], api_name="generate",
