@@ -33,6 +33,7 @@ class AppContext:
     loc: Localizer
     lang: Any = None                     # gr.Radio with "en" / "zh"
     tabs: Any = None                     # gr.Tabs, to switch tabs from an event
+    current_tab: Any = None              # the gr.Tab being built (for its .select event)
     shared: dict = field(default_factory=dict)
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
     pickers: list = field(default_factory=list)       # (model Dropdown, task): refreshed when a

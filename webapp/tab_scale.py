@@ -171,6 +171,8 @@ def build(ctx: AppContext) -> None:
            tflops, util, dtype, batch, lang]
     outs = [result, check, mem_plot, growth_plot, presets_plot, api_json]
     run.click(estimate, ins, outs, api_name="compute_estimate")
+    # The preset's figures are ready the moment the tab opens: no click needed to see plots.
+    ctx.current_tab.select(estimate, ins, outs, api_visibility="private", show_progress="hidden")
     preset.input(fill, [preset, lang], [family, layers, width, heads, kv, ff, vocab, context, tied,
                                          tokens], api_visibility="private").then(
         estimate, ins, outs, api_visibility="private")

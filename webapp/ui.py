@@ -47,6 +47,7 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
             for tab in TABS:
                 with loc.Tab(label_key=tab.TITLE_KEY, id=tab.TAB_ID,
                              elem_id=f"tab-{tab.TAB_ID}") as block:
+                    ctx.current_tab = block
                     tab.build(ctx)
                 tab_blocks.append(block)
         for hook in ctx.after_build:
