@@ -180,6 +180,23 @@ class Localizer:
     def components(self) -> list:
         return [c for c, _ in self._entries]
 
-    def updates(self, lang: str) -> list:
-        return [gr.update(**{prop: t(key, lang) for prop, key in keys.items()})
-                for _, keys in self._entries]
+    def _typed(self) -> list[int]:
+        """Entries whose translated value is text the user may have edited (Textbox)."""
+        return [i for i, (c, keys) in enumerate(self._entries)
+                if "value" in keys and isinstance(c, gr.Textbox)]
+
+    def typed_inputs(self) -> list:
+        """Components whose current value `updates` needs, so it never overwrites user text."""
+        return [self._entries[i][0] for i in self._typed()]
+
+    def updates(self, lang: str, *current) -> list:
+        """Relabel everything in `lang`. An example text is swapped for the other language's
+        example only while it is still the untouched example: what the user typed stays."""
+        typed = dict(zip(self._typed(), current))
+        out = []
+        for i, (_comp, keys) in enumerate(self._entries):
+            props = {prop: t(key, lang) for prop, key in keys.items()}
+            if i in typed and typed[i] not in {t(keys["value"], x) for x in LANGS}:
+                props.pop("value")
+            out.append(gr.update(**props))
+        return out

@@ -53,8 +53,8 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
         for hook in ctx.after_build:
             hook(ctx)
         _refresh_pickers_on_open(ctx, tab_blocks)
-        lang_radio.change(loc.updates, [lang_radio], loc.components(), show_progress="hidden",
-                          api_visibility="private")
+        lang_radio.change(loc.updates, [lang_radio] + loc.typed_inputs(), loc.components(),
+                          show_progress="hidden", api_visibility="private")
         if lang == "auto":
             demo.load(None, [lang_radio], [lang_radio], js=DETECT_LANG_JS, api_visibility="private")
     return demo

@@ -92,3 +92,16 @@ def test_a_model_added_later_appears_in_other_tabs_pickers(page, app_url, tiny_m
     page.wait_for_timeout(500)                             # let the slider's change reach the app
     page.locator("#gen-run").click()
     expect(page.locator("#gen-stats")).to_contain_text("· gpt2", timeout=60_000)
+
+
+def test_switching_language_keeps_what_the_user_typed(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("tab", name="Applications").click()
+    box = page.locator("#sum-text textarea")
+    expect(box).to_have_value(re.compile("Amazon"))           # the English example
+    page.locator("#lang-radio").get_by_text("中文").click()
+    expect(box).not_to_have_value(re.compile("Amazon"))       # untouched example follows the language
+    box.fill("My own notes about photosynthesis.")
+    page.locator("#lang-radio").get_by_text("English").click()
+    expect(page.get_by_role("tab", name="Generate")).to_be_visible()
+    expect(box).to_have_value("My own notes about photosynthesis.")
