@@ -126,7 +126,7 @@ def build(ctx: AppContext) -> None:
         tuned = loc.Dropdown(label_key="ft.tuned", choices=model_choices(manager, "classify", loc.lang),
                              value=None, allow_custom_value=True, elem_id="ft-tuned", scale=2)
         ctx.pickers.append((tuned, "classify"))
-        probe = loc.Textbox(label_key="ft.probe", value=t("ft.probe_value", loc.lang), scale=3,
+        probe = loc.Textbox(label_key="ft.probe", value_key="ft.probe_value", scale=3,
                             elem_id="ft-probe")
         compare_btn = loc.Button(value_key="ft.compare", variant="primary", scale=1,
                                  elem_id="ft-compare")

@@ -31,7 +31,7 @@ def build(ctx: AppContext) -> None:
                                  value="smollm2", allow_custom_value=True)
             ctx.pickers.append((model, "generate"))
             prompt = loc.Textbox(label_key="gen.prompt", lines=4, elem_id="gen-prompt",
-                                 value=t("gen.prompt_value", loc.lang))
+                                 value_key="gen.prompt_value")
             gr.Examples(EXAMPLES, [prompt], label="Examples · 示例")
             chat = loc.Checkbox(label_key="gen.chat", value=True, elem_id="gen-chat")
             with gr.Row():
@@ -82,11 +82,5 @@ def build(ctx: AppContext) -> None:
                              seed, lang], [output, stats, sent], api_visibility="private",
                   show_progress_on=[output], **HEAVY)
     stop.click(None, None, None, cancels=[event], api_visibility="private")
-    def relabel(lang, current):
-        # swap the example prompt to the new language, unless the user has typed their own
-        defaults = {t("gen.prompt_value", x) for x in ("en", "zh")}
-        text = t("gen.prompt_value", lang) if current in defaults else current
-        return gr.update(choices=model_choices(manager, "generate", lang)), text
-
-    lang.change(relabel, [lang, prompt], [model, prompt], api_visibility="private",
-                show_progress="hidden")
+    lang.change(lambda lang: gr.update(choices=model_choices(manager, "generate", lang)),
+                [lang], [model], api_visibility="private", show_progress="hidden")

@@ -114,7 +114,7 @@ def _build_predict(ctx: AppContext) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             text = loc.Textbox(label_key="pre.text", lines=4, elem_id="pre-text",
-                               value=t("pre.text_value", loc.lang))
+                               value_key="pre.text_value")
         with gr.Column(scale=1):
             model = loc.Dropdown(label_key="pre.lm_model", elem_id="pre-lm-model",
                                  choices=model_choices(manager, "surprisal", loc.lang), value="smollm2")
