@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import statistics
 import threading
-import time
 from pathlib import Path
 
 from bench.common import Timer, manager, save, table
