@@ -164,3 +164,15 @@ def test_interrupted_gguf_conversion_never_leaves_a_usable_half_copy(make_manage
     lm = manager.load("smollm2", progress=lambda f, m: steps.append((f, m)))
     assert (final / "config.json").exists() and lm.spec.key == "smollm2"
     assert any("preparing (one-time" in m for _, m in steps) and steps[-1][0] == 1.0
+
+
+def test_out_of_memory_becomes_a_clear_error_and_memory_is_freed(make_manager, monkeypatch):
+    import torch
+    manager = make_manager()
+    freed = []
+    monkeypatch.setattr(manager, "_free_memory", lambda: freed.append(True))
+    with pytest.raises(UserError) as err:
+        with manager.guard():
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    assert err.value.code == "oom" and "unload other models" in err.value.message
+    assert freed == [True]
