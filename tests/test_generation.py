@@ -81,3 +81,15 @@ def test_chat_mode_on_a_model_without_template(make_manager, tiny_models):
     with manager.use(key) as lm, pytest.raises(UserError) as err:
         prepare_prompt(lm, "hi", chat=True, max_new_tokens=4)
     assert err.value.code == "no_chat_template"
+
+
+def test_out_of_memory_while_generating_is_reported_not_raised_raw(llama, monkeypatch):
+    import torch
+
+    def boom(**kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+    monkeypatch.setattr(llama.model, "generate", boom)
+    prompt = prepare_prompt(llama, "hello", chat=False, max_new_tokens=4)
+    with pytest.raises(UserError) as err:
+        list(stream_generate(llama, prompt, GenerationSettings(max_new_tokens=4, greedy=True)))
+    assert err.value.code == "oom"
