@@ -260,21 +260,21 @@ class ModelManager:
                             f"budget is {format_bytes(self.budget_bytes)}. Restart with a larger "
                             "--memory-budget or pick a smaller model.", name=spec.name,
                             need=format_bytes(need), budget=format_bytes(self.budget_bytes))
-        evicted = []
+        evicted = False
         with self._lock:
             while self.used_bytes() + need > self.budget_bytes:
-                idle = [lm for k, lm in self._loaded.items() if lm.users == 0 and k != spec.key]
-                if not idle:
+                # keys only: no local variable may keep an evicted model alive past this point
+                victim = min((k for k, lm in self._loaded.items() if lm.users == 0 and k != spec.key),
+                             key=lambda k: self._loaded[k].last_used, default=None)
+                if victim is None:
                     busy = ", ".join(lm.spec.name for lm in self._loaded.values())
                     raise UserError("budget_busy", f"{spec.name} needs {format_bytes(need)}; the "
                                     f"budget of {format_bytes(self.budget_bytes)} is taken by "
                                     f"models in use ({busy}). Try again when they finish.",
                                     name=spec.name)
-                victim = min(idle, key=lambda lm: lm.last_used)
-                del self._loaded[victim.spec.key]
-                evicted.append(victim)
+                del self._loaded[victim]
+                evicted = True
         if evicted:
-            evicted.clear()
             self._free_memory()
 
     def _convert_gguf(self, spec: ModelSpec, progress: Progress | None) -> None:

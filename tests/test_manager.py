@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 import pytest
 
@@ -52,10 +53,19 @@ def test_least_recently_used_idle_model_is_evicted(make_manager, tiny_models):
     manager = make_manager(budget=budget, cache_dir=probe.registry.cache_dir)
     a, b, c = keys
     manager.load(a)
-    manager.load(b)
+    b_model = weakref.ref(manager.load(b).model)
     with manager.use(a):        # a is now the most recently used
         pass
+    free_memory, seen = manager._free_memory, []
+
+    def record_then_free():     # on a GPU, empty_cache only returns memory nobody references
+        import gc
+        gc.collect()
+        seen.append(b_model() is None)
+        free_memory()
+    manager._free_memory = record_then_free
     manager.load(c)
+    assert seen == [True]       # b was unreachable when the memory was handed back
     assert manager.is_loaded(a) and manager.is_loaded(c)
     assert not manager.is_loaded(b)
     assert manager.used_bytes() <= budget
