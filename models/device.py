@@ -24,12 +24,6 @@ class DeviceInfo:
     def torch_device(self) -> torch.device:
         return torch.device("cuda:0" if self.kind == "cuda" else self.kind)
 
-    def free_bytes(self) -> int:
-        if self.kind == "cuda":
-            free, _total = torch.cuda.mem_get_info(0)
-            return int(free)
-        return int(psutil.virtual_memory().available)
-
     def describe(self) -> str:
         gib = self.total_bytes / 2**30
         return f"{self.kind.upper()} · {self.name} · {gib:.1f} GiB · {str(self.dtype).replace('torch.', '')}"

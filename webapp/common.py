@@ -32,12 +32,12 @@ class AppContext:
     jobs: JobRunner
     loc: Localizer
     lang: Any = None                     # gr.Radio with "en" / "zh"
+    demo: Any = None                     # the gr.Blocks being built (for demo.load)
     tabs: Any = None                     # gr.Tabs, to switch tabs from an event
     current_tab: Any = None              # the gr.Tab being built (for its .select event)
     shared: dict = field(default_factory=dict)
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
-    pickers: list = field(default_factory=list)       # (model Dropdown, task): refreshed when a
-                                                      # tab opens, so new models show up
+    pickers: list = field(default_factory=list)       # (model Dropdown, task), see model_picker
 
 
 def _lang_of(fn: Callable, args, kwargs) -> str:
@@ -78,6 +78,16 @@ def friendly(fn: Callable) -> Callable:
         except Exception as exc:
             raise _as_gr_error(exc, _lang_of(fn, args, kwargs)) from None
     return wrapper
+
+
+def model_picker(ctx: "AppContext", task: str, **kwargs):
+    """A model Dropdown for `task`: lists the models that can do it, accepts any registered key
+    (so API users get our message, not Gradio's), and is refreshed by ui.py whenever a tab opens
+    or the language changes."""
+    kwargs.setdefault("allow_custom_value", True)
+    dropdown = ctx.loc.Dropdown(choices=model_choices(ctx.manager, task, ctx.loc.lang), **kwargs)
+    ctx.pickers.append((dropdown, task))
+    return dropdown
 
 
 def model_choices(manager: ModelManager, task: str, lang: str = "en") -> list[tuple[str, str]]:

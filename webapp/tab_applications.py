@@ -17,7 +17,7 @@ from models.batching import Batcher
 from models.tasks import GenerationSettings, check_text
 
 from . import applications_views as views
-from .common import HEAVY, AppContext, friendly, model_choices
+from .common import HEAVY, AppContext, friendly, model_picker
 from .i18n import t
 
 TITLE_KEY = "tab.applications"
@@ -104,10 +104,8 @@ def build(ctx: AppContext) -> None:
         with loc.Tab(label_key="apps.sub.summarize", id="apps-summarize"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    s_model = loc.Dropdown(label_key="apps.model", value="smollm2",
-                                           choices=model_choices(manager, "summarize", loc.lang),
-                                           elem_id="sum-model")
-                    ctx.pickers.append((s_model, "summarize"))
+                    s_model = model_picker(ctx, "summarize", label_key="apps.model",
+                                           value="smollm2", elem_id="sum-model")
                     s_text = loc.Textbox(label_key="apps.sum.text", value_key="apps.sum.example",
                                          lines=6, elem_id="sum-text")
                     s_len = gr.Radio([(t(f"apps.len.{k}", loc.lang), k) for k in LENGTH_KEYS],
@@ -123,10 +121,8 @@ def build(ctx: AppContext) -> None:
         with loc.Tab(label_key="apps.sub.translate", id="apps-translate"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    tr_model = loc.Dropdown(label_key="apps.model", value="smollm2",
-                                            choices=model_choices(manager, "translate", loc.lang),
-                                            elem_id="tr-model")
-                    ctx.pickers.append((tr_model, "translate"))
+                    tr_model = model_picker(ctx, "translate", label_key="apps.model",
+                                            value="smollm2", elem_id="tr-model")
                     with gr.Row():
                         tr_src = loc.Dropdown(label_key="apps.tr.source", value="en",
                                               choices=_lang_choices(loc.lang), elem_id="tr-source")
@@ -144,10 +140,8 @@ def build(ctx: AppContext) -> None:
         with loc.Tab(label_key="apps.sub.answer", id="apps-answer"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    qa_model = loc.Dropdown(label_key="apps.model", value="smollm2",
-                                            choices=model_choices(manager, "answer", loc.lang),
-                                            elem_id="qa-model")
-                    ctx.pickers.append((qa_model, "answer"))
+                    qa_model = model_picker(ctx, "answer", label_key="apps.model",
+                                            value="smollm2", elem_id="qa-model")
                     qa_question = loc.Textbox(label_key="apps.qa.question", lines=1,
                                               value_key="apps.qa.question_example",
                                               elem_id="qa-question")
@@ -238,13 +232,10 @@ def build(ctx: AppContext) -> None:
             comp.change(fn, inputs, [target], api_visibility="private", show_progress="hidden")
 
     def relabel(lg):
-        return (gr.update(choices=model_choices(manager, "summarize", lg)),
-                gr.update(choices=model_choices(manager, "translate", lg)),
-                gr.update(choices=model_choices(manager, "answer", lg)),
-                gr.update(choices=_lang_choices(lg)), gr.update(choices=_lang_choices(lg)),
+        return (gr.update(choices=_lang_choices(lg)), gr.update(choices=_lang_choices(lg)),
                 gr.update(choices=[(t(f"apps.len.{k}", lg), k) for k in LENGTH_KEYS],
                           label=t("apps.sum.length", lg)))
-    lang.change(relabel, [lang], [s_model, tr_model, qa_model, tr_src, tr_tgt, s_len],
+    lang.change(relabel, [lang], [tr_src, tr_tgt, s_len],
                 api_visibility="private")
 
     # ---- "See attention for this output" ---------------------------------------------------------

@@ -19,7 +19,7 @@ from models.errors import UserError
 
 from . import attention_views as views
 from .attention_api import register_api, walk_markdown
-from .common import HEAVY, AppContext, friendly, model_choices
+from .common import HEAVY, AppContext, friendly, model_picker
 from .i18n import t
 
 TITLE_KEY = "att.title"
@@ -73,10 +73,8 @@ def build(ctx: AppContext) -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=3):
-            model = loc.Dropdown(label_key="att.model", elem_id="att-model",
-                                 choices=model_choices(manager, "attention", loc.lang),
-                                 value="minilm", allow_custom_value=True)
-            ctx.pickers.append((model, "attention"))
+            model = model_picker(ctx, "attention", label_key="att.model", elem_id="att-model",
+                                 value="minilm")
             text = loc.Textbox(label_key="att.text", lines=3, elem_id="att-text",
                                value=t("att.text_value", loc.lang))
             target = loc.Textbox(label_key="att.target", info_key="att.target_info", lines=2,
@@ -251,12 +249,11 @@ def build(ctx: AppContext) -> None:
     register_api(manager)
     def relabel(lg, result):
         views_upd = gr.update(choices=_view_choices(result, lg)) if result else gr.update()
-        return (gr.update(choices=model_choices(manager, "attention", lg)),
-                gr.update(choices=[(t(f"att.metric.{m}", lg), m) for m in METRICS]),
+        return (gr.update(choices=[(t(f"att.metric.{m}", lg), m) for m in METRICS]),
                 gr.update(choices=[(t("att.bv_head", lg), "head"), (t("att.bv_model", lg), "model")]),
                 views_upd)
 
-    lang.change(relabel, [lang, state], [model, metric, bv_kind, view], api_visibility="private")
+    lang.change(relabel, [lang, state], [metric, bv_kind, view], api_visibility="private")
     ctx.shared["attention"] = {"model": model, "text": text, "target": target,
                                "run": (show, run_inputs, run_outputs)}
 

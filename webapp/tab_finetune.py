@@ -19,7 +19,7 @@ from models.finetune_store import BeforeModels, classify, start_job, status_dict
 from models.jobs import FINISHED
 
 from . import finetune_views as views
-from .common import HEAVY, AppContext, friendly, model_choices
+from .common import HEAVY, AppContext, friendly, model_choices, model_picker
 from .i18n import error_text, t
 
 TITLE_KEY = "ft.tab"
@@ -69,9 +69,8 @@ def build(ctx: AppContext) -> None:
     # ---- 2. setup ----
     loc.Markdown(value_key="ft.h_setup")
     with gr.Row():
-        base = loc.Dropdown(label_key="ft.base", elem_id="ft-base", allow_custom_value=True, value=defaults.base_model,
-                            choices=model_choices(manager, "finetune", loc.lang), scale=2)
-        ctx.pickers.append((base, "finetune"))
+        base = model_picker(ctx, "finetune", label_key="ft.base", elem_id="ft-base",
+                            value=defaults.base_model, scale=2)
         name = loc.Textbox(label_key="ft.name", placeholder_key="ft.name_ph", elem_id="ft-name",
                            scale=2)
     with gr.Row():
@@ -123,9 +122,8 @@ def build(ctx: AppContext) -> None:
                              headers=t("ft.mistake_cols", loc.lang).split("|"), elem_id="ft-mistakes")
     loc.Markdown(value_key="ft.h_compare")
     with gr.Row():
-        tuned = loc.Dropdown(label_key="ft.tuned", choices=model_choices(manager, "classify", loc.lang),
-                             value=None, allow_custom_value=True, elem_id="ft-tuned", scale=2)
-        ctx.pickers.append((tuned, "classify"))
+        tuned = model_picker(ctx, "classify", label_key="ft.tuned", value=None, elem_id="ft-tuned",
+                             scale=2)
         probe = loc.Textbox(label_key="ft.probe", value_key="ft.probe_value", scale=3,
                             elem_id="ft-probe")
         compare_btn = loc.Button(value_key="ft.compare", variant="primary", scale=1,
@@ -279,14 +277,10 @@ def build(ctx: AppContext) -> None:
     zip_btn.click(make_zip, [tuned, lang], [zip_file], api_name="finetune_zip")
     gr.api(finetune_status, api_name="finetune_status")
     gr.api(classify_api, api_name="classify", **HEAVY)
-    demo = gr.context.Context.root_block
-    if demo is not None:
-        demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
+    if ctx.demo is not None:
+        ctx.demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
                   api_visibility="private").then(
             render, [job_box, lang], render_outs, api_visibility="private")
-    lang.change(lambda lg: (gr.update(choices=model_choices(manager, "finetune", lg)),
-                            gr.update(choices=model_choices(manager, "classify", lg))),
-                [lang], [base, tuned], api_visibility="private")
     lang.change(render, [job_box, lang], render_outs, api_visibility="private")
     lang.change(on_columns, [upload, text_col, label_col, lang], [data_notes, counts_plot],
                 api_visibility="private")

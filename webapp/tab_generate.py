@@ -8,7 +8,7 @@ import gradio as gr
 
 from models.tasks import GenerationSettings, check_text, prepare_prompt, stream_generate
 
-from .common import HEAVY, AppContext, friendly, model_choices
+from .common import HEAVY, AppContext, friendly, model_picker
 from .i18n import t
 
 TITLE_KEY = "tab.generate"
@@ -26,10 +26,8 @@ def build(ctx: AppContext) -> None:
     loc.Markdown(value_key="gen.intro")
     with gr.Row():
         with gr.Column(scale=3):
-            model = loc.Dropdown(label_key="gen.model", elem_id="gen-model",
-                                 choices=model_choices(manager, "generate", loc.lang),
-                                 value="smollm2", allow_custom_value=True)
-            ctx.pickers.append((model, "generate"))
+            model = model_picker(ctx, "generate", label_key="gen.model", elem_id="gen-model",
+                                 value="smollm2")
             prompt = loc.Textbox(label_key="gen.prompt", lines=4, elem_id="gen-prompt",
                                  value_key="gen.prompt_value")
             gr.Examples(EXAMPLES, [prompt], label="Examples · 示例")
@@ -82,5 +80,3 @@ def build(ctx: AppContext) -> None:
                              seed, lang], [output, stats, sent], api_visibility="private",
                   show_progress_on=[output], **HEAVY)
     stop.click(None, None, None, cancels=[event], api_visibility="private")
-    lang.change(lambda lang: gr.update(choices=model_choices(manager, "generate", lang)),
-                [lang], [model], api_visibility="private", show_progress="hidden")

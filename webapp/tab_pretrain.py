@@ -18,7 +18,7 @@ from models.jobs import FINISHED
 from models.surprisal import token_surprisal
 
 from . import pretrain_plots as plots
-from .common import HEAVY, AppContext, friendly, model_choices
+from .common import HEAVY, AppContext, friendly, model_picker
 from .i18n import job_error_text, t
 
 TITLE_KEY = "pre.tab"
@@ -48,9 +48,8 @@ def _build_embed(ctx: AppContext) -> None:
                 ex_en = loc.Button(value_key="pre.example_en", size="sm", elem_id="pre-ex-en")
                 ex_zh = loc.Button(value_key="pre.example_zh", size="sm", elem_id="pre-ex-zh")
         with gr.Column(scale=2):
-            model = loc.Dropdown(label_key="pre.embed_model", elem_id="pre-embed-model",
-                                 choices=model_choices(manager, "embed", loc.lang), value="minilm")
-            ctx.pickers.append((model, "embed"))
+            model = model_picker(ctx, "embed", label_key="pre.embed_model",
+                                 elem_id="pre-embed-model", value="minilm")
             upload = loc.File(label_key="pre.upload_list", file_types=[".txt", ".tsv", ".csv"],
                               type="filepath", elem_id="pre-upload-list", height=130)
             method = loc.Radio(label_key="pre.method", choices=[("PCA", "pca"), ("t-SNE", "tsne")],
@@ -116,9 +115,8 @@ def _build_predict(ctx: AppContext) -> None:
             text = loc.Textbox(label_key="pre.text", lines=4, elem_id="pre-text",
                                value_key="pre.text_value")
         with gr.Column(scale=1):
-            model = loc.Dropdown(label_key="pre.lm_model", elem_id="pre-lm-model",
-                                 choices=model_choices(manager, "surprisal", loc.lang), value="smollm2")
-            ctx.pickers.append((model, "surprisal"))
+            model = model_picker(ctx, "surprisal", label_key="pre.lm_model",
+                                 elem_id="pre-lm-model", value="smollm2")
             run = loc.Button(value_key="pre.score", variant="primary", elem_id="pre-score")
     summary = gr.Markdown(elem_id="pre-ppl")
     tokens = gr.HTML(elem_id="pre-tokens")

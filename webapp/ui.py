@@ -40,7 +40,7 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
                                    value=start_lang, elem_id="lang-radio", scale=0,
                                    min_width=200, container=False)
         loc.Markdown(value_key="app.tagline", elem_id="app-tagline")
-        ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio)
+        ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio, demo=demo)
         with gr.Tabs(elem_id="main-tabs") as tabs:
             ctx.tabs = tabs
             tab_blocks = []
@@ -62,16 +62,17 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
 
 def _refresh_pickers_on_open(ctx: AppContext, tab_blocks: list) -> None:
     """Model lists are built with the page; a model trained or added later appears in every
-    tab's picker as soon as that tab is opened (the chosen value is kept)."""
+    tab's picker as soon as a tab is opened (the chosen value is kept), and the lists follow
+    the language switch."""
     pickers = [dd for dd, _task in ctx.pickers]
     if not pickers:
         return
 
     def refresh(lang):
         return [gr.update(choices=model_choices(ctx.manager, task, lang)) for _dd, task in ctx.pickers]
-    for block in tab_blocks:
-        block.select(refresh, [ctx.lang], pickers, show_progress="hidden", api_visibility="private",
-                     queue=False)
+    for trigger in [block.select for block in tab_blocks] + [ctx.lang.change]:
+        trigger(refresh, [ctx.lang], pickers, show_progress="hidden", api_visibility="private",
+                queue=False)
 
 
 def launch_kwargs() -> dict:
