@@ -66,6 +66,8 @@ def test_chinese_browser_gets_chinese_interface(browser, app_url):
         pg = context.new_page()
         pg.goto(app_url)
         expect(pg.get_by_role("tab", name="模型")).to_be_visible(timeout=30_000)
+        pg.locator("#gen-model input").click()           # model lists follow the language too
+        expect(pg.get_by_role("option", name="gpt2 · 需要下载——当前离线")).to_be_visible()
     finally:
         context.close()
 
