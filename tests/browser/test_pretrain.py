@@ -60,6 +60,7 @@ def test_train_a_tiny_model(page, app_url, artifacts):
     _open(page, app_url, "Train a tiny model")
     page.get_by_text("Model and training settings").click()
     name = page.get_by_label("Name of the model")
+    expect(name).to_have_value("tiny-gpt")       # the opened accordion has rendered its default
     name.fill("browser-tiny")
     expect(name).to_have_value("browser-tiny")
     page.locator("#pre-steps input").fill("40")
