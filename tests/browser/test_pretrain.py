@@ -61,7 +61,9 @@ def test_train_a_tiny_model(page, app_url, artifacts):
     page.get_by_text("Model and training settings").click()
     name = page.get_by_label("Name of the model")
     expect(name).to_have_value("tiny-gpt")       # the opened accordion has rendered its default
+    page.wait_for_timeout(500)                   # a just-mounted textbox can drop a fill
     name.fill("browser-tiny")
+    name.press("Tab")                            # blur: Gradio commits the value
     expect(name).to_have_value("browser-tiny")
     page.locator("#pre-steps input").fill("40")
     page.locator("#pre-every input").fill("20")
