@@ -15,6 +15,8 @@ import sys
 import threading
 from pathlib import Path
 
+MAX_UPLOAD = "50mb"   # the largest file a user may upload (Fine-tune reads up to 50 MB)
+
 
 def _quiet_environment() -> None:
     # Must be set before gradio / huggingface_hub are imported (DESIGN.md §4).
@@ -98,17 +100,23 @@ def main(argv=None) -> int:
     except ValueError as exc:  # bad --device / --memory-budget
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from webapp.ui import launch_kwargs
     print(f"LLM Explorer · {manager.device.describe()} · memory budget "
           f"{manager.budget_bytes / 1e9:.1f} GB · Hub {'on' if manager.registry.online else 'off'}")
     if args.share:
         print("WARNING: --share makes this app reachable by anyone with the link, through "
               "Gradio's tunnel. Use --auth user:password with it.", file=sys.stderr)
+    launch(demo, args)
+    return 0
+
+
+def launch(demo, args: argparse.Namespace, **extra) -> None:
+    """Queue and serve `demo` with the app's settings (the tests start the app through this
+    too, so the queue size, upload limit and error display they see are the real ones)."""
+    from webapp.ui import launch_kwargs
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     demo.queue(default_concurrency_limit=1, max_size=256)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-                show_error=True, max_file_size="50mb", **launch_kwargs())
-    return 0
+                show_error=True, max_file_size=MAX_UPLOAD, **launch_kwargs(), **extra)
 
 
 if __name__ == "__main__":

@@ -71,9 +71,6 @@ def app_url(real_cache, tmp_path_factory):
     args = app.parse_args(["--hub", "off", "--lang", "auto", "--cache-dir", str(real_cache),
                            "--port", str(_free_port())])
     demo, manager, jobs = app.build(args)
-    from webapp.ui import launch_kwargs
-    demo.queue(default_concurrency_limit=1)
-    demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True,
-                quiet=True, **launch_kwargs())
+    app.launch(demo, args, prevent_thread_lock=True, quiet=True)   # the settings app.main uses
     yield f"http://127.0.0.1:{args.port}"
     demo.close()

@@ -26,7 +26,22 @@ def browser():
 def page(browser, app_url):
     """A fresh page (English browser locale) that fails the test on any request leaving the
     machine."""
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    yield from _guarded_page(browser, "en-US")
+
+
+@pytest.fixture(params=["en", "zh"])
+def lang_page(request, browser, app_url):
+    """The same, once with an English and once with a Chinese (zh-CN) browser: the app picks
+    its language from the browser, as a first-time user's would. `lang_page.lang` is "en"/"zh"."""
+    pg_iter = _guarded_page(browser, "en-US" if request.param == "en" else "zh-CN")
+    pg = next(pg_iter)
+    pg.lang = request.param
+    yield pg
+    next(pg_iter, None)
+
+
+def _guarded_page(browser, locale: str):
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 900})
     outside: list[str] = []
 
     def check(route):
