@@ -200,7 +200,7 @@ class JobCallback(Callback):
                         type="epoch", **asdict(info))
 
     def on_notice(self, code, message, **params):
-        self.ctx.report(None, None, type="notice", code=code, message=message, params=params)
+        self.ctx.notice(code, message, **params)
 
 
 def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: str,
@@ -251,7 +251,7 @@ def status_dict(job: Job) -> dict:
     return {"job_id": job.id, "title": job.title, "status": job.status,
             "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
             "queue_position": job.queue_position, "message": job.message, "error": job.error,
-            "error_code": job.error_code, "error_params": job.error_params,
+            "error_code": job.error_code, "error_params": job.error_params, "detail": job.detail,
             "steps": [{"step": e["step"], "epoch": e["epoch"], "loss": e["loss"]}
                       for e in job.events if e.get("type") == "step"],
             "epochs": [{k: e[k] for k in ("epoch", "step", "train_loss", "val_loss", "accuracy",

@@ -8,6 +8,13 @@ server keep running. Snapshots are plain copies, so the UI can poll them from an
 (a page reload, another computer with the job id) without touching the running job.
 
 The runner does not know who listens: the UI polls `snapshot(job_id)`.
+
+Events are plain dicts in `Job.events`: metrics (`report(progress, message, **metrics)`) and
+notices (`notice(code, message, **params)`: something the user should know, such as texts cut
+to the maximum length; `type="notice"`, translated by the UI from its code). A job that fails
+with a bug (any exception that is not a `UserError`) is recorded with the code `job_bug`, so
+the UI shows a translated message that says what to do, never a Python exception; the
+exception's name stays in `Job.detail` and its traceback in the server log.
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ class Job:
     error: str | None = None
     error_code: str | None = None   # UserError code, so the UI can show the error translated
     error_params: dict = field(default_factory=dict)
+    detail: str | None = None       # for a bug: the exception's type and text (server side)
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -67,7 +75,11 @@ class JobContext:
     def cancelled(self) -> bool:
         return self._job.cancel_requested
 
-    def report(self, progress: float | None = None, message: str | None = None, **metrics) -> None:
+    def report(self, progress: float | None = None, message: str | None = None, /,
+               **metrics) -> None:
+        """Progress (0..1, None = unchanged), a short status line, and metrics to append as
+        one event. progress and message are positional-only, so a metric may be called
+        anything (even "message") without clashing with them."""
         with self._runner._lock:
             if progress is not None:
                 self._job.progress = max(0.0, min(1.0, float(progress)))
@@ -75,6 +87,27 @@ class JobContext:
                 self._job.message = message
             if metrics:
                 self._job.events.append(dict(metrics, time=time.time()))
+
+
+    def notice(self, code: str, message: str, **params) -> None:
+        """Something the user should know about this run (not an error): an event of type
+        "notice" with a stable code (the UI translates it), the English message and params."""
+        with self._runner._lock:
+            self._job.events.append({"type": "notice", "code": str(code), "message": str(message),
+                                     "params": dict(params), "time": time.time()})
+
+
+BUG_CODE = "job_bug"
+
+
+def bug_error(exc: BaseException) -> UserError:
+    """What a user is told when a job fails with a bug: what happened, in plain words, and
+    what to do. The exception's name is a parameter so a report can quote it."""
+    return UserError(BUG_CODE, f"The job stopped because of a problem inside the app "
+                     f"({type(exc).__name__}), not because of your data or settings. Press Start "
+                     "again; if it fails the same way, try other settings (a smaller batch size "
+                     "or max length) and report the problem with this job's id.",
+                     what=type(exc).__name__)
 
 
 class JobRunner:
@@ -160,9 +193,12 @@ class JobRunner:
             except UserError as exc:
                 result, status, error = None, FAILED, exc.message
                 job.error_code, job.error_params = exc.code, dict(exc.params)
-            except Exception as exc:  # a bug in the job: report it, keep the worker alive
+            except Exception as exc:  # a bug in the job: log it, keep the worker alive
                 traceback.print_exc()
-                result, status, error = None, FAILED, f"{type(exc).__name__}: {exc}"
+                bug = bug_error(exc)
+                result, status, error = None, FAILED, bug.message
+                job.error_code, job.error_params = bug.code, dict(bug.params)
+                job.detail = f"{type(exc).__name__}: {exc}"[:500]
             with self._lock:
                 job.result, job.status, job.error, job.finished = result, status, error, time.time()
                 if status == DONE:

@@ -209,3 +209,18 @@ def test_a_fine_tuned_classifier_can_be_the_base_for_new_classes(tiny_manager):
     assert second.classes == ["animal", "city", "ml"]
     assert classify(manager, second.key, "attention is all you need").labels == ["animal", "city", "ml"]
     assert BeforeModels(manager).classify(second.key, "the cat").labels == ["animal", "city", "ml"]
+
+
+def test_a_job_whose_data_raises_notices_finishes_through_the_apps_own_job_path(tiny_manager):
+    """The app's job path (start_job -> JobCallback -> JobContext), no callback of the test's
+    own: texts longer than max_length raise a "truncated" notice during training. This is the
+    path that failed at 1 % with "report() got multiple values for argument 'message'"."""
+    manager, key = tiny_manager
+    jobs = JobRunner("cpu")
+    cfg = FinetuneConfig(base_model=key, **dict(FAST, epochs=1, max_length=8))
+    job_id = start_job(manager, jobs, cfg, separable(), "with notices")
+    status = status_dict(jobs.wait(job_id, 120))
+    assert status["status"] == "done", (status["error"], status["detail"])
+    truncated = [n for n in status["notices"] if n["code"] == "truncated"]
+    assert truncated and truncated[0]["params"]["max_length"] == 8
+    assert status["result"]["notices"]                       # kept with the result too

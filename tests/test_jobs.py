@@ -72,7 +72,12 @@ def test_a_crashing_job_reports_its_error_and_the_next_one_runs():
     bad = runner.submit("t", "bad", lambda ctx: 1 / 0)
     user = runner.submit("t", "user", lambda ctx: (_ for _ in ()).throw(UserError("x", "fix the data")))
     good = runner.submit("t", "good", lambda ctx: "fine")
-    assert runner.wait(bad, 30).status == FAILED and "ZeroDivisionError" in runner.snapshot(bad).error
+    crashed = runner.wait(bad, 30)
+    # a bug is shown as a message that says what to do, never as a raw Python exception
+    assert crashed.status == FAILED and crashed.error_code == "job_bug"
+    assert "Press Start again" in crashed.error and "division by zero" not in crashed.error
+    assert crashed.error_params == {"what": "ZeroDivisionError"}
+    assert crashed.detail == "ZeroDivisionError: division by zero"     # kept for the log/report
     failed = runner.wait(user, 30)
     assert failed.error == "fix the data" and failed.error_code == "x"   # code kept for translation
     assert runner.wait(good, 30).result == "fine"
@@ -82,3 +87,21 @@ def test_unknown_job_id():
     with pytest.raises(UserError) as err:
         JobRunner("test").snapshot("finetune-nope")
     assert err.value.code == "job_unknown"
+
+
+def test_notices_are_their_own_event_kind_and_metric_names_never_clash():
+    """A notice (code, message, params) is an event of type "notice"; report() takes progress
+    and message positionally, so a metric called "message" or "progress" is just a metric."""
+    runner = JobRunner("test")
+
+    def job(ctx):
+        ctx.report(0.5, "half way", message="a metric named message", progress=3)
+        ctx.notice("truncated", "12 texts are longer than 64 tokens", n=12, max_length=64)
+        return "ok"
+    job_id = runner.submit("t", "notices", job)
+    done = runner.wait(job_id, 30)
+    assert done.status == DONE, done.detail
+    metric, notice = done.events
+    assert metric["message"] == "a metric named message" and metric["progress"] == 3
+    assert notice["type"] == "notice" and notice["code"] == "truncated"
+    assert notice["params"] == {"n": 12, "max_length": 64}

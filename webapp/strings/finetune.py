@@ -158,4 +158,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_no_before": ("", "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
     "err.ft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
     "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
+    # models/jobs.py: any background job (fine-tuning, pre-training) that fails with a bug
+    "err.job_bug": ("", "任务因为应用内部的问题（{what}）而停止，不是你的数据或设置造成的。请再点一次“开始”；"
+                    "如果还是同样失败，换一组设置（更小的批大小或最大长度）再试，并附上这个任务的 ID 报告问题。"),
 }
