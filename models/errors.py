@@ -18,3 +18,24 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Notice:
+    """Something the user should know about a result that is not an error (the text was cut,
+    the corpus was capped). Like UserError it has a stable `code` the UI translates (key
+    "notice.<code>") with `params`; `message` is the English text."""
+
+    __slots__ = ("code", "message", "params")
+
+    def __init__(self, code: str, message: str, **params):
+        self.code, self.message, self.params = code, message, params
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"Notice({self.code!r}, {self.message!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Notice) and (self.code, self.message, self.params) == (
+            other.code, other.message, other.params)
