@@ -133,6 +133,24 @@ class ModelManager:
         self._free_memory()
         return True
 
+    def delete(self, key: str) -> bool:
+        """Forget a model the user added or made: unload it, remove it from the registry, and
+        delete its files when the app made them (a folder inside the cache folder: fine-tuned
+        or pre-trained here). A folder elsewhere on disk is only forgotten, never deleted.
+        Packaged and listed Hub models cannot be deleted. Returns whether files were deleted."""
+        spec = self.registry.get(key)
+        if not self.registry.removable(spec):
+            raise UserError("model_not_removable", f"{spec.name} comes with the app and cannot "
+                            "be deleted; you can unload it to free memory.", name=spec.name)
+        self.unload(key)                       # refuses (model_in_use) while a request runs
+        self.registry.remove(key)
+        folder = Path(spec.location)
+        made_here = spec.source == "local" and folder.resolve().is_relative_to(
+            self.registry.cache_dir.resolve())
+        if made_here and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+        return made_here
+
     def is_loaded(self, key: str) -> bool:
         with self._lock:
             return key in self._loaded

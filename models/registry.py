@@ -294,10 +294,14 @@ class Registry:
         self._save()
         return spec
 
+    def removable(self, spec: ModelSpec) -> bool:
+        """A model the user added or made (not packaged, not one of the listed Hub models)."""
+        return spec.source in ("local", "hub") and spec not in HUB_SPECS
+
     def remove(self, key: str) -> None:
         with self._lock:
             spec = self._specs.get(key)
-            if spec and spec.source in ("local", "hub") and spec not in HUB_SPECS:
+            if spec and self.removable(spec):
                 del self._specs[key]
         self._save()
 

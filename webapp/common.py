@@ -49,13 +49,24 @@ def _lang_of(fn: Callable, args, kwargs) -> str:
     return lang if lang in LANGS else "en"
 
 
-def _as_gr_error(exc: BaseException, lang: str) -> gr.Error:
+def message_text(exc: BaseException, lang: str) -> str:
+    """What the user reads for an exception, in their language: a UserError's own message (it
+    says what to do), or "something went wrong inside the app" for a bug (logged in full)."""
+    if isinstance(exc, gr.Error):
+        return str(exc.message)
+    if isinstance(exc, UserError):
+        return error_text(exc, lang)
+    log.error("unexpected error in a handler", exc_info=exc)
+    return t("app.bug", lang, what=type(exc).__name__)
+
+
+def _as_gr_error(exc: BaseException, lang: str, visible: bool = True) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
-    if isinstance(exc, UserError):
-        return gr.Error(html.escape(error_text(exc, lang), quote=False), duration=12)
-    log.exception("unexpected error in a handler")
-    return gr.Error(html.escape(t("app.bug", lang, what=type(exc).__name__), quote=False), duration=None)
+    is_bug = not isinstance(exc, UserError)
+    return gr.Error(html.escape(message_text(exc, lang), quote=False), visible=visible,
+                    duration=None if is_bug else 12, title=t("app.error_title", lang),
+                    print_exception=False)
 
 
 def friendly(fn: Callable) -> Callable:
@@ -101,3 +112,75 @@ def model_choices(manager: ModelManager, task: str, lang: str = "en") -> list[tu
         blocked = state in ("needs download (offline)", "missing", "downloadable")
         out.append((f"{spec.name} · {t('state.' + state, lang)}" if blocked else spec.name, spec.key))
     return out
+
+
+# ---- one place for an action's error ------------------------------------------------------
+
+# An empty box ("" would leave the old HTML in the browser), hidden by assets/app.css.
+NO_MESSAGE = '<div class="action-none"></div>'
+
+
+def action_message(elem_id: str | None = None) -> gr.HTML:
+    """The box where an action's error appears: place it right under the action's button.
+    Empty (and taking no room) until something goes wrong; see `wire_action`."""
+    return gr.HTML(NO_MESSAGE, elem_id=elem_id, elem_classes=["action-msg"], padding=False)
+
+
+def render_message(text: str, kind: str = "error") -> str:
+    """HTML for the message box; `text` is escaped (it may quote what the user typed)."""
+    icon = {"error": "⚠️", "info": "ℹ️"}.get(kind, "")
+    return (f'<div class="action-{kind}" role="{"alert" if kind == "error" else "status"}">'
+            f'{icon} {html.escape(text, quote=False)}</div>')
+
+
+def _as_list(out, n: int) -> list:
+    if n == 1:
+        return [out]
+    out = list(out) if isinstance(out, (tuple, list)) else [out]
+    if len(out) != n:
+        raise TypeError(f"handler returned {len(out)} values for {n} outputs")
+    return out
+
+
+def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message: gr.HTML,
+                clear: list | None = None, api_name: str | None = None, **event_kwargs) -> list:
+    """Wire an action so that its errors appear in one place, next to its button.
+
+    `triggers`: one event listener or a list (`[run.click, prompt.submit]`). `fn`: the handler,
+    plain or generator, with an argument named `lang`; it raises UserError for what the user can
+    fix. When the action starts, the outputs in `clear` (default: all of them) and the message
+    are emptied, so no stale result stays beside a new question. A UserError or a bug shows in
+    `message`, in the user's language; the server keeps running and nothing else is touched.
+
+    With `api_name`, the same handler is also published under that name for API clients, with
+    the same inputs and outputs, and errors reach them as exceptions (gradio_client raises).
+    Returns the events, for `cancels=`."""
+    triggers = triggers if isinstance(triggers, (list, tuple)) else [triggers]
+    outputs = list(outputs)
+    n = len(outputs)
+    to_clear = {id(c) for c in (outputs if clear is None else clear)}
+    is_gen = inspect.isgeneratorfunction(fn)
+    hide = NO_MESSAGE
+
+    @functools.wraps(fn)
+    def ui(*args, **kwargs):
+        # plain values, not gr.update(value=...): Gradio skips an update back to the initial value
+        yield *[None if id(c) in to_clear else gr.update() for c in outputs], hide
+        try:
+            if is_gen:
+                for out in fn(*args, **kwargs):
+                    yield *_as_list(out, n), hide
+            else:
+                yield *_as_list(fn(*args, **kwargs), n), hide
+        except Exception as exc:
+            text = message_text(exc, _lang_of(fn, args, kwargs))
+            yield *[gr.update()] * n, render_message(text)
+
+    event_kwargs.setdefault("show_progress_on", outputs or [message])
+    events = [trigger(ui, inputs, outputs + [message], api_visibility="private", **event_kwargs)
+              for trigger in triggers]
+    if api_name:
+        endpoint = gr.Button(visible=False, render=True)
+        events.append(endpoint.click(friendly(fn), inputs, outputs, api_name=api_name,
+                                     **event_kwargs))
+    return events

@@ -23,6 +23,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "and what they can do. Everything runs on this computer.",
                     "看看大语言模型是怎样工作的：注意力、预训练、微调，以及它们能做什么。一切都在这台电脑上运行。"),
     "app.lang": ("Language", "语言"),
+    "app.error_title": ("Something to fix", "需要处理"),
     "app.bug": ("Something went wrong inside the app ({what}). The server is still running; "
                 "try again, and report this if it repeats.",
                 "应用内部出错（{what}）。服务器仍在运行；请重试，如果反复出现请报告。"),
@@ -38,7 +39,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "**内置**模型随应用安装，离线可用；**Hub** 模型需要先下载一次。"),
     "models.device": ("Device", "设备"),
     "models.memory": ("Memory used by loaded models", "已加载模型占用的内存"),
-    "models.table": ("Registered models", "已登记的模型"),
+    "models.table_title": ("**Registered models**", "**已登记的模型**"),
+    "models.reading": ("Reading the models' state…", "正在读取模型状态…"),
+    "models.loading": ("Loading {name}…", "正在加载 {name}…"),
+    "models.delete": ("Delete…", "删除…"),
+    "models.delete_ask": (
+        "Delete **{name}**? It is unloaded and removed from every tab. If the app made it "
+        "(fine-tuned or trained here), its files are deleted too; a folder of yours is only "
+        "forgotten. This cannot be undone.",
+        "删除 **{name}**？它会被卸载，并从所有标签页中移除。如果它是在本应用中微调或训练出来的，它的文件也会被删除；"
+        "你自己的文件夹只会被移出列表，不会被删除。此操作无法撤销。"),
+    "models.delete_yes": ("Yes, delete", "确定删除"),
+    "models.delete_no": ("Cancel", "取消"),
+    "models.deleted_files": ("Deleted {name} and its files.", "已删除 {name} 及其文件。"),
+    "models.forgotten": ("Removed {name} from the list; its folder {folder} is left as it was.",
+                         "已把 {name} 移出列表；它的文件夹 {folder} 保持原样。"),
+    "models.not_removable": ("{name} comes with the app and cannot be deleted; Unload frees its "
+                             "memory.", "{name} 随应用提供，不能删除；“卸载”可以释放它占用的内存。"),
     "models.pick": ("Model", "模型"),
     "models.load": ("Load", "加载"),
     "models.unload": ("Unload", "卸载"),
@@ -116,6 +133,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.job_unknown": ("", "服务器上没有任务 {job_id!r}。它可能在重启前已结束；请重新开始一个。"),
     "err.hub_not_found": ("", "无法从 Hub 获取 {repo_id}。请检查 ID 和网络连接。"),
     "err.folder_bad_config": ("", "{path} 中的 config.json 无法读取。"),
+    "err.model_not_removable": ("", "{name} 随应用提供，不能删除；可以卸载它来释放内存。"),
     "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
 }
 

@@ -24,10 +24,26 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""
 
 # Picks the browser's language on first load unless the server was started with --lang.
+# It marks <body data-lang-ready> once done (browser tests wait for it before switching).
 DETECT_LANG_JS = """(current) => {
   const nav = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
+  setTimeout(() => { document.body.dataset.langReady = '1'; }, 0);
   return nav.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }"""
+
+
+def _gradio_locale_js() -> str:
+    """JS run on every language change: Gradio's own words (the upload box's "Drop File Here",
+    the footer, progress text) follow the app's language switch, not only the browser's. The
+    frontend exports `changeLocale` from its core module; importing the same URL gives the same
+    module instance the page uses (the path is relative to the frontend's own modules)."""
+    frontend = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
+    core = next(iter(sorted(frontend.glob("core-*.js"))), None)
+    if core is None:      # another Gradio build: Gradio's words then follow the browser only
+        return "(lang) => { document.body.dataset.langReady = '1'; return lang; }"
+    return ("(lang) => { import('./" + core.name + "').then(m => m.changeLocale("
+            "lang === 'zh' ? 'zh-CN' : 'en')).catch(() => {}); "
+            "document.body.dataset.langReady = '1'; return lang; }")
 
 
 def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.Blocks:
@@ -55,8 +71,12 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
         _refresh_pickers_on_open(ctx, tab_blocks)
         lang_radio.change(loc.updates, [lang_radio] + loc.typed_inputs(), loc.components(),
                           show_progress="hidden", api_visibility="private")
+        lang_radio.change(None, [lang_radio], None, js=_gradio_locale_js(),
+                          api_visibility="private")
         if lang == "auto":
             demo.load(None, [lang_radio], [lang_radio], js=DETECT_LANG_JS, api_visibility="private")
+        else:   # --lang forces the language: Gradio's own words follow it too
+            demo.load(None, [lang_radio], None, js=_gradio_locale_js(), api_visibility="private")
     return demo
 
 
