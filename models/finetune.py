@@ -1,12 +1,16 @@
 """Fine-tuning a pre-trained encoder into a text classifier: the config, the training loop,
 the job that runs it in the app, and the command line.
 
-The loop is the guide's fine-tuning step written out correctly: for each batch, the model
-gives p(y | x; θ) for every class, the loss is the mean of −log p(yᵢ | xᵢ; θ) (cross-entropy),
-backward() computes the gradients, the optimizer updates θ, and the gradients are zeroed
-before the next batch (the guide's sample forgets the optimizer and zero_grad). It runs on
-`accelerate`, so the same code trains on the CPU, one GPU, or several GPUs under
-`accelerate launch -m models.finetune ...`.
+The loop, step by step: for each batch, the model gives p(y | x; θ) for every class, the loss
+is the mean of −log p(yᵢ | xᵢ; θ) (cross-entropy; weighted per class when the classes are
+unbalanced), backward() computes the gradients, the optimizer updates θ, and the gradients are
+zeroed before the next batch (they add up otherwise). It runs on `accelerate`, so the same
+code trains on the CPU, one GPU, or several GPUs under `accelerate launch -m models.finetune`.
+
+Defaults follow the data (`profile_data`): the maximum length covers ~95 % of the texts (in
+the base model's tokens, up to 256), classes are weighted by the inverse of their size when
+the biggest is IMBALANCE_RATIO times the smallest, and a dataset the base model cannot read
+(Chinese text in an English vocabulary) is named as such before training starts.
 
 The loop reports through a callback (`on_step`, `on_epoch`, `on_notice`) and checks
 `should_stop()` after every step; it does not know who listens. In the app the listener is
@@ -29,10 +33,15 @@ from typing import Callable
 import torch
 
 from .errors import UserError
-from .finetune_data import LabelledData, Split, load, split
+from .finetune_data import IMBALANCE_RATIO, LabelledData, Split, cjk_share, load, split
 from .finetune_eval import EvalReport, evaluate
 
 UNK_WARN = 0.10   # warn when this share of a dataset's tokens are unknown to the base model
+LENGTH_COVER = 0.95          # the suggested max length covers this share of the texts...
+LENGTH_CAP = 256             # ...up to this many tokens (longer runs get slow on a CPU)
+LENGTH_FLOOR = 32            # short texts still get room for a longer probe sentence
+PROFILE_SAMPLE = 2000        # texts tokenized to profile a big dataset (the rest look the same)
+CHINESE_BASES = "bert-base-chinese, bert-base-multilingual-cased"   # read Chinese characters
 
 
 @dataclass
@@ -44,13 +53,14 @@ class FinetuneConfig:
     epochs: int = 5                 # on the sample, accuracy plateaus by epoch 3-5 (measured)
     learning_rate: float = 1e-4     # MiniLM is small; 1e-4 converges in ~60 steps (5e-5 is slow)
     batch_size: int = 16            # fits a laptop's memory at max_length 64-256
-    max_length: int = 64            # tokens per text; the sample's sentences are all shorter
+    max_length: int = 64            # tokens per text; the app sets it from the data (profile_data)
     val_fraction: float = 0.2       # share of each class kept aside to measure accuracy
     seed: int = 42                  # same seed + same data = same split, init and result
     head_only: bool = False         # True: freeze the encoder, train only the new classifier
     weight_decay: float = 0.01      # the usual AdamW setting for BERT fine-tuning
     warmup_fraction: float = 0.1    # ramp the learning rate up over the first 10% of steps
     max_grad_norm: float = 1.0      # clip gradients: the random new head starts with big ones
+    class_weights: str = "auto"     # "auto": weigh classes by 1/size when unbalanced; "on"; "off"
 
     def check(self) -> "FinetuneConfig":
         limits = {"epochs": (1, 50), "learning_rate": (1e-6, 1e-2), "batch_size": (1, 256),
@@ -61,7 +71,97 @@ class FinetuneConfig:
                 raise UserError("ft_bad_setting", f"{name} = {value} is out of range; use a value "
                                 f"from {low:g} to {high:g}.", name=name, value=value, low=f"{low:g}",
                                 high=f"{high:g}")
+        if self.class_weights not in ("auto", "on", "off"):
+            raise UserError("ft_bad_setting", f"class_weights = {self.class_weights} is not one of "
+                            "auto, on, off.", name="class_weights", value=self.class_weights,
+                            low="auto", high="off")
         return self
+
+
+@dataclass
+class DataProfile:
+    """What the base model's tokenizer sees in a dataset, and the defaults that follow.
+
+    token_p50/p95/max  token counts per text (with [CLS]/[SEP]), over up to PROFILE_SAMPLE texts
+    max_length         suggested: covers LENGTH_COVER of the texts, a multiple of 16 in
+                       [LENGTH_FLOOR, LENGTH_CAP]
+    unk_share          share of the (non-special) tokens the vocabulary does not know
+    chinese            share of texts written mostly in Chinese characters
+    imbalance          biggest class / smallest class; weighted > 1 means class weights are used
+    """
+    n_texts: int
+    token_p50: int
+    token_p95: int
+    token_max: int
+    max_length: int
+    unk_share: float
+    chinese: float
+    imbalance: float
+    class_weights: bool
+
+    def notices(self, base_name: str) -> list:
+        """(code, English message, params) for what the user should know before training."""
+        out = []
+        share = f"{self.unk_share:.0%}"
+        if self.chinese >= 0.3 and self.unk_share >= UNK_WARN:
+            out.append(("chinese_base", f"Most of these texts are Chinese ({self.chinese:.0%}), and "
+                        f"{base_name} reads {share} of their tokens as [UNK]: its vocabulary has few "
+                        "Chinese characters, so it cannot learn from them. For Chinese data pick a "
+                        f"base model that reads Chinese, such as {CHINESE_BASES} (add one in the "
+                        "Models tab while online).", {"share": share, "chinese": f"{self.chinese:.0%}",
+                                                     "base": base_name, "bases": CHINESE_BASES}))
+        elif self.unk_share >= UNK_WARN:
+            out.append(("unknown_tokens", f"{share} of the tokens are [UNK]: the base model's "
+                        "vocabulary does not know them (for example Chinese characters in an "
+                        "English model). The model cannot learn from what it cannot see.",
+                        {"share": share}))
+        if self.class_weights:
+            out.append(("class_weights", f"The biggest class has {self.imbalance:.1f} times as many "
+                        "examples as the smallest, so training weighs each class by the inverse of "
+                        "its size (class weights): the small classes count as much as the big ones.",
+                        {"ratio": f"{self.imbalance:.1f}"}))
+        return out
+
+
+def suggest_max_length(lengths) -> int:
+    """A max length covering LENGTH_COVER of `lengths` (tokens), rounded up to a multiple of
+    16 and kept in [LENGTH_FLOOR, LENGTH_CAP]."""
+    if not len(lengths):
+        return LENGTH_FLOOR
+    ordered = sorted(int(n) for n in lengths)
+    at = ordered[min(len(ordered) - 1, math.ceil(LENGTH_COVER * len(ordered)) - 1)]
+    return int(min(LENGTH_CAP, max(LENGTH_FLOOR, 16 * math.ceil(at / 16))))
+
+
+def wants_class_weights(counts, setting: str = "auto") -> tuple[bool, float]:
+    """(weigh the classes?, biggest/smallest) for class counts (a dict or a list)."""
+    values = [int(v) for v in (counts.values() if isinstance(counts, dict) else counts) if v]
+    ratio = max(values) / min(values) if values else 1.0
+    if setting == "on":
+        return True, ratio
+    return setting == "auto" and ratio >= IMBALANCE_RATIO, ratio
+
+
+def profile_data(data: LabelledData, tokenizer, class_weights: str = "auto") -> DataProfile:
+    """Token lengths, [UNK] share and Chinese share of `data` under `tokenizer`; a sample of
+    PROFILE_SAMPLE texts (spread over the file) stands for a bigger dataset."""
+    texts = list(data.texts)
+    if len(texts) > PROFILE_SAMPLE:
+        step = len(texts) / PROFILE_SAMPLE
+        texts = [texts[int(i * step)] for i in range(PROFILE_SAMPLE)]
+    ids = tokenizer(texts, truncation=True, max_length=512)["input_ids"] if texts else []
+    lengths = sorted(len(x) for x in ids)
+    unk = tokenizer.unk_token_id
+    special = set(tokenizer.all_special_ids) - {unk}
+    total = sum(1 for x in ids for t in x if t not in special)
+    unknown = sum(1 for x in ids for t in x if t == unk) if unk is not None else 0
+    weighted, ratio = wants_class_weights(data.counts, class_weights)
+
+    def pct(q):
+        return int(lengths[min(len(lengths) - 1, math.ceil(q * len(lengths)) - 1)]) if lengths else 0
+    return DataProfile(len(data.texts), pct(0.5), pct(LENGTH_COVER), lengths[-1] if lengths else 0,
+                       suggest_max_length(lengths), unknown / total if total else 0.0,
+                       cjk_share(texts), ratio, weighted)
 
 
 @dataclass
@@ -131,30 +231,33 @@ def _mixed_precision(cpu: bool) -> str:
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 
-def _token_notices(tokenizer, encodings: dict, max_length: int, callback: Callback) -> list:
+def _token_notices(tokenizer, data: Split, encodings: dict, cfg: FinetuneConfig, base_name: str,
+                   callback: Callback) -> tuple[list, "torch.Tensor | None"]:
+    """Notices about what the model will see (texts cut, unknown tokens, class weights) and the
+    class weights to use (None when the classes are balanced enough)."""
     notices = []
-    ids = encodings["input_ids"]
-    cut = sum(len(x) >= max_length for x in ids)
+    cut = sum(len(x) >= cfg.max_length for x in encodings["input_ids"])
     if cut:
-        notices.append(("truncated", f"{cut} texts are longer than {max_length} tokens; the model "
-                        "only sees their beginning. Raise 'max length' if the end matters.",
-                        {"n": cut, "max_length": max_length}))
-    unk = tokenizer.unk_token_id
-    special = set(tokenizer.all_special_ids) - {unk}
-    total = sum(1 for x in ids for t in x if t not in special)
-    unknown = sum(1 for x in ids for t in x if t == unk) if unk is not None else 0
-    if total and unknown / total >= UNK_WARN:
-        notices.append(("unknown_tokens", f"{unknown / total:.0%} of the tokens are [UNK]: the base "
-                        "model's vocabulary does not know them (for example Chinese characters in "
-                        "an English model). The model cannot learn from what it cannot see.",
-                        {"share": f"{unknown / total:.0%}"}))
+        notices.append(("truncated", f"{cut} texts are longer than {cfg.max_length} tokens; the "
+                        "model only sees their beginning. Raise 'max length' if the end matters.",
+                        {"n": cut, "max_length": cfg.max_length}))
+    counts = [sum(1 for y in data.train_labels if y == c) for c in range(len(data.classes))]
+    as_data = LabelledData(list(data.train_texts), [], list(data.classes),
+                           dict(zip(data.classes, counts)))
+    profile = profile_data(as_data, tokenizer, cfg.class_weights)
+    notices += profile.notices(base_name)
+    weights = None
+    if profile.class_weights:
+        n, k = sum(counts), len(counts)
+        weights = torch.tensor([n / (k * max(1, c)) for c in counts], dtype=torch.float32)
     for code, message, params in notices:
         callback.on_notice(code, message, **params)
-    return notices
+    return notices, weights
 
 
 def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Callback | None = None,
-          should_stop: Callable[[], bool] = lambda: False, cpu: bool = True) -> TrainOutcome:
+          should_stop: Callable[[], bool] = lambda: False, cpu: bool = True,
+          base_name: str | None = None) -> TrainOutcome:
     """Fine-tune the model in `base_dir` (a save_pretrained folder) on `data`."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -187,7 +290,8 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
 
     train_enc = tokenizer(list(data.train_texts), truncation=True, max_length=cfg.max_length)
     val_enc = tokenizer(list(data.val_texts), truncation=True, max_length=cfg.max_length)
-    notices = _token_notices(tokenizer, train_enc, cfg.max_length, quiet)
+    notices, class_weights = _token_notices(tokenizer, data, train_enc, cfg,
+                                            base_name or Path(base_dir).name, quiet)
     collate = DataCollatorWithPadding(tokenizer)    # pads each batch to its longest text
     generator = torch.Generator().manual_seed(cfg.seed)
     train_dl = torch.utils.data.DataLoader(_Encoded(dict(train_enc), list(data.train_labels)),
@@ -209,6 +313,8 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
                                                 total_steps)
     model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(
         model, optimizer, train_dl, val_dl, scheduler)
+    if class_weights is not None:
+        class_weights = class_weights.to(accelerator.device)
     quiet.on_begin(total_steps, len(data.train_texts), len(data.val_texts), classes)
 
     def validate() -> tuple[EvalReport, float]:
@@ -233,8 +339,10 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
     for epoch in range(1, cfg.epochs + 1):
         epoch_losses, started = [], time.perf_counter()
         for batch in train_dl:
-            outputs = model(**batch)          # labels in the batch -> outputs.loss
-            loss = outputs.loss               # mean over the batch of -log p(y_i | x_i; θ)
+            labels = batch.pop("labels")
+            logits = model(**batch).logits    # one score per class; softmax gives p(y | x; θ)
+            # mean over the batch of -log p(y_i | x_i; θ), each class weighted when unbalanced
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels, weight=class_weights)
             accelerator.backward(loss)        # gradients of the loss w.r.t. every trainable θ
             if cfg.max_grad_norm:
                 accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm)
@@ -242,7 +350,7 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
             scheduler.step()
             optimizer.zero_grad()             # gradients add up unless reset
             step += 1
-            seen += batch["labels"].shape[0] * accelerator.num_processes
+            seen += labels.shape[0] * accelerator.num_processes
             epoch_losses.append(loss.item())
             quiet.on_step(StepInfo(step, total_steps, epoch, epoch_losses[-1],
                                    scheduler.get_last_lr()[0]))
@@ -337,7 +445,7 @@ def main(argv=None) -> int:
             if folder is None:
                 raise UserError("model_missing", f"{spec.name} is not on this computer.")
         outcome = train(cfg, split(data, cfg.val_fraction, cfg.seed), folder, _Printer(),
-                        cpu=args.cpu or not torch.cuda.is_available())
+                        cpu=args.cpu or not torch.cuda.is_available(), base_name=base_name)
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

@@ -28,7 +28,8 @@ LONG_TEXT_CHARS = 1_000             # warn: such texts lose most of their words 
 MAX_CLASSES = 50                    # a label column with more distinct values is not labels
 IMBALANCE_RATIO = 3.0               # warn when the biggest class is this many times the smallest
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
-SAMPLES = {"sentiment_en_zh": SAMPLES_DIR / "sentiment_en_zh.csv"}
+SAMPLES = {"sentiment_en": SAMPLES_DIR / "sentiment_en.csv",     # the default (MiniLM reads it)
+           "sentiment_zh": SAMPLES_DIR / "sentiment_zh.csv"}     # needs a base that reads Chinese
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,22 @@ class Split:
     val_texts: list
     val_labels: list
     classes: list
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+
+
+def cjk_share(texts) -> float:
+    """Share of `texts` written mostly (at least half of their letters) in Chinese, Japanese
+    or Korean characters: such data needs a base model whose vocabulary has them."""
+    texts = list(texts)
+    if not texts:
+        return 0.0
+    mostly = 0
+    for text in texts:
+        letters = sum(ch.isalpha() for ch in text)
+        mostly += bool(letters) and len(_CJK.findall(text)) >= 0.5 * letters
+    return mostly / len(texts)
 
 
 def safe_name(name: str | None) -> str:

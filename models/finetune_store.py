@@ -219,7 +219,7 @@ def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: st
     parts = split(data, cfg.val_fraction, cfg.seed)
     with manager.guard():
         outcome = train(cfg, parts, folder, callback, should_stop,
-                        cpu=manager.device.kind == "cpu")
+                        cpu=manager.device.kind == "cpu", base_name=spec.name)
     label = (name or "").strip()[:60] or f"{spec.key}-{Path(data.source).stem}"
     out = save_model(outcome, cfg, data, finetuned_dir(manager.registry.cache_dir, label),
                      base_key=spec.key, base_name=spec.name, base_dir=folder)

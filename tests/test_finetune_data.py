@@ -52,11 +52,12 @@ def test_every_format_reads_the_same_rows(tmp_path, fmt):
     assert data.counts == {"neg": 3, "pos": 3} and data.classes == ["neg", "pos"]
 
 
-def test_bundled_sample_is_big_balanced_and_bilingual():
-    data = load(SAMPLES["sentiment_en_zh"])
-    assert len(data.texts) >= 300 and data.counts == {"negative": 176, "positive": 176}
-    raw = pd.read_csv(SAMPLES["sentiment_en_zh"])
-    assert set(raw["lang"]) == {"en", "zh"} and not data.notices
+def test_bundled_samples_are_balanced_english_and_chinese():
+    from models.finetune_data import cjk_share
+    english, chinese = load(SAMPLES["sentiment_en"]), load(SAMPLES["sentiment_zh"])
+    for data in (english, chinese):
+        assert data.counts == {"negative": 88, "positive": 88} and not data.notices
+    assert cjk_share(english.texts) == 0 and cjk_share(chinese.texts) == 1
 
 
 def test_columns_are_guessed_and_can_be_changed(tmp_path):
@@ -165,10 +166,10 @@ def test_path_parts_in_a_file_name_are_dropped(tmp_path):
 
 
 def test_split_is_stratified_and_reproducible():
-    data = load(SAMPLES["sentiment_en_zh"])
+    data = load(SAMPLES["sentiment_en"])
     a, b = split(data, 0.2, 7), split(data, 0.2, 7)
     assert a.val_texts == b.val_texts
-    assert a.val_labels.count(0) == a.val_labels.count(1) == round(176 * 0.2)
+    assert a.val_labels.count(0) == a.val_labels.count(1) == round(88 * 0.2)
     assert not set(a.val_texts) & set(a.train_texts)
     with pytest.raises(UserError):
         split(data, 0.9, 7)
@@ -193,8 +194,8 @@ def test_every_message_of_the_tab_has_english_and_chinese():
     missing = [c for c in codes if not STRINGS.get(f"err.{c}", ("", ""))[1]]
     assert not missing, missing
     warnings = set(re.findall(r'Notice\("(\w+)"', models_src)) | set(
-        re.findall(r'notices.append\(\("(\w+)"', models_src))
-    assert {"imbalance", "unknown_tokens", "sampled"} <= warnings
+        re.findall(r'(?:notices|out).append\(\("(\w+)"', models_src))
+    assert {"imbalance", "unknown_tokens", "sampled", "chinese_base", "class_weights"} <= warnings
     assert not [w for w in warnings if not STRINGS.get(f"ft.warn.{w}", ("", ""))[1]]
     keys = set(re.findall(r'"(ft\.[a-z_]+)"', web_src))
     assert not [k for k in keys if k not in STRINGS or not all(STRINGS[k])]

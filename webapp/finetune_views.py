@@ -8,14 +8,15 @@ import plotly.graph_objects as go
 
 from .i18n import job_error_text, t
 
-# The guide's loop, corrected: it forgot to create the optimizer and to zero the gradients.
+# The loop models/finetune.py runs, without the bookkeeping (progress, stop, best epoch).
 TRAINING_CODE = '''from accelerate import Accelerator
+from torch.nn.functional import cross_entropy
 from torch.optim import AdamW
 from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
 
 accelerator = Accelerator()                      # CPU, one GPU, or many with `accelerate launch`
 model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=len(classes))
-optimizer = AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)   # the guide forgot this
+optimizer = AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
 scheduler = get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)
 model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
     model, optimizer, train_loader, val_loader, scheduler)
@@ -23,13 +24,15 @@ model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
 for epoch in range(epochs):
     model.train()                                # dropout on while learning
     for batch in train_loader:                   # input_ids, attention_mask, labels
-        outputs = model(**batch)
-        loss = outputs.loss                      # mean of -log p(y_i | x_i; θ)  (cross-entropy)
+        labels = batch.pop("labels")
+        logits = model(**batch).logits           # one score per class
+        # mean of -log p(y_i | x_i; θ); class_weights is None unless the classes are unbalanced
+        loss = cross_entropy(logits, labels, weight=class_weights)
         accelerator.backward(loss)               # d loss / d θ for every weight
         accelerator.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()                         # θ ← θ − lr · (Adam-scaled) gradient
-        scheduler.step()
-        optimizer.zero_grad()                    # the guide forgot this: gradients add up otherwise
+        scheduler.step()                         # the learning rate ramps up, then down
+        optimizer.zero_grad()                    # gradients add up unless they are reset
         if stop_requested():
             break
     model.eval()                                 # dropout off to measure
@@ -57,16 +60,40 @@ def counts_figure(counts: dict, lang: str) -> go.Figure:
     return _layout(fig, t("ft.counts_title", lang), 280)
 
 
+def notice_text(code: str, message: str, params: dict | None, lang: str) -> str:
+    """A data or training notice in the user's language: Chinese from "ft.warn.<code>",
+    English from the message models/ wrote."""
+    if lang == "zh":
+        text = t(f"ft.warn.{code}", lang, **(params or {}))
+        if text and text != f"ft.warn.{code}":
+            return text
+    return message
+
+
 def notices_md(notices, lang: str) -> str:
-    """Notices are (code, message, params) or objects with those attributes."""
+    """Notices are (code, message, params), dicts with those keys, or objects with those
+    attributes."""
     lines = []
     for n in notices:
-        code, message, params = (n.code, n.message, n.params) if hasattr(n, "code") else n
-        text = t(f"ft.warn.{code}", lang, **(params or {})) if lang == "zh" else message
-        if text == f"ft.warn.{code}":
-            text = message
-        lines.append(f"⚠ {html.escape(text)}")
+        if isinstance(n, dict):
+            code, message, params = n["code"], n["message"], n.get("params")
+        elif hasattr(n, "code"):
+            code, message, params = n.code, n.message, n.params
+        else:
+            code, message, params = n
+        lines.append(f"⚠ {html.escape(notice_text(code, message, params, lang), quote=False)}")
     return "\n\n".join(lines)
+
+
+def data_md(data, profile, base_name: str, lang: str) -> str:
+    """What the user should know about the data before training: how much there is, how long
+    the texts are for the base model (and the max length chosen from that), then notices."""
+    lines = [t("ft.data_ok", lang, n=len(data.texts), k=len(data.classes))]
+    if profile is not None:
+        lines[0] += " " + t("ft.data_lengths", lang, p50=profile.token_p50, p95=profile.token_p95,
+                            max=profile.token_max, base=base_name, length=profile.max_length)
+    notes = notices_md(list(data.notices) + (profile.notices(base_name) if profile else []), lang)
+    return "\n\n".join([lines[0]] + ([notes] if notes else []))
 
 
 def _eta(seconds) -> str:

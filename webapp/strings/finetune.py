@@ -19,15 +19,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.h_data": ("### 1 · Data", "### 1 · 数据"),
     "ft.upload": ("Your labelled data: CSV, TSV, JSON, JSONL, Parquet or Excel (max 50 MB)",
                   "带标签的数据：CSV、TSV、JSON、JSONL、Parquet 或 Excel（最大 50 MB）"),
-    "ft.use_sample": ("Use the sample (352 sentences)", "使用示例数据（352 句）"),
+    "ft.use_sample": ("Use the sample (176 English sentences)", "使用示例数据（176 句英文）"),
+    "ft.use_sample_zh": ("Chinese sample (needs a base model that reads Chinese)",
+                         "中文示例（需要能读中文的基础模型）"),
     "ft.sample_note": (
-        "The sample: short English and Chinese sentences about everyday things, labelled "
-        "positive or negative (written for this app, CC0).",
-        "示例数据：关于日常生活的中英文短句，标注为正面（positive）或负面（negative）（为本应用编写，CC0 许可）。"),
+        "The sample: short English sentences about everyday things, labelled positive or "
+        "negative (written for this app, CC0). It is in English because the default base model, "
+        "all-MiniLM-L6-v2, has an English vocabulary: it reads most Chinese characters as [UNK] "
+        "(unknown). **Chinese data needs a base model that reads Chinese**, such as "
+        "bert-base-chinese or bert-base-multilingual-cased (add one in the Models tab while "
+        "online). When your data is Chinese, the tab says so.",
+        "示例数据：关于日常生活的英文短句，标注为正面（positive）或负面（negative）（为本应用编写，CC0 许可）。"
+        "示例是英文的，因为默认的基础模型 all-MiniLM-L6-v2 的词表是英文的：大多数汉字它都只能读成 [UNK]（未知）。"
+        "**中文数据需要能读中文的基础模型**，例如 bert-base-chinese 或 bert-base-multilingual-cased"
+        "（联网时可在“模型”标签页添加）。如果你的数据是中文的，本页会提示你。"),
     "ft.text_col": ("Text column", "文本列"),
     "ft.label_col": ("Label column", "标签列"),
     "ft.preview": ("First rows", "前几行"),
     "ft.data_ok": ("✓ {n} usable examples in {k} classes.", "✓ 共 {n} 条可用样本，{k} 个类别。"),
+    "ft.data_lengths": (
+        "For {base} the texts are {p50} tokens long in the middle; 95 % have at most {p95} "
+        "(the longest {max}), so **max length is set to {length}**.",
+        "对 {base} 来说，文本长度的中位数是 {p50} 个词元，95% 的文本不超过 {p95} 个（最长 {max} 个），"
+        "所以**最大长度设为 {length}**。"),
     "ft.counts_title": ("Examples per class", "每个类别的样本数"),
     "ft.examples": ("examples", "样本数"),
     "ft.h_setup": ("### 2 · Setup", "### 2 · 设置"),
@@ -43,13 +57,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.seed": ("Seed (same seed = same result)", "随机种子（种子相同，结果相同）"),
     "ft.head_only": ("Train only the classifier head (faster; try learning rate 1e-3)",
                      "只训练分类头（更快；建议学习率 1e-3）"),
-    "ft.code": ("The code that runs (the guide's loop, corrected)", "实际运行的代码（修正后的教程循环）"),
+    "ft.code": ("How training works, step by step (and the code that runs)",
+                "训练是怎样一步步进行的（以及实际运行的代码）"),
     "ft.code_note": (
-        "The guide's sample loop never creates the optimizer and never calls `zero_grad()`, so it "
-        "could not run, and its gradients would keep adding up. This is the loop the app runs "
-        "(models/finetune.py), on `accelerate` so it works on a CPU, a GPU or several GPUs.",
-        "教程里的示例循环既没有创建优化器，也没有调用 `zero_grad()`：它根本跑不起来，梯度还会不断累加。"
-        "下面是本应用实际运行的循环（models/finetune.py），基于 `accelerate`，在 CPU、单个或多个 GPU 上都能运行。"),
+        "Training repeats one small step many times. The training examples are shuffled and cut "
+        "into **batches** (batch size). For each batch: (1) the model reads the texts and gives "
+        "each class a probability; (2) the **loss** measures how wrong that was: −log of the "
+        "probability given to the right class, averaged over the batch (when some classes are "
+        "much smaller, their examples weigh more); (3) `backward()` works out, for every weight, "
+        "which direction would lower the loss (the **gradient**); (4) the optimizer moves each "
+        "weight a small step that way (the **learning rate** sets how big); (5) the gradients "
+        "are reset to zero, because they would otherwise add up from batch to batch. One pass "
+        "over all training examples is an **epoch**. After each epoch the model is checked on "
+        "the validation examples it never learns from, and the best epoch's weights are kept. "
+        "This is the code (models/finetune.py; it runs on `accelerate`, so the same code works "
+        "on a CPU, a GPU or several GPUs):",
+        "训练就是把一个小步骤重复很多次。训练样本先被打乱，再分成一个个**批次**（批大小）。对每一批："
+        "(1) 模型读入这些文本，给每个类别一个概率；(2) **损失**衡量错得有多离谱：取正确类别概率的 −log，"
+        "再对这一批求平均（某些类别特别小时，它们的样本权重更大）；(3) `backward()` 算出每个权重往哪个方向变"
+        "能让损失下降（**梯度**）；(4) 优化器让每个权重朝那个方向迈一小步（步子多大由**学习率**决定）；"
+        "(5) 把梯度清零，否则它们会一批批累加下去。把所有训练样本过一遍叫一个**轮次**。每轮结束后，"
+        "用模型从不学习的验证样本检查一次，并保留最好那一轮的权重。下面就是这段代码（models/finetune.py；"
+        "它基于 `accelerate`，同一份代码在 CPU、单个或多个 GPU 上都能运行）："),
     "ft.h_train": ("### 3 · Training", "### 3 · 训练"),
     "ft.start": ("Start fine-tuning", "开始微调"),
     "ft.stop": ("Stop (keep the best so far)", "停止（保留目前最好的结果）"),
@@ -58,6 +87,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.job_ph": ("finetune-…", "finetune-…"),
     "ft.attach": ("Follow this job", "查看这个任务"),
     "ft.no_job": ("No training job yet. Pick data and press Start.", "还没有训练任务。选好数据后点击“开始微调”。"),
+    "ft.no_results": ("The results (accuracy, confusion matrix, the examples the model got wrong) "
+                      "appear here when a training finishes.",
+                      "训练结束后，这里会显示结果（准确率、混淆矩阵、模型判断错的样本）。"),
     "ft.job_id": ("Job id", "任务 ID"),
     "ft.queued": ("Waiting in the queue: {pos} job(s) before this one run first (one training per device).",
                   "正在排队：前面还有 {pos} 个任务（每台设备一次只训练一个）。"),
@@ -105,8 +137,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "head vs the fine-tuned model",
                      "#### 微调前后对比：同一句话，带着未训练分类头的基础模型 vs 微调后的模型"),
     "ft.tuned": ("Fine-tuned model", "微调后的模型"),
-    "ft.probe": ("Sentence", "句子"),
-    "ft.probe_value": ("The staff were friendly and the food was great.", "服务员很热情，菜也很好吃。"),
+    "ft.probe": ("Sentence", "句子（默认模型读得懂英文）"),
+    # the default model reads English (see ft.sample_note), so the probe is English in both
+    "ft.probe_value": ("The staff were friendly and the food was great.",
+                       "The staff were friendly and the food was great."),
     "ft.compare": ("Compare", "对比"),
     "ft.before": ("Before fine-tuning", "微调前"),
     "ft.after": ("After fine-tuning", "微调后"),
@@ -130,6 +164,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.warn.imbalance": ("", "类别不平衡：{big!r} 有 {nbig} 个样本，{small!r} 只有 {nsmall} 个。即使小类别总被判错，"
                           "准确率也可能很好看；请留意宏平均 F1。"),
     "ft.warn.truncated": ("", "有 {n} 条文本超过 {max_length} 个词元，模型只能看到开头。如果结尾重要，请调大“最大长度”。"),
+    "ft.warn.chinese_base": ("", "这些文本大多是中文（{chinese}），而 {base} 把其中 {share} 的词元读成 [UNK]："
+                             "它的词表里汉字很少，所以学不到东西。中文数据请选择能读中文的基础模型，例如 {bases}"
+                             "（联网时可在“模型”标签页添加）。"),
+    "ft.warn.class_weights": ("", "最大的类别的样本数是最小类别的 {ratio} 倍，所以训练时按类别大小的倒数给每个类别加权"
+                              "（类别权重）：小类别和大类别同样重要。"),
     "ft.warn.unknown_tokens": ("", "{share} 的词元是 [UNK]：基础模型的词表里没有它们（比如英文模型遇到中文字）。"
                                "模型看不见的东西，它也学不会。"),
     # ---- errors (English comes from the exception) ----
@@ -158,6 +197,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_no_before": ("", "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
     "err.ft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
     "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
+    "err.ft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
     # models/jobs.py: any background job (fine-tuning, pre-training) that fails with a bug
     "err.job_bug": ("", "任务因为应用内部的问题（{what}）而停止，不是你的数据或设置造成的。请再点一次“开始”；"
                     "如果还是同样失败，换一组设置（更小的批大小或最大长度）再试，并附上这个任务的 ID 报告问题。"),
