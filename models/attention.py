@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from .errors import UserError
+from .errors import Notice, UserError
 from .manager import LoadedModel
 from .tasks import check_text
+from .token_text import token_pieces
 
 MAX_TOKENS = 512          # the longest input shown: MiniLM's limit; keeps n x n maps browsable
 METRICS = ("entropy", "previous", "self", "first", "distance")
@@ -63,7 +64,7 @@ class Encoded:
     tokens: list                      # input (encoder / whole decoder sequence) tokens
     target_tokens: list | None        # seq2seq decoder tokens, else None
     boundary: int | None              # decoder: first continuation token; encoder pair: start of B
-    notice: str | None = None         # set when the text was cut to fit
+    notice: Notice | None = None      # set when the text was cut to fit
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class AttentionResult:
     tokens: list
     target_tokens: list | None = None
     boundary: int | None = None
-    notice: str | None = None
+    notice: Notice | None = None
     kv_heads: int | None = None       # grouped-query attention: key/value heads (< heads)
     meta: dict = field(default_factory=dict)
 
@@ -105,17 +106,8 @@ def check_layer_head(layer, head, layers: int, heads: int) -> tuple[int, int]:
 
 def token_labels(tokenizer, ids) -> list[str]:
     """Readable strings for ids: each decoded alone (so byte-level BPE shows ' the', not 'Ġthe');
-    pieces of a multi-byte character fall back to the raw token."""
-    out = []
-    raw = tokenizer.convert_ids_to_tokens(list(ids))
-    for i, tid in enumerate(ids):
-        text = tokenizer.decode([int(tid)], skip_special_tokens=False)
-        if text and not text.strip():
-            text = text.replace(" ", "␣")            # a lone space would be invisible
-        elif not text or "\ufffd" in text:
-            text = raw[i] if raw[i] is not None else str(int(tid))
-        out.append(text.replace("\n", "↵").replace("\t", "⇥"))
-    return out
+    a token that is only the first part of a character shows ◌ (models/token_text.py)."""
+    return token_pieces(tokenizer, ids)
 
 
 def max_tokens(lm: LoadedModel, cap: int = MAX_TOKENS) -> int:
@@ -169,11 +161,12 @@ def encode(lm: LoadedModel, text: str, target: str = "", cap: int = MAX_TOKENS) 
     return Encoded(inputs, token_labels(tok, ids), None, boundary, notice)
 
 
-def _cut_notice(n: int, limit: int, what: str) -> str | None:
+def _cut_notice(n: int, limit: int, what: str) -> Notice | None:
     if n <= limit:
         return None
-    return (f"The {what} has {n} tokens; only the first {limit} are shown (the most this view "
-            f"handles for this model). Paste a shorter {what} to see its end.")
+    return Notice(f"att_cut_{what}", f"The {what} has {n} tokens; only the first {limit} are "
+                  f"shown (the most this view handles for this model). Paste a shorter {what} "
+                  "to see its end.", n=n, limit=limit)
 
 
 def _stack(attentions, what: str) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .attention import MAX_TOKENS, check_layer_head, encode, run_model
-from .errors import UserError
+from .errors import Notice, UserError
 from .manager import LoadedModel
 
 
@@ -65,7 +65,7 @@ class Walkthrough:
     returned: np.ndarray         # [query, key] weights the model returned
     max_abs_diff: float
     dtype: str
-    notice: str | None = None
+    notice: Notice | None = None
 
     @property
     def query_token(self) -> str:

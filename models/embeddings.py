@@ -8,12 +8,12 @@ their cosine similarity. The 2-D map is PCA (deterministic, keeps global layout)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from .errors import UserError
+from .errors import Notice, UserError
 from .manager import LoadedModel
 
 MAX_SENTENCES = 300      # a 300x300 heatmap is still readable; more only slows the browser
@@ -58,7 +58,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {   # (sentence, label)
 class SentenceList:
     sentences: list[str]
     labels: list[str]            # "" where a line had no label
-    notice: str | None = None    # set when the list was capped
+    notice: Notice | None = None  # set when the list was capped
 
 
 @dataclass
@@ -71,7 +71,7 @@ class EmbeddingResult:
     coords: np.ndarray
     method: str
     explained: list[float] | None = None   # PCA: share of variance on each axis
-    notice: str | None = None
+    notices: list = field(default_factory=list)   # Notice items (list capped, sentences cut)
     truncated: int = 0                     # sentences cut at MAX_TOKENS
     unk_share: float = 0.0                 # share of tokens the tokenizer could not spell
 
@@ -110,8 +110,9 @@ def parse_sentences(text: str, minimum: int = 2) -> SentenceList:
                         "compare it with. Add at least one more line.")
     notice = None
     if len(sentences) > MAX_SENTENCES:
-        notice = (f"{len(sentences)} sentences were given; only the first {MAX_SENTENCES} are "
-                  "shown, to keep the charts readable.")
+        notice = Notice("pre_sentences_capped", f"{len(sentences)} sentences were given; only "
+                        f"the first {MAX_SENTENCES} are shown, to keep the charts readable.",
+                        n=len(sentences), limit=MAX_SENTENCES)
         sentences, labels = sentences[:MAX_SENTENCES], labels[:MAX_SENTENCES]
     return SentenceList(sentences, labels, notice)
 
@@ -197,13 +198,13 @@ def nearest(result: EmbeddingResult, query: np.ndarray, k: int = 5,
 def analyse(lm: LoadedModel, items: SentenceList, method: str = "pca") -> EmbeddingResult:
     vectors, truncated = embed(lm, items.sentences)
     coords, explained = project(vectors, method)
-    notice = items.notice
+    notices = [items.notice] if items.notice else []
     if truncated:
-        extra = (f"{truncated} sentence(s) were longer than {MAX_TOKENS} tokens; only their "
-                 "beginning was used.")
-        notice = f"{notice} {extra}" if notice else extra
+        notices.append(Notice("pre_sentences_cut", f"{truncated} sentence(s) were longer than "
+                              f"{MAX_TOKENS} tokens; only their beginning was used.",
+                              n=truncated, limit=MAX_TOKENS))
     return EmbeddingResult(items.sentences, items.labels, vectors, cosine_matrix(vectors),
-                           coords, method, explained, notice, truncated,
+                           coords, method, explained, notices, truncated,
                            unknown_share(lm.tokenizer, items.sentences))
 
 

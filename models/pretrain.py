@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
+from .token_text import whole_characters
 from .pretrain_data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
                             encode_corpus, read_corpus, train_tokenizer)
 
@@ -39,6 +40,10 @@ MAX_STEPS = 20_000             # a cap so a typo cannot start a day-long job
 STATE_FILE = "training_state.pt"
 CORPUS_FILE = "corpus.txt"
 CONFIG_FILE = "pretrain_config.json"
+# What the job reports as its status line (job.message); the UI translates by key.
+PHASES = {"tokenizer": "training the tokenizer", "loading": "loading the saved run",
+          "training": "training", "saving": "saving", "done": "done",
+          "stopped": "stopped and saved"}
 
 
 # How the UI names each setting in messages (English, Chinese).
@@ -169,7 +174,10 @@ def corpus_loss(model, data: torch.Tensor, config: PretrainConfig, windows: int 
 
 @torch.no_grad()
 def sample(model, tok, config: PretrainConfig, step: int) -> str:
-    """A short generated text (fixed seed per step, so the training RNG is not disturbed)."""
+    """A short generated text (fixed seed per step, so the training RNG is not disturbed).
+    At least half of `sample_tokens` are generated (an untrained model often ends the text at
+    once), and only whole characters are shown: a byte-level model can stop in the middle of a
+    character, or emit bytes that form none."""
     prompt = config.sample_prompt.strip()
     ids = tok(prompt, add_special_tokens=False)["input_ids"] if prompt else []
     ids = [tok.eos_token_id] + ids
@@ -178,10 +186,11 @@ def sample(model, tok, config: PretrainConfig, step: int) -> str:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed + step)
         out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                             max_new_tokens=config.sample_tokens, do_sample=True, top_k=40,
-                             temperature=0.8, pad_token_id=tok.eos_token_id)
+                             max_new_tokens=config.sample_tokens,
+                             min_new_tokens=max(1, config.sample_tokens // 2), do_sample=True,
+                             top_k=40, temperature=0.8, pad_token_id=tok.eos_token_id)
     model.train(was_training)
-    return tok.decode(out[0][1:], skip_special_tokens=True)
+    return whole_characters(tok.decode(out[0][1:], skip_special_tokens=True))
 
 
 # ---- 4 + 5. the job --------------------------------------------------------------------------
@@ -205,7 +214,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
                                            "sample_prompt": config.sample_prompt,
                                            "learning_rate": saved.learning_rate})
         corpus = Corpus((folder / CORPUS_FILE).read_text("utf-8"), "saved corpus")
-        ctx.report(0.0, "loading the saved run")
+        ctx.report(0.0, PHASES["loading"])
         tok = AutoTokenizer.from_pretrained(folder)
         model = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="sdpa")
         state = torch.load(folder / STATE_FILE, weights_only=False)
@@ -214,16 +223,17 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
             raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or pick a "
                             "bundled corpus.")
         corpus = check_corpus(corpus)
-        ctx.report(0.0, "training the tokenizer")
+        ctx.report(0.0, PHASES["tokenizer"])
         tok = train_tokenizer(corpus.text, config.vocab_size)
         model = build_model(config, tok)
         state = None
     data = encode_corpus(tok, corpus.text)
     if len(data) < 2 * config.block_size + 1:
-        raise UserError("pre_corpus_small", f"The corpus gives only {len(data)} tokens; training "
-                        f"needs at least {2 * config.block_size + 1} (twice the context). Add more "
-                        "text or lower the context.", chars=len(corpus.text),
-                        need=MIN_CORPUS_CHARS)
+        raise UserError("pre_corpus_few_tokens", f"The corpus gives only {len(data)} tokens; "
+                        f"with a training context of {config.block_size} tokens, training needs "
+                        f"at least {2 * config.block_size + 1} (twice the context). Add more text "
+                        "or lower the training context.", tokens=len(data),
+                        need=2 * config.block_size + 1, context=config.block_size)
     n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.95),
@@ -234,9 +244,11 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
         step, samples, history = state["step"], state["samples"], state["history"]
-    ctx.report(step / config.steps, "training", info=True, vocab=len(tok), params=n_params,
-               corpus_tokens=len(data), corpus_chars=len(corpus.text), start_step=step,
-               notice=corpus.notice)
+    if corpus.notice is not None:
+        ctx.notice(corpus.notice.code, corpus.notice.message, **corpus.notice.params)
+    ctx.report(step / config.steps, PHASES["training"], info=True, vocab=len(tok),
+               params=n_params, corpus_tokens=len(data), corpus_chars=len(corpus.text),
+               start_step=step, total_steps=config.steps)
     for event in history:                       # replay the curve of the earlier part
         ctx.report(**event)
     first_loss = history[0]["loss"] if history else corpus_loss(model, data, config)
@@ -273,7 +285,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         if step % config.sample_every == 0 or step == config.steps:
             samples.append((step, sample(model, tok, config, step)))
             ctx.report(step=step, sample=samples[-1][1])
-    ctx.report(None, "saving")
+    ctx.report(None, PHASES["saving"])
     final_loss = corpus_loss(model, data, config)
     save_run(folder, model, tok, config, corpus.text, {
         "optimizer": opt.state_dict(), "generator": gen.get_state(), "step": step,
@@ -285,7 +297,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
             manager.unload(key)        # an older copy of this name may be loaded: reload next use
         except UserError:
             pass
-    ctx.report(None, "stopped and saved" if stopped else "done", saved=True, key=key)
+    ctx.report(None, PHASES["stopped" if stopped else "done"], saved=True, key=key)
     return PretrainResult(config.name, key, str(folder), step, config.steps, first_loss,
                           final_loss, step * tokens_per_step, time.time() - started, stopped,
                           len(tok), n_params, samples)

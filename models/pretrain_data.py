@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import UserError
+from .errors import Notice, UserError
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
 MAX_CORPUS_BYTES = 5_000_000   # ~1M words: more would not be seen in a few minutes anyway
@@ -21,7 +21,7 @@ MIN_CORPUS_CHARS = 500         # below this a BPE tokenizer learns almost no mer
 class Corpus:
     text: str
     source: str                  # file name or bundled corpus name
-    notice: str | None = None    # set when the text was cut
+    notice: Notice | None = None  # set when the text was cut
 
 
 # ---- corpus -----------------------------------------------------------------------------
@@ -38,8 +38,9 @@ def read_corpus(path: str | Path, source: str | None = None) -> Corpus:
     notice = None
     if len(data) > MAX_CORPUS_BYTES:
         data = data[:MAX_CORPUS_BYTES]
-        notice = (f"The corpus is larger than {MAX_CORPUS_BYTES // 1_000_000} MB; only the first "
-                  f"{MAX_CORPUS_BYTES // 1_000_000} MB are used.")
+        mb = MAX_CORPUS_BYTES // 1_000_000
+        notice = Notice("pre_corpus_capped", f"The corpus is larger than {mb} MB; only the "
+                        f"first {mb} MB are used.", mb=mb)
     if b"\x00" in data[:65536]:
         raise UserError("pre_corpus_binary", "The corpus file is not plain text (it contains binary "
                         "data). Upload a .txt file saved as UTF-8.")

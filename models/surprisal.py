@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import UserError
+from .errors import Notice, UserError
 from .manager import LoadedModel
+from .token_text import single_token_text, token_pieces
 
 MAX_TOKENS = 512     # one forward pass on a laptop CPU stays around a second with SmolLM2
 TOP_K = 10
@@ -42,7 +43,7 @@ class SurprisalResult:
     rank: list[int | None]
     top: list[list[Candidate]]
     model_name: str
-    notice: str | None = None
+    notice: Notice | None = None
 
     @property
     def scored(self) -> list[float]:
@@ -62,11 +63,9 @@ class SurprisalResult:
 
 
 def token_text(tokenizer, token_id: int) -> str:
-    """A readable form of one token: decoded text, with spaces and newlines made visible."""
-    text = tokenizer.decode([token_id])
-    if text == "" or "\ufffd" in text:           # part of a multi-byte character
-        text = tokenizer.convert_ids_to_tokens(token_id)
-    return text.replace("\n", "↵")
+    """A readable form of one candidate token (its bytes in hex when it is part of a
+    character; see models/token_text.py)."""
+    return single_token_text(tokenizer, token_id)
 
 
 @torch.no_grad()
@@ -83,7 +82,8 @@ def token_surprisal(lm: LoadedModel, text: str, top_k: int = TOP_K) -> Surprisal
     limit = min(MAX_TOKENS, lm.max_length) - (prefix is not None)
     notice = None
     if len(ids) > limit:
-        notice = (f"The text has {len(ids)} tokens; only the first {limit} were scored.")
+        notice = Notice("pre_text_cut", f"The text has {len(ids)} tokens; only the first "
+                        f"{limit} were scored.", n=len(ids), limit=limit)
         ids = ids[:limit]
     full = ([prefix] if prefix is not None else []) + ids
     input_ids = torch.tensor([full], device=lm.device)
@@ -104,5 +104,5 @@ def token_surprisal(lm: LoadedModel, text: str, top_k: int = TOP_K) -> Surprisal
     top_lp, top_ids = logp[offset:].topk(k, dim=-1)          # predictions after each token
     top = [[Candidate(token_text(tok, int(t)), int(t), float(math.exp(float(p))))
             for p, t in zip(row_p, row_t)] for row_p, row_t in zip(top_lp, top_ids)]
-    tokens = [token_text(tok, t) for t in ids]
+    tokens = token_pieces(tok, ids)
     return SurprisalResult(tokens, ids, surprisal, probs, ranks, top, lm.spec.name, notice)

@@ -87,7 +87,8 @@ def test_long_text_is_truncated_with_notice(tiny):
     long = " ".join(["the cat sat on the mat"] * 60)     # > 128 positions of the tiny BERT
     result = _extract(tiny, "bert", text=long)
     assert len(result.tokens) == 128 <= MAX_TOKENS
-    assert result.notice and "128" in result.notice
+    assert result.notice and "128" in result.notice.message
+    assert result.notice.code == "att_cut_text" and result.notice.params["limit"] == 128
 
 
 def test_long_decoder_input_keeps_the_continuation(tiny):

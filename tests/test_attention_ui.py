@@ -171,9 +171,10 @@ def test_api_attention_and_walkthrough(lab):
 
 
 def test_walkthrough_view_shows_verification_and_latex(lab):
-    _, _, keys, fns, _ = lab
-    verify, md, fig = fns["attention_walkthrough_view"](keys["t5"], "the cat sat", "the dog",
-                                                        "encoder", 1, 0, 1, "zh")
+    from webapp.tab_attention import explain
+    _, manager, keys, _, _ = lab
+    verify, md, fig = explain(manager, keys["t5"], "the cat sat", "the dog", "encoder", 1, 0, 1,
+                              "zh")
     assert "已验证" in verify
     assert "$$" in md and "T5" in md and "\\sqrt" in md
     assert len(fig.data) >= 6

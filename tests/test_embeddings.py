@@ -55,7 +55,8 @@ def test_labels_and_bad_lists():
         emb.parse_sentences("   \n\n")
     assert err.value.code == "pre_no_sentences"
     many = emb.parse_sentences("\n".join(f"sentence number {i}" for i in range(2000)))
-    assert len(many.sentences) == emb.MAX_SENTENCES and "2000" in many.notice
+    assert len(many.sentences) == emb.MAX_SENTENCES and "2000" in many.notice.message
+    assert many.notice.code == "pre_sentences_capped"
 
 
 def test_tsne_needs_a_few_sentences():

@@ -132,7 +132,12 @@ def test_corpus_too_short_for_the_context_is_refused(tmp_path):
     with pytest.raises(UserError) as err:
         pt.run_pretraining(type("C", (), {"cancelled": False, "report": lambda *a, **k: None})(),
                            cfg, pt.Corpus(text, "t"), tmp_path)
-    assert err.value.code == "pre_corpus_small"
+    # the message names the real reason (tokens for this context), not "500 characters"
+    assert err.value.code == "pre_corpus_few_tokens"
+    from webapp.i18n import error_text
+    for lang in ("en", "zh"):
+        text = error_text(err.value, lang)
+        assert "512" in text and "1025" in text and "500" not in text and "{" not in text
 
 
 def test_lr_schedule_warms_up_then_decays():

@@ -1,7 +1,8 @@
 """Scriptable endpoints of the Attention lab and the walkthrough's LaTeX text.
 
-    /attention             (model, text, target, layer, head, view) -> tokens + one head's matrix
-    /attention_walkthrough (model, text, target, view, layer, head, query)
+    /attention             (model, text, target, layer, head, view, lang) -> tokens + one head's
+                            matrix
+    /attention_walkthrough (model, text, target, view, layer, head, query, lang)
                             -> every step for the query token + the verification difference
 
 Both are plain-typed gr.api endpoints (JSON in, JSON out), share the device concurrency group,
@@ -17,7 +18,7 @@ import numpy as np
 from models.attention import extract
 from models.attention_walkthrough import walkthrough
 
-from .attention_views import md_token
+from .attention_views import md_token, notice_text
 from .common import HEAVY, friendly
 from .i18n import t
 
@@ -33,7 +34,7 @@ def register_api(manager) -> None:
 
     @friendly
     def attention(model: str, text: str, target: str = "", layer: int = 0, head: int = 0,
-                  view: str = "") -> dict:
+                  view: str = "", lang: str = "en") -> dict:
         """Attention weights of one layer and head. view: self (encoders, decoders) or
         encoder / decoder / cross (encoder-decoders; default cross). Returns the tokens, the
         [query, key] matrix (rows sum to 1) and the model's shape."""
@@ -45,11 +46,14 @@ def register_api(manager) -> None:
                 "views": list(result.maps), "layers": amap.layers, "heads": amap.heads,
                 "kv_heads": result.kv_heads, "layer": int(layer), "head": int(head),
                 "query_tokens": list(amap.query_tokens), "key_tokens": list(amap.key_tokens),
-                "boundary": result.boundary, "notice": result.notice, "weights": _round(m)}
+                "boundary": result.boundary,
+                "notice": notice_text(result.notice, lang) if result.notice else None,
+                "weights": _round(m)}
 
     @friendly
     def attention_walkthrough(model: str, text: str, target: str = "", view: str = "",
-                              layer: int = 0, head: int = 0, query: int = 0) -> dict:
+                              layer: int = 0, head: int = 0, query: int = 0,
+                              lang: str = "en") -> dict:
         """softmax(QKᵀ/√d_k + M)V recomputed from the model's weights for one head; each step
         is given for the query token (its row), with the step's full shape, and
         max_abs_diff compares the recomputed weights of the whole head with the model's."""
@@ -105,5 +109,5 @@ def walk_markdown(w, lang: str) -> str:
                  total=f"{float(w.recomputed[i].sum()):.4f}"))
     out.append(t("att.walk.output", lang, d=d))
     if w.notice:
-        out.append("⚠️ " + md_token(w.notice))
+        out.append("⚠️ " + md_token(notice_text(w.notice, lang)))
     return "\n\n".join(out)

@@ -23,6 +23,7 @@ from plotly.subplots import make_subplots
 from models.attention import AttentionMap, AttentionResult
 
 from .i18n import t
+from .pretrain_plots import notice_text  # noqa: F401  (one translation rule for notices)
 
 VENDOR = Path(__file__).resolve().parent.parent / "assets" / "vendor"
 BERTVIZ_CELLS = 150_000     # weights bertviz may receive (~0.8 MB of JSON): stays responsive
@@ -81,10 +82,11 @@ def heatmap(amap: AttentionMap, layer: int, head: int, boundary: int | None = No
         fig.add_vline(x=boundary - 0.5, line=dict(color="#e4572e", width=2, dash="dot"))
         if rows_from == 0 and amap.kind == "self":
             fig.add_hline(y=boundary - 0.5, line=dict(color="#e4572e", width=2, dash="dot"))
-    size = min(900, max(420, 28 + 14 * n))
+    # at most ~680 px: the layer/head sliders above it stay on a 900 px high screen with it
+    size = min(680, max(420, 28 + 14 * n))
     fig.update_layout(height=size, margin=dict(l=10, r=10, t=30, b=10),
-                      title=dict(text=t("att.heat_title", lang, view=amap.name, layer=layer,
-                                        head=head), y=0.995, font=dict(size=13)))
+                      title=dict(text=t("att.heat_title", lang, view=t(f"att.view.{amap.name}", lang),
+                                        layer=layer, head=head), y=0.995, font=dict(size=13)))
     return fig
 
 

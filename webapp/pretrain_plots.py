@@ -8,10 +8,24 @@ import html
 
 import plotly.graph_objects as go
 
+from models.token_text import PARTIAL
+
 from .i18n import t
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777",
            "#65a30d", "#4b5563", "#b45309"]
+
+
+def notice_text(notice, lang: str) -> str:
+    """A Notice (models/errors.py) or a job's notice event {code, message, params}, in the
+    user's language (key "notice.<code>"; the English message if no key exists)."""
+    if isinstance(notice, dict):
+        code, message, params = notice.get("code"), notice.get("message", ""), notice.get("params")
+    else:
+        code, message, params = notice.code, notice.message, notice.params
+    key = f"notice.{code}"
+    text = t(key, lang, **(params or {}))
+    return message if text == key else text
 
 
 def _esc(text: str) -> str:
@@ -92,6 +106,12 @@ def tokens_html(result, lang: str) -> str:
             title = f"#{i} {t('pre.no_prediction', lang)}"
         else:
             title = f"#{i} · p = {p:.4f} · −ln p = {s:.2f} · rank {r}"
+        if tok == PARTIAL:        # the first bytes of a character: a thin bar in its colour
+            title += " · " + t("pre.partial_token", lang)
+            parts.append(f'<span class="pre-tok pre-part" style="{_heat(s)};display:inline-block;'
+                         f'width:.35em;height:1.1em;vertical-align:middle" title="{_esc(title)}">'
+                         f'</span>')
+            continue
         parts.append(f'<span class="pre-tok" style="{_heat(s)}" title="{_esc(title)}">'
                      f'{_esc(tok)}</span>')
     legend = _esc(t("pre.legend", lang))

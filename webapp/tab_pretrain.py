@@ -1,9 +1,11 @@
-"""Pre-training tab: three sub-tabs that make the guide's claims visible.
+"""Pre-training tab: three sub-tabs that make the ideas of pre-training visible.
   Embedding space          MiniLM sentence vectors: cosine heatmap, 2-D map, nearest sentences
   What the model predicts  SmolLM2's surprisal for every token, perplexity, top-10 next tokens
   Train a tiny model       BPE tokenizer + small GPT from scratch as a background job
 Handlers are thin: models/embeddings.py, models/surprisal.py and models/pretrain.py do the work,
-webapp/pretrain_plots.py draws."""
+webapp/pretrain_plots.py draws. Each main action reports its errors next to its button
+(wire_action). The tiny model's job id is kept in the browser (localStorage), so a reload
+follows the job again by itself, as the Fine-tune tab does."""
 from __future__ import annotations
 
 import html
@@ -18,11 +20,16 @@ from models.jobs import FINISHED
 from models.surprisal import token_surprisal
 
 from . import pretrain_plots as plots
-from .common import HEAVY, AppContext, friendly, model_picker
-from .i18n import job_error_text, t
+from .common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
+from .i18n import error_text, job_error_text, t
 
 TITLE_KEY = "pre.tab"
 TAB_ID = "pretrain"
+JOB_KEY = "llm-explorer-pretrain-job-id"
+SAVE_JOB_JS = ("(id) => { try { if (id && id.trim()) localStorage.setItem('%s', id.trim()); } "
+               "catch (e) {} return id; }" % JOB_KEY)
+LOAD_JOB_JS = ("(id) => { try { return localStorage.getItem('%s') || id || ''; } "
+               "catch (e) { return id || ''; } }" % JOB_KEY)
 
 
 def build(ctx: AppContext) -> None:
@@ -43,7 +50,7 @@ def _build_embed(ctx: AppContext) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             text = loc.Textbox(label_key="pre.sentences", lines=8, elem_id="pre-sentences",
-                               value=emb.example_text(loc.lang))
+                               value_key="pre.sentences_value")
             with gr.Row():
                 ex_en = loc.Button(value_key="pre.example_en", size="sm", elem_id="pre-ex-en")
                 ex_zh = loc.Button(value_key="pre.example_zh", size="sm", elem_id="pre-ex-zh")
@@ -57,6 +64,7 @@ def _build_embed(ctx: AppContext) -> None:
             query = loc.Textbox(label_key="pre.query", placeholder_key="pre.query_ph",
                                 elem_id="pre-query")
             run = loc.Button(value_key="pre.embed_run", variant="primary", elem_id="pre-embed-run")
+            message = action_message("pre-embed-msg")
     notice = gr.Markdown(elem_id="pre-embed-notice")
     with gr.Row():
         heat = gr.Plot(elem_id="pre-heatmap", show_label=False)
@@ -65,45 +73,49 @@ def _build_embed(ctx: AppContext) -> None:
     neighbours = gr.HTML(elem_id="pre-neighbours")
     api_json = gr.JSON(visible=False)
 
-    @friendly
     def embed(key, sentences, file, how, q, lang, progress=gr.Progress()):
-        started = time.perf_counter()
-        if file:
-            sentences = emb.read_sentence_file(file)
-        items = emb.parse_sentences(sentences)
-        with manager.use(key, progress=lambda f, m: progress(f, desc=m)) as lm, manager.guard():
-            res = emb.analyse(lm, items, how)
-            q = (q or "").strip()
-            if q:
-                qvec = emb.embed(lm, [q[: emb.MAX_CHARS]])[0][0]
-                nbs, title = emb.nearest(res, qvec), t("pre.nb_query", lang, query=html.escape(q))
-            else:
-                nbs = emb.nearest(res, res.vectors[0], exclude=0)
-                title = t("pre.nb_first", lang, query=html.escape(res.sentences[0]))
-            name = lm.spec.name
-        notes = [res.notice] if res.notice else []
-        if res.unk_share > 0.2:
-            notes.append(t("pre.unk_notice", lang, share=res.unk_share, model=name))
-        notes.append(t("pre.embed_stats", lang, n=len(res.sentences), dim=res.vectors.shape[1],
-                       secs=time.perf_counter() - started))
-        if how == "pca":
-            axes = [t("pre.pca_axes", lang, i=i + 1, share=s) for i, s in enumerate(res.explained)]
-            axes += [""] * (2 - len(axes))
-        else:
-            axes = [t("pre.tsne_axes", lang, i=i) for i in (1, 2)]
-        data = {"sentences": res.sentences, "labels": res.labels,
-                "similarity": res.similarity.round(4).tolist(), "coords": res.coords.round(4).tolist(),
-                "method": how, "neighbours": [n.__dict__ for n in nbs], "unk_share": res.unk_share}
-        return (plots.similarity_heatmap(res.sentences, res.labels, res.similarity, lang),
-                plots.sentence_map(res.sentences, res.labels, res.coords, axes, lang),
-                html.escape(" ".join(notes[:-1])) + ("\n\n" if len(notes) > 1 else "") + notes[-1],
-                title, plots.neighbours_html(nbs, lang), data)
+        return embed_sentences(manager, key, sentences, file, how, q, lang, progress)
 
     ins = [model, text, upload, method, query, lang]
     outs = [heat, scatter, notice, nb_title, neighbours, api_json]
-    run.click(embed, ins, outs, api_name="embed", **HEAVY)
+    wire_action(run.click, embed, ins, outs, message=message, api_name="embed", **HEAVY)
     ex_en.click(lambda: (emb.example_text("en"), None), None, [text, upload], api_visibility="private")
     ex_zh.click(lambda: (emb.example_text("zh"), None), None, [text, upload], api_visibility="private")
+
+
+def embed_sentences(manager, key, sentences, file, how, q, lang, progress=None):
+    """/embed: sentence vectors, their similarities, a 2-D map and the nearest sentences."""
+    started = time.perf_counter()
+    report = (lambda f, m: progress(f, desc=m)) if progress is not None else None
+    if file:
+        sentences = emb.read_sentence_file(file)
+    items = emb.parse_sentences(sentences)
+    with manager.use((key or "").strip(), progress=report) as lm, manager.guard():
+        res = emb.analyse(lm, items, how)
+        q = (q or "").strip()
+        if q:
+            qvec = emb.embed(lm, [q[: emb.MAX_CHARS]])[0][0]
+            nbs, title = emb.nearest(res, qvec), t("pre.nb_query", lang, query=html.escape(q))
+        else:
+            nbs = emb.nearest(res, res.vectors[0], exclude=0)
+            title = t("pre.nb_first", lang, query=html.escape(res.sentences[0]))
+        name = lm.spec.name
+    notes = [html.escape(plots.notice_text(n, lang)) for n in res.notices]
+    if res.unk_share > 0.2:
+        notes.append(html.escape(t("pre.unk_notice", lang, share=res.unk_share, model=name)))
+    notes.append(t("pre.embed_stats", lang, n=len(res.sentences), dim=res.vectors.shape[1],
+                   secs=time.perf_counter() - started))
+    if how == "pca":
+        axes = [t("pre.pca_axes", lang, i=i + 1, share=s) for i, s in enumerate(res.explained)]
+        axes += [""] * (2 - len(axes))
+    else:
+        axes = [t("pre.tsne_axes", lang, i=i) for i in (1, 2)]
+    data = {"sentences": res.sentences, "labels": res.labels,
+            "similarity": res.similarity.round(4).tolist(), "coords": res.coords.round(4).tolist(),
+            "method": how, "neighbours": [n.__dict__ for n in nbs], "unk_share": res.unk_share}
+    return (plots.similarity_heatmap(res.sentences, res.labels, res.similarity, lang),
+            plots.sentence_map(res.sentences, res.labels, res.coords, axes, lang),
+            "\n\n".join(notes), title, plots.neighbours_html(nbs, lang), data)
 
 
 # ---- What the model predicts ---------------------------------------------------------------
@@ -118,6 +130,7 @@ def _build_predict(ctx: AppContext) -> None:
             model = model_picker(ctx, "surprisal", label_key="pre.lm_model",
                                  elem_id="pre-lm-model", value="smollm2")
             run = loc.Button(value_key="pre.score", variant="primary", elem_id="pre-score")
+            message = action_message("pre-score-msg")
     summary = gr.Markdown(elem_id="pre-ppl")
     tokens = gr.HTML(elem_id="pre-tokens")
     bars = gr.Plot(elem_id="pre-surprisal-plot", show_label=False)
@@ -129,52 +142,205 @@ def _build_predict(ctx: AppContext) -> None:
     state = gr.State(None)
     api_json = gr.JSON(visible=False)
 
-    def top_view(res, pos, lang):
-        if res is None:
-            return None, ""
-        pos = max(0, min(int(pos or 0), len(res.tokens) - 1))
-        if pos + 1 < len(res.tokens):
-            p = res.probs[pos + 1]
-            note = t("pre.actual", lang, token=html.escape(res.tokens[pos + 1]), p=p,
-                     rank=res.rank[pos + 1])
-        else:
-            note = t("pre.actual_end", lang)
-        return plots.topk_bars(res, pos, lang), note
-
-    @friendly
     def score(key, txt, lang, progress=gr.Progress()):
-        with manager.use(key, progress=lambda f, m: progress(f, desc=m)) as lm, manager.guard():
-            res = token_surprisal(lm, txt)
-        head = t("pre.ppl", lang, ppl=res.perplexity, mean=res.mean_surprisal,
-                 bits=res.mean_surprisal / 0.6931471805599453, n=len(res.scored),
-                 model=html.escape(res.model_name))
-        if res.notice:
-            head = f"⚠️ {html.escape(res.notice)}\n\n{head}"
-        pos = max(0, len(res.tokens) // 2 - 1)
-        fig, note = top_view(res, pos, lang)
-        data = {"tokens": res.tokens, "token_ids": res.token_ids, "surprisal": res.surprisal,
-                "probs": res.probs, "rank": res.rank, "perplexity": res.perplexity,
-                "top": [[[c.token, c.prob] for c in row] for row in res.top]}
-        return (head, plots.tokens_html(res, lang), plots.surprisal_bars(res, lang),
-                gr.update(maximum=max(1, len(res.tokens) - 1), value=pos), fig, note, res, data)
+        return score_tokens(manager, key, txt, lang, progress)
 
-    run.click(score, [model, text, lang],
-              [summary, tokens, bars, position, topk, actual, state, api_json],
-              api_name="token_surprisal", **HEAVY)
+    outs = [summary, tokens, bars, position, topk, actual, state, api_json]
+    wire_action(run.click, score, [model, text, lang], outs, message=message,
+                clear=[summary, tokens, bars, topk, actual, api_json],
+                api_name="token_surprisal", **HEAVY)
     position.input(top_view, [state, position, lang], [topk, actual], api_visibility="private",
                    show_progress="hidden", trigger_mode="always_last")
 
 
+def top_view(res, pos, lang):
+    """The ten tokens the model expected after position `pos`, and what actually came."""
+    if res is None:
+        return None, ""
+    pos = max(0, min(int(pos or 0), len(res.tokens) - 1))
+    if pos + 1 < len(res.tokens):
+        p = res.probs[pos + 1]
+        note = t("pre.actual", lang, token=html.escape(res.tokens[pos + 1]), p=p,
+                 rank=res.rank[pos + 1])
+    else:
+        note = t("pre.actual_end", lang)
+    return plots.topk_bars(res, pos, lang), note
+
+
+def score_tokens(manager, key, txt, lang, progress=None):
+    """/token_surprisal: −ln p of every token, the perplexity, the top-10 after each token."""
+    report = (lambda f, m: progress(f, desc=m)) if progress is not None else None
+    with manager.use((key or "").strip(), progress=report) as lm, manager.guard():
+        res = token_surprisal(lm, txt)
+    head = t("pre.ppl", lang, ppl=res.perplexity, mean=res.mean_surprisal,
+             bits=res.mean_surprisal / 0.6931471805599453, n=len(res.scored),
+             model=html.escape(res.model_name))
+    if res.notice:
+        head = f"⚠️ {html.escape(plots.notice_text(res.notice, lang))}\n\n{head}"
+    pos = max(0, len(res.tokens) // 2 - 1)
+    fig, note = top_view(res, pos, lang)
+    data = {"tokens": res.tokens, "token_ids": res.token_ids, "surprisal": res.surprisal,
+            "probs": res.probs, "rank": res.rank, "perplexity": res.perplexity,
+            "top": [[[c.token, c.prob] for c in row] for row in res.top]}
+    return (head, plots.tokens_html(res, lang), plots.surprisal_bars(res, lang),
+            gr.update(maximum=max(1, len(res.tokens) - 1), value=pos), fig, note, res, data)
+
+
 # ---- Train a tiny model ----------------------------------------------------------------------
+DEFAULT_CORPUS = {"en": "english", "zh": "chinese"}   # a first-time user trains in their language
+
+
+def relabel_corpus(lang: str, current: str):
+    """The corpus list in `lang`; the default corpus follows the language while untouched."""
+    if current in DEFAULT_CORPUS.values() and current != DEFAULT_CORPUS.get(lang, current):
+        current = DEFAULT_CORPUS.get(lang, current)
+    return gr.update(label=t("pre.corpus", lang), choices=corpus_choices(lang), value=current)
+
+
+def corpus_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(f"pre.corpus.{name}", lang) if t(f"pre.corpus.{name}", lang) != f"pre.corpus.{name}"
+             else name, name) for name in pt.bundled_corpora()]
+
+
+def pretrain_config(*values) -> pt.PretrainConfig:
+    """The settings boxes -> a checked PretrainConfig (UserError for a bad value)."""
+    nm, ly, wd, hd, cx, vc, bt, rate, st, ev, pr, sd = values
+
+    def number(v, cast):
+        if v in (None, ""):
+            return None
+        try:
+            return cast(v)
+        except (TypeError, ValueError):
+            return None                                   # check() names the field
+    return pt.PretrainConfig(name=str(nm or ""), n_layer=number(ly, int), n_embd=number(wd, int),
+                             n_head=number(hd, int), block_size=number(cx, int),
+                             vocab_size=number(vc, int), batch_size=number(bt, int),
+                             learning_rate=number(rate, float), steps=number(st, int),
+                             sample_every=number(ev, int), sample_prompt=str(pr or ""),
+                             seed=number(sd, int)).check()
+
+
+def start_pretraining(manager, jobs, corpus_name, corpus_file, *settings) -> str:
+    """/pretrain_start: read the corpus, check the settings, queue the job; returns its id."""
+    cfg = pretrain_config(*settings)
+    if corpus_file:
+        text = pt.read_corpus(corpus_file)
+    else:
+        found = pt.bundled_corpora().get(corpus_name or "")
+        if found is None:
+            raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or "
+                            "pick a bundled corpus.")
+        text = pt.read_corpus(found, source=corpus_name)
+    cache_dir = manager.registry.cache_dir
+    return jobs.submit("pretrain", f"pre-train {cfg.name}",
+                       lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager))
+
+
+def resume_pretraining(manager, jobs, *settings) -> str:
+    """/pretrain_resume: continue a saved run of the same name up to the given steps."""
+    cfg = pretrain_config(*settings)
+    cache_dir = manager.registry.cache_dir
+    if pt.slug(cfg.name) not in pt.saved_runs(cache_dir):
+        raise UserError("pre_nothing_to_resume", f"There is no saved run called {cfg.name!r} "
+                        "to resume. Start a new one.", name=cfg.name)
+    return jobs.submit("pretrain", f"resume {cfg.name}",
+                       lambda jctx: pt.run_pretraining(jctx, cfg, None, cache_dir, manager,
+                                                       resume=True))
+
+
+def stop_pretraining(jobs, jid, lang) -> str:
+    """/pretrain_stop: the job stops at its next step and saves."""
+    jid = (jid or "").strip()
+    if not jid:
+        return t("pre.no_job", lang)
+    job = jobs.snapshot(jid)                          # unknown id -> clear message
+    if job.status in FINISHED:
+        return t("pre.already_finished", lang)
+    jobs.cancel(jid)
+    return t("pre.stop_sent", lang)
+
+
+def status_line(job, lang) -> str:
+    """The job's state in the user's language (never the raw English status line)."""
+    info = next((e for e in job.events if e.get("info")), None)
+    losses = [e for e in job.events if "loss" in e]
+    lines = []
+    if info:
+        lines.append(t("pre.status_info", lang, vocab=info["vocab"], params=info["params"],
+                       tokens=info["corpus_tokens"]))
+    for e in job.events:
+        if e.get("type") == "notice":
+            lines.append("⚠️ " + html.escape(plots.notice_text(e, lang)))
+    res = job.result
+    if job.status == "queued":
+        lines.insert(0, t("pre.status_queued", lang, pos=job.queue_position))
+    elif job.status == "running":
+        phase = next((k for k, v in pt.PHASES.items() if v == job.message), None)
+        step = losses[-1]["step"] if losses else 0
+        if phase in (None, "training") and info and step:
+            msg = t("pre.phase.step", lang, step=step, steps=info.get("total_steps", "?"))
+        else:
+            msg = t(f"pre.phase.{phase or 'training'}", lang)
+        tps = next((e["tokens_per_s"] for e in reversed(losses) if "tokens_per_s" in e), 0.0)
+        lines.insert(0, t("pre.status_running", lang, msg=html.escape(msg),
+                          pct=100 * job.progress, tps=tps))
+    elif job.status == "failed":
+        lines.insert(0, t("pre.status_failed", lang, error=html.escape(
+            job_error_text(job.error, job.error_code, job.error_params, lang))))
+    elif res is not None and res.stopped:
+        lines.insert(0, t("pre.status_stopped", lang, steps=res.steps_done, key=res.key))
+    elif res is not None:
+        lines.insert(0, t("pre.status_done", lang, steps=res.steps_done, first=res.first_loss,
+                          final=res.final_loss, key=res.key))
+    else:
+        lines.insert(0, t("pre.status_cancelled", lang))
+    return "\n\n".join(lines)
+
+
+def status_data(job) -> dict:
+    """/pretrain_status's JSON: status, progress, loss curve, samples, result."""
+    res = job.result
+    return {"job_id": job.id, "status": job.status, "progress": job.progress,
+            "message": job.message, "error": job.error,
+            "loss": [[e["step"], e["loss"]] for e in job.events if "loss" in e],
+            "samples": [[e["step"], e["sample"]] for e in job.events if "sample" in e],
+            # "path" would make gradio_client try to download the folder: call it saved_to
+            "result": None if res is None else {("saved_to" if k == "path" else k): v
+                                                for k, v in res.__dict__.items()
+                                                if k != "samples"}}
+
+
+def job_view(jobs, jid, lang, quiet: bool = False):
+    """(status, loss plot, samples, JSON, timer) for the job `jid`. With `quiet`, an unknown
+    id (a job from before a server restart, remembered by the browser) is said in the status
+    line instead of raised."""
+    jid = (jid or "").strip()
+    if not jid:
+        return "", None, "", None, gr.Timer(active=False)
+    try:
+        job = jobs.snapshot(jid)
+    except UserError as exc:
+        if not quiet:
+            raise
+        return ("⚠️ " + html.escape(error_text(exc, lang)), None, "", None,
+                gr.Timer(active=False))
+    sample_list = [(e["step"], e["sample"]) for e in job.events if "sample" in e]
+    return (status_line(job, lang), plots.loss_curve(job.events, lang),
+            plots.samples_html(sample_list, lang), status_data(job),
+            gr.Timer(active=job.status not in FINISHED))
+
+
 def _build_train(ctx: AppContext) -> None:
     manager, jobs, loc, lang = ctx.manager, ctx.jobs, ctx.loc, ctx.lang
-    cache_dir = manager.registry.cache_dir
     loc.Markdown(value_key="pre.train_intro")
     d = pt.PretrainConfig()
     corpora = list(pt.bundled_corpora())
     with gr.Row():
-        corpus = loc.Dropdown(label_key="pre.corpus", choices=corpora, elem_id="pre-corpus",
-                              value="english" if "english" in corpora else (corpora or [None])[0])
+        corpus = gr.Dropdown(label=t("pre.corpus", loc.lang), choices=corpus_choices(loc.lang),
+                             elem_id="pre-corpus",
+                             value=DEFAULT_CORPUS.get(loc.lang, "english")
+                             if DEFAULT_CORPUS.get(loc.lang) in corpora else (corpora or [None])[0])
         upload = loc.File(label_key="pre.upload_corpus", file_types=[".txt"], type="filepath",
                           elem_id="pre-upload-corpus", height=130)
     with loc.Accordion(label_key="pre.settings", open=False, elem_id="pre-settings"):
@@ -183,7 +349,8 @@ def _build_train(ctx: AppContext) -> None:
             layers = loc.Number(label_key="pre.layers", value=d.n_layer, precision=0)
             width = loc.Number(label_key="pre.width", value=d.n_embd, precision=0)
             heads = loc.Number(label_key="pre.heads", value=d.n_head, precision=0)
-            context = loc.Number(label_key="pre.context", value=d.block_size, precision=0)
+            context = loc.Number(label_key="pre.context", value=d.block_size, precision=0,
+                                 elem_id="pre-context")
         with gr.Row():
             vocab = loc.Number(label_key="pre.vocab", value=d.vocab_size, precision=0)
             batch = loc.Number(label_key="pre.batch", value=d.batch_size, precision=0)
@@ -199,6 +366,7 @@ def _build_train(ctx: AppContext) -> None:
         start = loc.Button(value_key="pre.start", variant="primary", elem_id="pre-start")
         stop = loc.Button(value_key="pre.stop", variant="stop", elem_id="pre-stop")
         resume = loc.Button(value_key="pre.resume", elem_id="pre-resume")
+    message = action_message("pre-train-msg")
     job_id = loc.Textbox(label_key="pre.job", elem_id="pre-job-id", max_lines=1)
     status = gr.Markdown(elem_id="pre-status")
     with gr.Row():
@@ -207,105 +375,45 @@ def _build_train(ctx: AppContext) -> None:
     api_json = gr.JSON(visible=False)
     timer = gr.Timer(1.5, active=False)
 
-    def config(*values) -> pt.PretrainConfig:
-        nm, ly, wd, hd, cx, vc, bt, rate, st, ev, pr, sd = values
-        as_int = lambda v: None if v in (None, "") else int(v)  # noqa: E731
-        return pt.PretrainConfig(name=str(nm or ""), n_layer=as_int(ly), n_embd=as_int(wd),
-                                 n_head=as_int(hd), block_size=as_int(cx), vocab_size=as_int(vc),
-                                 batch_size=as_int(bt), learning_rate=None if rate in (None, "") else float(rate),
-                                 steps=as_int(st), sample_every=as_int(ev), sample_prompt=str(pr or ""),
-                                 seed=as_int(sd)).check()
+    def pretrain_start(corpus_name, corpus_file, name, layers, width, heads, context, vocab,
+                       batch, learning_rate, steps, sample_every, sample_prompt, seed, lang):
+        return start_pretraining(manager, jobs, corpus_name, corpus_file, name, layers, width,
+                                 heads, context, vocab, batch, learning_rate, steps,
+                                 sample_every, sample_prompt, seed)
+
+    def pretrain_resume(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
+                        sample_every, sample_prompt, seed, lang):
+        return resume_pretraining(manager, jobs, name, layers, width, heads, context, vocab,
+                                  batch, learning_rate, steps, sample_every, sample_prompt, seed)
+
+    def pretrain_stop(jid, lang):
+        return stop_pretraining(jobs, jid, lang)
 
     @friendly
-    def start_job(corpus_name, corpus_file, name, layers, width, heads, context, vocab, batch,
-                  learning_rate, steps, sample_every, sample_prompt, seed, lang):
-        cfg = config(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
-                     sample_every, sample_prompt, seed)
-        if corpus_file:
-            text = pt.read_corpus(corpus_file)
-        else:
-            found = pt.bundled_corpora().get(corpus_name or "")
-            if found is None:
-                raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or "
-                                "pick a bundled corpus.")
-            text = pt.read_corpus(found, source=corpus_name)
-        return jobs.submit("pretrain", f"pre-train {cfg.name}",
-                           lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager))
+    def pretrain_status(jid, lang):
+        return job_view(jobs, jid, lang)
 
-    @friendly
-    def resume_job(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
-                   sample_every, sample_prompt, seed, lang):
-        cfg = config(name, layers, width, heads, context, vocab, batch, learning_rate, steps,
-                     sample_every, sample_prompt, seed)
-        if pt.slug(cfg.name) not in pt.saved_runs(cache_dir):
-            raise UserError("pre_nothing_to_resume", f"There is no saved run called {cfg.name!r} "
-                            "to resume. Start a new one.", name=cfg.name)
-        return jobs.submit("pretrain", f"resume {cfg.name}",
-                           lambda jctx: pt.run_pretraining(jctx, cfg, None, cache_dir, manager,
-                                                           resume=True))
-
-    @friendly
-    def stop_job(jid, lang):
-        jid = (jid or "").strip()
-        if not jid:
-            return t("pre.no_job", lang)
-        jobs.snapshot(jid)                        # unknown id -> clear message
-        jobs.cancel(jid)
-        return t("pre.stop_sent", lang)
-
-    @friendly
-    def job_status(jid, lang):
-        jid = (jid or "").strip()
-        if not jid:
-            return t("pre.no_job", lang), None, "", None, gr.Timer(active=False)
-        job = jobs.snapshot(jid)
-        info = next((e for e in job.events if e.get("info")), None)
-        losses = [e for e in job.events if "loss" in e]
-        sample_list = [(e["step"], e["sample"]) for e in job.events if "sample" in e]
-        lines = []
-        if info:
-            lines.append(t("pre.status_info", lang, vocab=info["vocab"], params=info["params"],
-                           tokens=info["corpus_tokens"]))
-            if info.get("notice"):
-                lines.append(f"⚠️ {html.escape(info['notice'])}")
-        res = job.result
-        if job.status == "queued":
-            lines.insert(0, t("pre.status_queued", lang, pos=job.queue_position))
-        elif job.status == "running":
-            tps = next((e["tokens_per_s"] for e in reversed(losses) if "tokens_per_s" in e), 0.0)
-            lines.insert(0, t("pre.status_running", lang, msg=html.escape(job.message),
-                              pct=100 * job.progress, tps=tps))
-        elif job.status == "failed":
-            lines.insert(0, t("pre.status_failed", lang, error=html.escape(
-                job_error_text(job.error, job.error_code, job.error_params, lang))))
-        elif res is not None and res.stopped:
-            lines.insert(0, t("pre.status_stopped", lang, steps=res.steps_done, key=res.key))
-        elif res is not None:
-            lines.insert(0, t("pre.status_done", lang, steps=res.steps_done, first=res.first_loss,
-                              final=res.final_loss, key=res.key))
-        else:
-            lines.insert(0, t("pre.status_cancelled", lang))
-        data = {"job_id": job.id, "status": job.status, "progress": job.progress,
-                "message": job.message, "error": job.error,
-                "loss": [[e["step"], e["loss"]] for e in losses],
-                "samples": [[s, x] for s, x in sample_list],
-                # "path" would make gradio_client try to download the folder: call it saved_to
-                "result": None if res is None else {("saved_to" if k == "path" else k): v
-                                                    for k, v in res.__dict__.items()
-                                                    if k != "samples"}}
-        return ("\n\n".join(lines), plots.loss_curve(job.events, lang),
-                plots.samples_html(sample_list, lang), data,
-                gr.Timer(active=job.status not in FINISHED))
+    def follow(jid, lang):
+        """Timer ticks, reattach and language switch: never a pop-up, the status line says it."""
+        return job_view(jobs, jid, lang, quiet=True)
 
     settings = [name, layers, width, heads, context, vocab, batch, lr, steps, every, prompt, seed]
     outs = [status, curve, samples, api_json, timer]
-    start.click(start_job, [corpus, upload] + settings + [lang], [job_id],
-                api_name="pretrain_start").success(job_status, [job_id, lang], outs,
-                                                   api_visibility="private", show_progress="hidden")
-    resume.click(resume_job, settings + [lang], [job_id], api_name="pretrain_resume").success(
-        job_status, [job_id, lang], outs, api_visibility="private", show_progress="hidden")
-    stop.click(stop_job, [job_id, lang], [status], api_name="pretrain_stop")
-    # Enter in the job-id box (after a page reload) re-attaches; not on every keystroke.
-    job_id.submit(job_status, [job_id, lang], outs, api_name="pretrain_status",
-                  show_progress="hidden")
-    timer.tick(job_status, [job_id, lang], outs, api_visibility="private", show_progress="hidden")
+    quiet = dict(api_visibility="private", show_progress="hidden")
+    for button, fn, ins, api in ((start, pretrain_start, [corpus, upload] + settings, "pretrain_start"),
+                                 (resume, pretrain_resume, settings, "pretrain_resume")):
+        events = wire_action(button.click, fn, ins + [lang], [job_id], message=message,
+                             api_name=api)
+        events[0].then(None, [job_id], [job_id], js=SAVE_JOB_JS, **quiet).then(
+            follow, [job_id, lang], outs, **quiet)
+    wire_action(stop.click, pretrain_stop, [job_id, lang], [status], message=message,
+                clear=[], api_name="pretrain_stop")
+    # Enter in the job-id box follows a job started elsewhere (another browser or computer).
+    job_id.submit(pretrain_status, [job_id, lang], outs, api_name="pretrain_status",
+                  show_progress="hidden").then(None, [job_id], [job_id], js=SAVE_JOB_JS, **quiet)
+    timer.tick(follow, [job_id, lang], outs, **quiet)
+    if ctx.demo is not None:
+        ctx.demo.load(lambda stored: (stored or "").strip() or gr.skip(), [job_id], [job_id],
+                      js=LOAD_JOB_JS, **quiet).then(follow, [job_id, lang], outs, **quiet)
+    lang.change(follow, [job_id, lang], outs, **quiet)
+    lang.change(relabel_corpus, [lang, corpus], [corpus], **quiet)

@@ -12,7 +12,7 @@ from models import scale as sc
 from models.errors import UserError
 
 from . import pretrain_plots as plots
-from .common import AppContext, friendly
+from .common import AppContext, action_message, wire_action
 from .i18n import t
 
 TITLE_KEY = "scale.tab"
@@ -34,8 +34,14 @@ def size_text(n: float) -> str:
     return f"{n:.0f} B"
 
 
+def preset_name(p: sc.Preset, lang: str) -> str:
+    key = f"scale.preset.{p.key}"
+    text = t(key, lang)
+    return p.name if text == key else text
+
+
 def preset_choices(manager, lang: str) -> list[tuple[str, str]]:
-    out = [(p.name, p.key) for p in sc.PRESETS]
+    out = [(preset_name(p, lang), p.key) for p in sc.PRESETS]
     for key in manager.loaded_keys():
         out.append((t("scale.loaded", lang, name=manager.registry.get(key).name), LOADED + key))
     return out
@@ -72,14 +78,17 @@ def build(ctx: AppContext) -> None:
             with gr.Row():
                 tokens = loc.Number(label_key="scale.tokens", value=g.tokens / 1e9,
                                     elem_id="scale-tokens")
-                gpu = loc.Dropdown(label_key="scale.gpu", choices=list(sc.GPUS), value="NVIDIA A100")
+                gpu = loc.Dropdown(label_key="scale.gpu", choices=list(sc.GPUS), value="NVIDIA A100",
+                                   elem_id="scale-gpu")
                 gpus = loc.Number(label_key="scale.gpus", value=s.gpus, elem_id="scale-gpus")
             with gr.Row():
-                tflops = gr.Number(label="TFLOP/s", value=s.gpu_tflops)
+                tflops = gr.Number(label="TFLOP/s", value=s.gpu_tflops, elem_id="scale-tflops")
                 util = loc.Slider(label_key="scale.util", minimum=1, maximum=100, step=1,
                                   value=int(s.utilisation * 100))
-                dtype = loc.Radio(label_key="scale.dtype", choices=["bf16", "fp32"], value=s.dtype)
+                dtype = loc.Radio(label_key="scale.dtype", choices=["bf16", "fp32"], value=s.dtype,
+                                  elem_id="scale-dtype")
                 batch = loc.Number(label_key="scale.batch", value=s.batch)
+    message = action_message("scale-msg")
     result = gr.Markdown(elem_id="scale-result")
     check = gr.Markdown(elem_id="scale-check")
     with gr.Row():
@@ -89,94 +98,132 @@ def build(ctx: AppContext) -> None:
     loc.Markdown(value_key="scale.fine_print")
     api_json = gr.JSON(visible=False)
 
-    def arch_of(fam, ly, wd, hd, kvh, f, vc, cx, tie) -> sc.Architecture:
-        def whole(name, v):
-            if v is None or v != v or abs(v) > 1e18:
-                raise UserError("scale_out_of_range", f"{name} must be a number; got {v!r}.",
-                                field=name, lo="1", hi="-", value=repr(v))
-            return int(round(v))
-        return sc.Architecture(fam, whole("n layers", ly), whole("d model", wd),
-                               whole("n heads", hd), whole("vocab", vc), whole("context", cx),
-                               whole("d ff", f or 0), whole("n kv heads", kvh or 0), bool(tie))
-
-    @friendly
     def estimate(key, fam, ly, wd, hd, kvh, f, vc, cx, tie, tok_b, n_gpu, tf, u, dt, bt, lang):
-        arch = arch_of(fam, ly, wd, hd, kvh, f, vc, cx, tie)
-        if tok_b is None or n_gpu is None or tf is None or bt is None:
-            raise UserError("scale_out_of_range", "Fill in every field of the training run.",
-                            field="-", lo="-", hi="-", value="empty")
-        setup = sc.TrainingSetup(float(tok_b) * 1e9, n_gpu, float(u) / 100, float(tf), dt, bt)
-        if float(n_gpu) != int(n_gpu) or float(bt) != int(bt):
-            raise UserError("scale_out_of_range", "The number of GPUs and of sequences must be "
-                            "whole numbers.", field="GPUs", lo="1", hi="-", value=repr(n_gpu))
-        est = sc.estimate(arch, setup)
-        p = est.params
-        fmt = sc.format_count
-        gb = size_text
-        md = t("scale.result", lang, params=fmt(p.total), params_exact=p.total, emb=fmt(p.embeddings),
-               attn=fmt(p.attention), mlp=fmt(p.mlp), norms=fmt(p.norms), head=fmt(p.head),
-               non_emb=fmt(p.non_embedding), dtype=dt, inf=gb(est.inference_total),
-               inf_w=gb(est.inference_weights), kv=gb(est.inference_kv_cache), context=arch.context,
-               train=gb(est.train_total), tw=gb(est.train_weights), tg=gb(est.train_gradients),
-               ta=gb(est.train_adam), tact=gb(est.train_activations), flops=est.flops,
-               tokens=fmt(setup.tokens), gpus=int(setup.gpus), gpu_tflops=setup.gpu_tflops,
-               util=setup.utilisation, time=duration(est.seconds, lang),
-               gpu_days=est.seconds * setup.gpus / 86400)
-        note = _check_line(key, arch, lang)
-        points = []
-        for pr in sc.PRESETS:
-            e = sc.estimate(pr.arch, sc.TrainingSetup(tokens=pr.tokens))
-            points.append((pr.name, e.params.total, e.flops))
-        data = est.as_dict()
-        return (md, note, plots.memory_bars(est, lang),
-                plots.growth_lines(sc.growth(arch, setup), est, lang),
-                plots.presets_scatter(points, (p.total, est.flops), lang), data)
+        return estimate_view(manager, key, fam, ly, wd, hd, kvh, f, vc, cx, tie, tok_b, n_gpu,
+                             tf, u, dt, bt, lang)
 
-    def _check_line(key, arch, lang) -> str:
-        """For a loaded model (or a packaged preset that is loaded), formula vs real count."""
-        model_key = key[len(LOADED):] if key and key.startswith(LOADED) else key
-        if not model_key or not manager.is_loaded(model_key):
-            note = next((p.note for p in sc.PRESETS if p.key == key), "")
-            return t("scale.note", lang, note=html.escape(note)) if note else ""
-        lm = manager.load(model_key)          # already loaded: just a lookup
-        try:
-            model_arch = sc.from_config(lm.model.config)
-        except UserError:
-            return ""
-        if model_arch != arch:
-            return ""
-        formula, real = sc.count_params(arch).total, sc.real_param_count(lm.model)
-        return t("scale.check", lang, formula=formula, real=real,
-                 mark="✓" if formula == real else "✗")
-
-    @friendly
     def fill(key, lang):
-        if key and key.startswith(LOADED):
-            # read config.json from disk: never loads a model (it may have been evicted)
-            spec = manager.registry.get(key[len(LOADED):])
-            folder = manager.registry.files_dir(spec)
-            config = json.loads((folder / "config.json").read_text("utf-8")) if folder else {}
-            arch, toks = sc.from_config(config), 1e9
-        else:
-            pr = sc.preset(key)
-            arch, toks = pr.arch, pr.tokens
-        return (arch.family, arch.n_layers, arch.d_model, arch.n_heads, arch.n_kv_heads,
-                arch.d_ff, arch.vocab, arch.context, arch.tied, toks / 1e9)
-
-    def gpu_peak(name, dt):
-        bf16, fp32 = sc.GPUS.get(name, (312.0, 19.5))
-        return bf16 if dt == "bf16" else fp32
+        return fill_preset(manager, key, lang)
 
     ins = [preset, family, layers, width, heads, kv, ff, vocab, context, tied, tokens, gpus,
            tflops, util, dtype, batch, lang]
     outs = [result, check, mem_plot, growth_plot, presets_plot, api_json]
-    run.click(estimate, ins, outs, api_name="compute_estimate")
+    wire_action(run.click, estimate, ins, outs, message=message, api_name="compute_estimate")
     # The preset's figures are ready the moment the tab opens: no click needed to see plots.
-    ctx.current_tab.select(estimate, ins, outs, api_visibility="private", show_progress="hidden")
-    preset.input(fill, [preset, lang], [family, layers, width, heads, kv, ff, vocab, context, tied,
-                                         tokens], api_visibility="private").then(
-        estimate, ins, outs, api_visibility="private")
+    wire_action(ctx.current_tab.select, estimate, ins, outs, message=message,
+                show_progress="hidden")
+    arch_boxes = [family, layers, width, heads, kv, ff, vocab, context, tied, tokens]
+    filled = wire_action(preset.input, fill, [preset, lang], arch_boxes, message=message,
+                         clear=[])
+    wire_action(filled[0].then, estimate, ins, outs, message=message)
     preset.focus(lambda lang: gr.update(choices=preset_choices(manager, lang)), [lang], [preset],
                  api_visibility="private")
-    gpu.input(gpu_peak, [gpu, dtype], [tflops], api_visibility="private")
-    dtype.input(gpu_peak, [gpu, dtype], [tflops], api_visibility="private")
+    # A new GPU or precision changes the peak TFLOP/s and so the time: recompute at once.
+    for picker in (gpu, dtype):
+        peak = picker.input(gpu_peak, [gpu, dtype], [tflops], api_visibility="private")
+        wire_action(peak.then, estimate, ins, outs, message=message)
+    lang.change(lambda lg, cur: gr.update(choices=preset_choices(manager, lg), value=cur),
+                [lang, preset], [preset], api_visibility="private")
+
+
+# ---- handlers (module level: plain inputs and outputs) ------------------------------------------
+def _whole(name: str, v) -> int:
+    """A box that must hold a whole number (sc.FIELD_NAMES names it in the message)."""
+    en, zh = sc.FIELD_NAMES[name]
+    if v is None or v == "":
+        raise UserError("scale_empty_field", f"{en} is empty: type a number.", field=zh)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if f != f or abs(f) > 1e18:
+        lo, hi = sc.LIMITS[name]
+        raise UserError("scale_out_of_range", f"{en} must be between {lo:g} and {hi:g}; got "
+                        f"{v!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(v))
+    if f != int(f):
+        raise UserError("scale_not_whole", f"{en} must be a whole number; got {v!r}.", field=zh,
+                        value=repr(v))
+    return int(f)
+
+
+def arch_of(fam, ly, wd, hd, kvh, f, vc, cx, tie) -> sc.Architecture:
+    return sc.Architecture(fam, _whole("n_layers", ly), _whole("d_model", wd),
+                           _whole("n_heads", hd), _whole("vocab", vc), _whole("context", cx),
+                           _whole("d_ff", f or 0), _whole("n_kv_heads", kvh or 0), bool(tie))
+
+
+def gpu_peak(name, dt):
+    """The peak TFLOP/s of a GPU for the chosen precision (its data sheet)."""
+    bf16, fp32 = sc.GPUS.get(name, (312.0, 19.5))
+    return bf16 if dt == "bf16" else fp32
+
+
+def estimate_view(manager, key, fam, ly, wd, hd, kvh, f, vc, cx, tie, tok_b, n_gpu, tf, u, dt,
+                  bt, lang):
+    """/compute_estimate: the table, the check line, three plots and the JSON."""
+    arch = arch_of(fam, ly, wd, hd, kvh, f, vc, cx, tie)
+    for name, v in (("tokens", tok_b), ("gpu_tflops", tf), ("utilisation", u)):
+        if v is None or v == "":
+            en, zh = sc.FIELD_NAMES[name]
+            raise UserError("scale_empty_field", f"{en} is empty: type a number.", field=zh)
+    setup = sc.TrainingSetup(float(tok_b) * 1e9, _whole("gpus", n_gpu), float(u) / 100,
+                             float(tf), dt, _whole("batch", bt))
+    est = sc.estimate(arch, setup)
+    p = est.params
+    fmt = sc.format_count
+    gb = size_text
+    md = t("scale.result", lang, params=fmt(p.total), params_exact=p.total, emb=fmt(p.embeddings),
+           attn=fmt(p.attention), mlp=fmt(p.mlp), norms=fmt(p.norms), head=fmt(p.head),
+           non_emb=fmt(p.non_embedding), dtype=dt, inf=gb(est.inference_total),
+           inf_w=gb(est.inference_weights), kv=gb(est.inference_kv_cache), context=arch.context,
+           train=gb(est.train_total), tw=gb(est.train_weights), tg=gb(est.train_gradients),
+           ta=gb(est.train_adam), tact=gb(est.train_activations), flops=est.flops,
+           tokens=fmt(setup.tokens), gpus=int(setup.gpus), gpu_tflops=setup.gpu_tflops,
+           util=setup.utilisation, time=duration(est.seconds, lang),
+           gpu_days=est.seconds * setup.gpus / 86400)
+    note = check_line(manager, key, arch, lang)
+    points = []
+    for pr in sc.PRESETS:
+        e = sc.estimate(pr.arch, sc.TrainingSetup(tokens=pr.tokens))
+        points.append((preset_name(pr, lang), e.params.total, e.flops))
+    data = est.as_dict()
+    return (md, note, plots.memory_bars(est, lang),
+            plots.growth_lines(sc.growth(arch, setup), est, lang),
+            plots.presets_scatter(points, (p.total, est.flops), lang), data)
+
+
+def check_line(manager, key, arch, lang) -> str:
+    """For a loaded model (or a packaged preset that is loaded), formula vs real count."""
+    model_key = key[len(LOADED):] if key and key.startswith(LOADED) else key
+    if not model_key or not manager.is_loaded(model_key):
+        pr = next((p for p in sc.PRESETS if p.key == key), None)
+        if pr is None or not pr.note:
+            return ""
+        note = t(f"scale.note.{pr.key}", lang)
+        return t("scale.note", lang, note=html.escape(pr.note if note == f"scale.note.{pr.key}"
+                                                       else note))
+    lm = manager.load(model_key)          # already loaded: just a lookup
+    try:
+        model_arch = sc.from_config(lm.model.config)
+    except UserError:
+        return ""
+    if model_arch != arch:
+        return ""
+    formula, real = sc.count_params(arch).total, sc.real_param_count(lm.model)
+    return t("scale.check", lang, formula=formula, real=real,
+             mark="✓" if formula == real else "✗")
+
+
+def fill_preset(manager, key, lang):
+    """The architecture boxes for a preset, or for a loaded model (read from its config.json on
+    disk: never loads a model, it may have been evicted since the list was made)."""
+    if key and key.startswith(LOADED):
+        spec = manager.registry.get(key[len(LOADED):])
+        folder = manager.registry.files_dir(spec)
+        config = json.loads((folder / "config.json").read_text("utf-8")) if folder else {}
+        arch, toks = sc.from_config(config), 1e9
+    else:
+        pr = sc.preset(key)
+        arch, toks = pr.arch, pr.tokens
+    return (arch.family, arch.n_layers, arch.d_model, arch.n_heads, arch.n_kv_heads,
+            arch.d_ff, arch.vocab, arch.context, arch.tied, toks / 1e9)

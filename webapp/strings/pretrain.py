@@ -1,5 +1,6 @@
-"""User-visible strings of the Pre-training tab ("pre.") and the Cost of scale tab ("scale."):
-key -> (English, Chinese)."""
+"""User-visible strings of the Pre-training tab ("pre.") and the Cost of scale tab ("scale."),
+and the notices of the Attention and Pre-training tabs ("notice."): key -> (English, Chinese)."""
+from models.embeddings import example_text
 
 STRINGS: dict[str, tuple[str, str]] = {
     # ---- tab titles ----
@@ -31,6 +32,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "（**PCA** 保留整体布局，**t-SNE** 保留邻居关系），所以图上的距离只是一个粗略的示意。"),
     "pre.sentences": ("Sentences (one per line; optional label after a Tab or ' | ')",
                       "句子（每行一句；可在 Tab 或 ' | ' 后面加标签）"),
+    "pre.sentences_value": (example_text("en"), example_text("zh")),
     "pre.upload_list": ("…or upload a list (.txt, .tsv or .csv)", "……或上传一个列表（.txt、.tsv 或 .csv）"),
     "pre.example_en": ("English examples", "英文示例"),
     "pre.example_zh": ("Chinese examples", "中文示例"),
@@ -82,8 +84,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pre.surprisal_axis": ("surprisal (nats)", "惊讶度（奈特）"),
     "pre.prob_axis": ("probability", "概率"),
     "pre.no_prediction": ("(no context to predict from)", "（没有上文可用于预测）"),
-    "pre.legend": ("Colour = surprisal: pale = expected, dark red = surprising. Hover a token for its numbers.",
-                   "颜色 = 惊讶度：浅色 = 意料之中，深红 = 出乎意料。把鼠标停在词元上可以看到具体数字。"),
+    "pre.legend": ("Colour = surprisal: pale = expected, dark red = surprising. Hover a token for "
+                   "its numbers. A thin bar before a character is a token that holds only its "
+                   "first bytes (the model reads text as bytes; one Chinese character is often "
+                   "two or three tokens).",
+                   "颜色 = 惊讶度：浅色 = 意料之中，深红 = 出乎意料。把鼠标停在词元上可以看到具体数字。"
+                   "字前面的细条是只包含这个字前几个字节的词元（模型按字节读文本，一个汉字常常被切成两三个词元）。"),
+    "pre.partial_token": ("the first bytes of the next character", "下一个字的前几个字节"),
     # ---- train a tiny model ----
     "pre.train_intro": (
         "Train a real GPT from **random weights** on a small text. First a **byte-level BPE "
@@ -100,6 +107,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "（它的上下文很短：超出训练上下文的位置从未被训练过）。语料这么小，模型很快就会把整句话**背下来**（损失接近 0）；"
         "大模型做的是同样的事，只是用了上万亿个词元，多到根本背不下来——请看“规模的代价”。"),
     "pre.corpus": ("Bundled corpus", "内置语料"),
+    "pre.corpus.english": ("English: short stories (6.5 KB)", "英文：简短的小故事（6.5 KB）"),
+    "pre.corpus.chinese": ("Chinese: short stories (2 KB)", "中文：简短的小故事（2 KB）"),
     "pre.upload_corpus": ("…or upload your own plain-text corpus (.txt, UTF-8)",
                           "……或上传你自己的纯文本语料（.txt，UTF-8）"),
     "pre.settings": ("Model and training settings", "模型与训练设置"),
@@ -118,8 +127,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pre.start": ("Start training", "开始训练"),
     "pre.stop": ("Stop (and save)", "停止（并保存）"),
     "pre.resume": ("Resume", "继续训练"),
-    "pre.job": ("Job id (after a page reload, paste it here and press Enter to follow the job again)",
-                "任务 ID（刷新页面后，把 ID 粘贴到这里并按回车，即可继续查看任务）"),
+    "pre.job": ("Job id (this browser remembers it and follows the job after a reload; to follow "
+                "a job from another browser, paste its id and press Enter)",
+                "任务 ID（这个浏览器会记住它，刷新页面后会自动继续显示任务；要查看在别的浏览器里开始的任务，"
+                "把它的 ID 粘贴到这里并按回车）"),
     "pre.loss_plot": ("Training loss", "训练损失"),
     "pre.step": ("step", "步数"),
     "pre.loss": ("loss (nats per token)", "损失（每词元奈特）"),
@@ -137,6 +148,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "在第 {steps} 步停止并已保存为 **{key}**。按“继续训练”可以接着训练。"),
     "pre.status_failed": ("The training failed: {error}", "训练失败：{error}"),
     "pre.status_cancelled": ("Cancelled before it started.", "任务在开始前已取消。"),
+    "pre.already_finished": ("This training has already finished; nothing to stop.",
+                             "这次训练已经结束，没有需要停止的。"),
+    "pre.phase.tokenizer": ("Training the tokenizer", "正在训练分词器"),
+    "pre.phase.loading": ("Loading the saved run", "正在载入已保存的训练"),
+    "pre.phase.training": ("Training", "正在训练"),
+    "pre.phase.step": ("Step {step}/{steps}", "第 {step}/{steps} 步"),
+    "pre.phase.saving": ("Saving the model", "正在保存模型"),
+    "pre.phase.done": ("Done", "完成"),
+    "pre.phase.stopped": ("Stopped and saved", "已停止并保存"),
     "pre.stop_sent": ("Stopping at the next step; the model will be saved.", "将在下一步停止，并保存模型。"),
     "pre.no_job": ("No training job yet: press Start.", "还没有训练任务：请按“开始训练”。"),
     # ---- errors (Chinese; English comes from the exception) ----
@@ -150,7 +170,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.pre_bad_name": ("", "请给模型起一个由字母、数字、点、短横线或下划线组成的名字。"),
     "err.pre_corpus_binary": ("", "语料文件不是纯文本（看起来是二进制文件或不是 UTF-8 编码）。请上传 UTF-8 编码的 .txt 文件。"),
     "err.pre_corpus_empty": ("", "语料是空的。请上传一个文本文件，或选择内置语料。"),
-    "err.pre_corpus_small": ("", "语料太小了：分词器和模型至少需要 {need} 个字符（几段话）。请多加一些文字。"),
+    "err.pre_corpus_small": ("", "语料只有 {chars} 个字符，太少了：分词器和模型至少需要 {need} 个字符（几段话）。请多加一些文字。"),
+    "err.pre_corpus_few_tokens": ("", "语料只切分出 {tokens} 个词元；训练上下文是 {context} 个词元时，训练至少需要 {need} 个词元（上下文的两倍）。请多加一些文字，或把训练上下文调小。"),
+    # ---- notices (not errors): key "notice.<code>" ----
+    "notice.att_cut_text": ("The text has {n} tokens; only the first {limit} are shown (the most "
+                            "this view handles for this model). Paste a shorter text to see its end.",
+                            "这段文本有 {n} 个词元，只显示前 {limit} 个（这是这个视图对该模型能处理的上限）。"
+                            "想看结尾的话，请粘贴短一些的文本。"),
+    "notice.att_cut_target": ("The second text has {n} tokens; only the first {limit} are shown. "
+                              "Paste a shorter one to see its end.",
+                              "第二段文本有 {n} 个词元，只显示前 {limit} 个。想看结尾的话，请粘贴短一些的文本。"),
+    "notice.pre_sentences_capped": ("{n} sentences were given; only the first {limit} are shown, "
+                                    "to keep the charts readable.",
+                                    "共给出 {n} 个句子；为了让图表清晰，只显示前 {limit} 个。"),
+    "notice.pre_sentences_cut": ("{n} sentence(s) were longer than {limit} tokens; only their "
+                                 "beginning was used.",
+                                 "有 {n} 个句子超过 {limit} 个词元，只用了它们的开头部分。"),
+    "notice.pre_text_cut": ("The text has {n} tokens; only the first {limit} were scored.",
+                            "这段文本有 {n} 个词元，只给前 {limit} 个打了分。"),
+    "notice.pre_corpus_capped": ("The corpus is larger than {mb} MB; only the first {mb} MB are used.",
+                                 "语料超过 {mb} MB，只使用前 {mb} MB。"),
     "err.pre_nothing_to_resume": ("", "没有名为 {name!r} 的已保存训练可以继续。请开始一次新的训练。"),
     "err.pre_job_running": ("", "已经有一个训练任务在进行。请先停止它，或等它结束。"),
     # ---- cost of scale ----
@@ -233,6 +272,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scale.unit_hours": ("hours", "小时"),
     "scale.unit_days": ("days", "天"),
     "scale.unit_years": ("years", "年"),
+    "scale.preset.gpt3": ("GPT-3 175B", "GPT-3 175B"),
+    "scale.preset.gpt2": ("GPT-2 small (124M)", "GPT-2 small（1.24 亿）"),
+    "scale.preset.gpt2-xl": ("GPT-2 XL (1.5B)", "GPT-2 XL（15 亿）"),
+    "scale.preset.bert-base": ("BERT-base (110M)", "BERT-base（1.1 亿）"),
+    "scale.preset.minilm": ("all-MiniLM-L6-v2 (packaged)", "all-MiniLM-L6-v2（内置）"),
+    "scale.preset.smollm2": ("SmolLM2-135M (packaged)", "SmolLM2-135M（内置）"),
+    "scale.preset.tiny": ("Tiny model of “Train a tiny model”", "“从零训练一个小模型”里的小模型"),
+    "scale.note.gpt3": ("Brown et al. 2020: 96 layers, width 12288, 300B training tokens",
+                        "Brown 等，2020：96 层，宽度 12288，3000 亿训练词元"),
+    "scale.note.gpt2": ("Radford et al. 2019; training tokens not published (10B assumed)",
+                        "Radford 等，2019；训练词元数没有公布（这里假设 100 亿）"),
+    "scale.note.gpt2-xl": ("Radford et al. 2019; training tokens not published (10B assumed)",
+                           "Radford 等，2019；训练词元数没有公布（这里假设 100 亿）"),
+    "scale.note.bert-base": ("Devlin et al. 2018: 1M steps x 256 sequences, mostly 128 tokens "
+                             "long (~40B tokens)",
+                             "Devlin 等，2018：100 万步 × 256 个序列，大多长 128 个词元（约 400 亿词元）"),
+    "scale.note.minilm": ("the packaged encoder; its distillation budget is not comparable (1B "
+                          "assumed)", "内置的编码器；它是蒸馏得来的，训练量不好直接比较（这里假设 10 亿）"),
+    "scale.note.smollm2": ("the packaged decoder; trained on 2T tokens (SmolLM2 model card)",
+                           "内置的解码器；用 2 万亿词元训练（见 SmolLM2 模型卡）"),
+    "scale.note.tiny": ("the defaults of “Train a tiny model”", "“从零训练一个小模型”的默认设置"),
+    "err.scale_empty_field": ("", "“{field}”是空的：请填一个数字。"),
+    "err.scale_not_whole": ("", "“{field}”必须是整数；当前值是 {value}。"),
     "err.scale_out_of_range": ("", "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
     "err.scale_heads_divide": ("", "宽度（{d_model}）必须能被 {n_heads} 个注意力头整除：每个头分到 宽度 / 头数 个维度。"),
     "err.scale_kv_divide": ("", "{n_heads} 个注意力头不能平均分给 {n_kv_heads} 个键/值头。"),
