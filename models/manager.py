@@ -8,6 +8,10 @@
 - Packaged GGUF weights are de-quantized once into a safetensors copy in the cache dir
   (temp folder + atomic rename, so a half-written copy is never used).
 - `guard()` turns CUDA out-of-memory into a UserError after freeing cached memory.
+- The manager owns the device through one `DeviceScheduler` (models/scheduler.py): `use(key)`
+  holds the device for the request; training jobs take it step by step (`device_step`), so
+  requests get it between two steps. Training memory (the model being trained, gradients,
+  optimizer state, activations) is reserved against the same budget (`reserve`).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import torch
 from .device import DeviceInfo, format_bytes
 from .errors import UserError
 from .registry import ModelSpec, Registry
+from .scheduler import BACKGROUND, REQUEST, DeviceScheduler
 
 Progress = Callable[[float, str], None]  # (fraction 0..1, message)
 
@@ -101,18 +106,58 @@ class ModelManager:
         self._loaded: dict[str, LoadedModel] = {}
         self._progress: dict[str, str] = {}          # key -> progress text while loading
         self._convert_lock = threading.Lock()        # one GGUF conversion at a time
+        self._reserved: dict[str, int] = {}          # training jobs' memory, by label
+        self.scheduler = DeviceScheduler()
 
     # ---- public API ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def use(self, key: str, progress: Progress | None = None) -> Iterator[LoadedModel]:
-        """Load if needed and hold the model for the duration of a request."""
+    def use(self, key: str, progress: Progress | None = None, label: str = "",
+            device: bool = True) -> Iterator[LoadedModel]:
+        """Load if needed and hold the model, and the device, for the duration of a request.
+        Requests go before training steps; see models/scheduler.py. `device=False` holds the
+        model only, for callers that take the device themselves in smaller pieces (the
+        Applications batcher takes it per batch)."""
         lm = self._get(key, progress, hold=True)
         try:
-            yield lm
+            with self.scheduler.slot(REQUEST, label or key) if device else contextlib.nullcontext():
+                yield lm
         finally:
             with self._lock:
                 lm.users -= 1
                 lm.last_used = time.monotonic()
+
+    def device_step(self, label: str):
+        """One step of background work (a training step): waits while requests are queued."""
+        return self.scheduler.slot(BACKGROUND, label)
+
+    @contextlib.contextmanager
+    def reserve(self, nbytes: int, label: str, what: str = "") -> Iterator[None]:
+        """Count `nbytes` of training memory against the budget while the block runs. Idle
+        models are evicted to make room; work that cannot fit is refused with its sizes."""
+        nbytes = int(nbytes)
+        if nbytes > self.budget_bytes:
+            raise UserError("train_too_big", f"Training {what or label} needs about "
+                            f"{format_bytes(nbytes)} but the memory budget is "
+                            f"{format_bytes(self.budget_bytes)}. Use a smaller batch or maximum "
+                            "length, train only the head, or restart with a larger "
+                            "--memory-budget.", what=what or label, need=format_bytes(nbytes),
+                            budget=format_bytes(self.budget_bytes))
+        self._make_room_for(what or label, nbytes, keep=None)
+        with self._lock:
+            self._reserved[label] = self._reserved.get(label, 0) + nbytes
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._reserved.get(label, 0) - nbytes
+                if left > 0:
+                    self._reserved[label] = left
+                else:
+                    self._reserved.pop(label, None)
+
+    def reserved(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._reserved)
 
     def load(self, key: str, progress: Progress | None = None) -> LoadedModel:
         """Make sure a model is in memory (without holding it)."""
@@ -161,7 +206,8 @@ class ModelManager:
 
     def used_bytes(self) -> int:
         with self._lock:
-            return sum(lm.nbytes for lm in self._loaded.values())
+            return (sum(lm.nbytes for lm in self._loaded.values())
+                    + sum(self._reserved.values()))
 
     def estimate_bytes(self, spec: ModelSpec) -> int | None:
         params = self.registry.params(spec)
@@ -278,18 +324,23 @@ class ModelManager:
                             f"budget is {format_bytes(self.budget_bytes)}. Restart with a larger "
                             "--memory-budget or pick a smaller model.", name=spec.name,
                             need=format_bytes(need), budget=format_bytes(self.budget_bytes))
+        self._make_room_for(spec.name, need, keep=spec.key)
+
+    def _make_room_for(self, name: str, need: int, keep: str | None) -> None:
+        """Evict idle models, least recently used first, until `need` more bytes fit."""
         evicted = False
         with self._lock:
             while self.used_bytes() + need > self.budget_bytes:
                 # keys only: no local variable may keep an evicted model alive past this point
-                victim = min((k for k, lm in self._loaded.items() if lm.users == 0 and k != spec.key),
+                victim = min((k for k, lm in self._loaded.items() if lm.users == 0 and k != keep),
                              key=lambda k: self._loaded[k].last_used, default=None)
                 if victim is None:
-                    busy = ", ".join(lm.spec.name for lm in self._loaded.values())
-                    raise UserError("budget_busy", f"{spec.name} needs {format_bytes(need)}; the "
+                    busy = ", ".join([lm.spec.name for lm in self._loaded.values()]
+                                     + list(self._reserved))
+                    raise UserError("budget_busy", f"{name} needs {format_bytes(need)}; the "
                                     f"budget of {format_bytes(self.budget_bytes)} is taken by "
-                                    f"models in use ({busy}). Try again when they finish.",
-                                    name=spec.name)
+                                    f"work in progress ({busy}). Try again when it finishes.",
+                                    name=name)
                 del self._loaded[victim]
                 evicted = True
         if evicted:

@@ -25,7 +25,7 @@ CASES = [
     ("model_not_removable", "/delete_model", ["smollm2", LANG]),
     ("job_unknown", "/finetune_status", ["finetune-nosuchjob", LANG]),
 ]
-DIRECT_CODES = {"folder_no_weights", "folder_bad_config", "too_big", "budget_busy",
+DIRECT_CODES = {"folder_no_weights", "folder_bad_config", "too_big", "budget_busy", "train_too_big",
                 "model_in_use", "oom", "model_missing", "hub_not_found"}
 
 WORDS = {"unknown_model": ("There is no model called 'gpt-17'", "没有名为"),
@@ -77,6 +77,15 @@ def test_budget_errors(make_manager, tiny_models):
         # b fits the budget alone, but not beside a, which is busy and cannot be evicted
         manager.budget_bytes = manager.estimate_bytes(b) + lm.nbytes // 2
         _check_both(_raised(lambda: manager.load(b.key)), "budget_busy")
+
+
+def test_training_too_big_message(make_manager):
+    manager = make_manager(budget=1000)
+
+    def reserve():
+        with manager.reserve(10_000, "finetune-x", "my-classifier"):
+            pass
+    _check_both(_raised(reserve), "train_too_big")
 
 
 def test_out_of_memory_message(make_manager):

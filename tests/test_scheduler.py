@@ -1,0 +1,113 @@
+"""The device scheduler (models/scheduler.py) and the manager's memory reservations: a request
+waits for at most the training step in progress; work shows its place in the queue; training
+memory counts against the budget and work that cannot fit is refused with its sizes."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from models.errors import UserError
+from models.scheduler import BACKGROUND, REQUEST, DeviceScheduler
+
+
+def _training(scheduler: DeviceScheduler, steps: list, stop: threading.Event,
+              in_step: threading.Event, release: threading.Event):
+    """A background job: each step holds the device until `release` is set once."""
+    while not stop.is_set():
+        with scheduler.slot(BACKGROUND, "train"):
+            in_step.set()
+            release.wait()
+            steps.append(1)
+
+
+def test_a_request_waits_for_at_most_the_step_in_progress():
+    sched = DeviceScheduler()
+    steps, stop, in_step, release = [], threading.Event(), threading.Event(), threading.Event()
+    trainer = threading.Thread(target=_training, args=(sched, steps, stop, in_step, release))
+    trainer.start()
+    assert in_step.wait(5)                       # a step is running and holds the device
+    seen = {}
+
+    def request():
+        seen["asked"] = len(steps)
+        with sched.slot(REQUEST, "generate"):
+            seen["got"] = len(steps)
+    asker = threading.Thread(target=request)
+    asker.start()
+    while not sched.waiting():                   # the request is queued behind the step
+        pass
+    assert [(w.kind, w.position) for w in sched.waiting()] == [(REQUEST, 1)]
+    release.set()                                # every later step runs at once
+    asker.join(5)
+    stop.set()
+    trainer.join(5)
+    assert seen["got"] - seen["asked"] <= 1      # only the step in progress finished first
+
+
+def test_requests_go_first_then_background_in_order():
+    sched = DeviceScheduler()
+    order, gate = [], threading.Event()
+
+    def holder():
+        with sched.slot(REQUEST, "first"):
+            gate.wait()
+
+    def work(kind, label):
+        with sched.slot(kind, label):
+            order.append(label)
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    while sched.running() is None:
+        pass
+    threads = []
+    for kind, label in [(BACKGROUND, "step-a"), (REQUEST, "req-1"), (BACKGROUND, "step-b"),
+                        (REQUEST, "req-2")]:
+        th = threading.Thread(target=work, args=(kind, label))
+        th.start()
+        threads.append(th)
+        while len(sched.waiting()) < len(threads):
+            pass
+    assert [w.label for w in sched.waiting()] == ["req-1", "req-2", "step-a", "step-b"]
+    gate.set()
+    for th in [t0] + threads:
+        th.join(5)
+    assert order == ["req-1", "req-2", "step-a", "step-b"]
+
+
+def test_the_holder_may_ask_again_without_waiting_for_itself():
+    sched = DeviceScheduler()
+    with sched.slot(REQUEST, "outer"):
+        with sched.slot(REQUEST, "inner"):        # e.g. a handler comparing two models
+            assert sched.held_by_me()
+    assert sched.running() is None and sched.steps_run[REQUEST] == 1
+
+
+def test_manager_use_holds_the_device(make_manager, tiny_models):
+    manager = make_manager()
+    spec = manager.register_local(str(tiny_models["bert"]))
+    with manager.use(spec.key):
+        assert manager.scheduler.held_by_me()
+        assert manager.scheduler.running() == (REQUEST, spec.key)
+    assert manager.scheduler.running() is None
+
+
+def test_training_memory_counts_against_the_budget(make_manager, tiny_models):
+    manager = make_manager()
+    spec = manager.register_local(str(tiny_models["bert"]))
+    lm = manager.load(spec.key)
+    manager.budget_bytes = lm.nbytes * 3
+    with manager.reserve(lm.nbytes * 2, "finetune-1", "my-classifier"):
+        assert manager.used_bytes() == lm.nbytes * 3
+        assert manager.reserved() == {"finetune-1": lm.nbytes * 2}
+    assert manager.used_bytes() == lm.nbytes
+    # more than fits beside the idle model: the idle model is evicted to make room
+    with manager.reserve(lm.nbytes * 3, "finetune-2"):
+        assert not manager.is_loaded(spec.key)
+    # more than the whole budget: refused, with both sizes in the message
+    with pytest.raises(UserError) as err:
+        with manager.reserve(lm.nbytes * 4, "finetune-3", "my-classifier"):
+            pass
+    assert err.value.code == "train_too_big"
+    assert "my-classifier" in err.value.message and "memory budget" in err.value.message
+    assert err.value.params["need"] and err.value.params["budget"]
