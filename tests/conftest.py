@@ -21,6 +21,8 @@ from models.registry import Registry  # noqa: E402
 from tests.tiny import BUILDERS  # noqa: E402
 
 ARTIFACTS = Path(__file__).parent / "artifacts"   # screenshots etc. (git-ignored)
+# `make gpu-check` runs the device tests with LLM_EXPLORER_TEST_DEVICE=cuda; CI uses the CPU.
+TEST_DEVICE = os.environ.get("LLM_EXPLORER_TEST_DEVICE", "cpu")
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +37,7 @@ def make_manager(tmp_path):
     """Factory: a fresh Registry + ModelManager on CPU with its own cache dir."""
     def factory(budget: int | None = None, cache_dir: Path | None = None) -> ModelManager:
         registry = Registry(cache_dir or tmp_path / "cache", online=False)
-        return ModelManager(registry, pick_device("cpu"), budget)
+        return ModelManager(registry, pick_device(TEST_DEVICE), budget)
     return factory
 
 
@@ -48,7 +50,7 @@ def real_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def real_manager(real_cache) -> ModelManager:
     """The packaged models (MiniLM, SmolLM2) through one shared manager, as in the app."""
-    return ModelManager(Registry(real_cache, online=False), pick_device("cpu"))
+    return ModelManager(Registry(real_cache, online=False), pick_device(TEST_DEVICE))
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +71,7 @@ def app_url(real_cache, tmp_path_factory):
     Used by the browser tests and the API tests."""
     import app
     args = app.parse_args(["--hub", "off", "--lang", "auto", "--cache-dir", str(real_cache),
-                           "--port", str(_free_port())])
+                           "--port", str(_free_port()), "--device", TEST_DEVICE])
     demo, manager, jobs = app.build(args)
     app.launch(demo, args, prevent_thread_lock=True, quiet=True)   # the settings app.main uses
     yield f"http://127.0.0.1:{args.port}"
