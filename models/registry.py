@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .families import family_of
 from .files import fetch_hub_config, package_dir, read_json, safetensors_params
 
 # Tasks a model can serve. Tabs ask `Registry.for_task(...)`.
@@ -118,10 +119,11 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
-def describe_config(config: dict) -> tuple[str, str, frozenset, bool]:
-    """(kind, head, tasks, chat) from a config.json dict: what a folder or Hub id can do."""
+def describe_config(config: dict) -> tuple[str, str, frozenset]:
+    """(kind, head, tasks) from a config.json dict: what a folder or Hub id can do."""
     archs = " ".join(config.get("architectures") or [])
-    if config.get("model_type") == "marian":      # opus-mt: one translation direction only
+    family = family_of(config)
+    if family is not None and family.one_direction:   # opus-mt: one translation direction only
         kind, head = "seq2seq", "seq2seq-lm"
         tasks = {"translate", "attention"}
     elif config.get("is_encoder_decoder"):
@@ -142,7 +144,7 @@ def describe_config(config: dict) -> tuple[str, str, frozenset, bool]:
     else:
         kind, head = "encoder", "base"
         tasks = {"attention", "finetune", "embed"}
-    return kind, head, frozenset(tasks), False
+    return kind, head, frozenset(tasks)
 
 
 class Registry:
@@ -171,6 +173,8 @@ class Registry:
             return list(self._specs.values())
 
     def for_task(self, task: str) -> list[ModelSpec]:
+        if task not in TASKS:       # a misspelt task would otherwise list no model, silently
+            raise ValueError(f"unknown task {task!r}; tasks are {', '.join(TASKS)}")
         return [s for s in self.all() if task in s.tasks]
 
     # ---- where the files are ----------------------------------------------------------
@@ -250,7 +254,7 @@ class Registry:
         except (OSError, ValueError) as exc:
             raise UserError("folder_bad_config", f"{cfg_file} could not be read as JSON: {exc}",
                             path=str(folder)) from None
-        kind, head, found_tasks, _ = describe_config(config)
+        kind, head, found_tasks = describe_config(config)
         chat = (folder / "chat_template.jinja").exists() or "chat_template" in read_json(
             folder / "tokenizer_config.json")
         if chat and head == "causal-lm":
@@ -285,7 +289,7 @@ class Registry:
             config = read_json(folder / "config.json")
         else:
             config = fetch_hub_config(repo_id)
-        kind, head, tasks, _ = describe_config(config)
+        kind, head, tasks = describe_config(config)
         spec = ModelSpec(key="hub:" + repo_id, name=repo_id, source="hub", kind=kind, head=head,
                          location=repo_id, tasks=tasks, license="see model card",
                          note=config.get("model_type", ""))
@@ -341,8 +345,8 @@ class Registry:
                 elif row["source"] == "hub":
                     folder = self._hub_cached_dir(row["location"])
                     config = read_json(folder / "config.json") if folder else {}
-                    kind, head, tasks, _ = describe_config(config) if config else (
-                        "encoder", "base", frozenset({"attention"}), False)
+                    kind, head, tasks = describe_config(config) if config else (
+                        "encoder", "base", frozenset({"attention"}))
                     spec = ModelSpec(key=row["key"], name=row["name"], source="hub", kind=kind,
                                      head=head, location=row["location"], tasks=tasks)
                     self._specs[spec.key] = spec
