@@ -18,13 +18,6 @@ from pathlib import Path
 MAX_UPLOAD = "50mb"   # the largest file a user may upload (Fine-tune reads up to 50 MB)
 
 
-def _quiet_environment() -> None:
-    # Must be set before gradio / huggingface_hub are imported (DESIGN.md §4).
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
 def hub_reachable(timeout: float = 2.0) -> bool:
     """A DNS lookup only (no connection), bounded by `timeout` so start-up never hangs."""
     result: list[bool] = []
@@ -43,7 +36,8 @@ def hub_reachable(timeout: float = 2.0) -> bool:
 
 
 def decide_online(hub: str) -> bool:
-    if hub == "off" or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+    from models.environment import hub_disabled_by_user
+    if hub == "off" or hub_disabled_by_user():
         return False
     return True if hub == "on" else hub_reachable()
 
@@ -74,11 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build(args: argparse.Namespace):
     """Everything but the server: (demo, manager, jobs). Tests and benchmarks use this too."""
-    _quiet_environment()
+    from models.environment import quiet_environment
     online = decide_online(args.hub)
-    if not online:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    quiet_environment(offline=not online)      # before gradio / huggingface_hub are imported
     from models.device import parse_bytes, pick_device
     from models.jobs import JobRunner
     from models.manager import ModelManager

@@ -7,9 +7,9 @@ import os
 import time
 from pathlib import Path
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-               "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
-    os.environ.setdefault(_k, _v)
+from models.environment import quiet_environment
+
+quiet_environment(offline=True)
 
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(os.environ.get("LLM_EXPLORER_BENCH_CACHE", Path(__file__).parent / "results" / "cache"))
