@@ -17,7 +17,7 @@ The loop reports through a callback (`on_step`, `on_epoch`, `on_notice`) and che
 a background job (models/jobs.py); on the command line, a printer. Stopping keeps the best
 checkpoint so far: the model is evaluated once more at the stop and the best state is saved.
 
-    python -m models.finetune --data assets/samples/sentiment_en_zh.csv \
+    python -m models.finetune --data assets/samples/sentiment_en.csv \
         --text-column text --label-column label --out runs/sentiment
 """
 from __future__ import annotations
@@ -46,12 +46,13 @@ CHINESE_BASES = "bert-base-chinese, bert-base-multilingual-cased"   # read Chine
 
 @dataclass
 class FinetuneConfig:
-    """Training settings. The defaults train the packaged MiniLM on the bundled 352-sentence
-    sample in well under a minute on a 2-core CPU (3 epochs: 12 s on an idle 2-core machine,
-    bench/bench_finetune.py; 5 epochs: 20-90 s depending on other load)."""
+    """Training settings. On the bundled English sample (176 sentences) the defaults give
+    0.94 validation accuracy against a 0.50 baseline, 0.99 confidence on easy sentences, in
+    about 90 CPU-seconds (bench/bench_finetune.py measures the real datasets)."""
     base_model: str = "minilm"      # registry key (or, on the command line, a folder)
-    epochs: int = 5                 # on the sample, accuracy plateaus by epoch 3-5 (measured)
-    learning_rate: float = 1e-4     # MiniLM is small; 1e-4 converges in ~60 steps (5e-5 is slow)
+    epochs: int = 5                 # on the sample, accuracy plateaus by epoch 4-5 (measured)
+    learning_rate: float = 2e-4     # sample, 5 epochs: 2e-4 -> 0.94 (loss 0.68 -> 0.01); 1e-4
+                                    # learns slowly (loss 0.70 -> 0.63 in 2 epochs); 3e-4 x 4 -> 0.89
     batch_size: int = 16            # fits a laptop's memory at max_length 64-256
     max_length: int = 64            # tokens per text; the app sets it from the data (profile_data)
     val_fraction: float = 0.2       # share of each class kept aside to measure accuracy
@@ -412,7 +413,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--lr", type=float, default=d.learning_rate)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--max-length", type=int, default=d.max_length)
+    p.add_argument("--max-length", type=int, default=None,
+                   help=f"tokens per text (default: covers {LENGTH_COVER:.0%} of the texts, "
+                   f"up to {LENGTH_CAP})")
     p.add_argument("--val-split", type=float, default=d.val_fraction)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--head-only", action="store_true", help="train only the classifier head")
@@ -429,11 +432,13 @@ def main(argv=None) -> int:
     from .registry import Registry
     args = parse_args(argv)
     cfg = FinetuneConfig(base_model=args.base, epochs=args.epochs, learning_rate=args.lr,
-                         batch_size=args.batch_size, max_length=args.max_length,
+                         batch_size=args.batch_size, max_length=args.max_length or 64,
                          val_fraction=args.val_split, seed=args.seed, head_only=args.head_only)
     registry = Registry(Path(args.cache_dir), online=False)
     try:
         cfg.check()
+        from .finetune_store import check_out_dir
+        check_out_dir(Path(args.out))                 # before training, not after it
         data = load(args.data, args.text_column, args.label_column, seed=cfg.seed)
         for n in data.notices:
             print(f"note: {n.message}")
@@ -444,6 +449,10 @@ def main(argv=None) -> int:
             folder, base_name = registry.files_dir(spec), spec.name
             if folder is None:
                 raise UserError("model_missing", f"{spec.name} is not on this computer.")
+        if args.max_length is None:                   # as the app does: follow the data
+            from transformers import AutoTokenizer
+            cfg.max_length = profile_data(data, AutoTokenizer.from_pretrained(folder)).max_length
+            print(f"max length {cfg.max_length} (covers {LENGTH_COVER:.0%} of the texts)")
         outcome = train(cfg, split(data, cfg.val_fraction, cfg.seed), folder, _Printer(),
                         cpu=args.cpu or not torch.cuda.is_available(), base_name=base_name)
     except UserError as exc:

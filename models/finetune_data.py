@@ -298,9 +298,10 @@ def prepare(table: Table, text_column: str | None = None, label_column: str | No
 
 def split(data: LabelledData, val_fraction: float, seed: int) -> Split:
     """Stratified split: every class appears in validation in its own proportion (at least once)."""
-    if not 0.05 <= val_fraction <= 0.5:
-        raise UserError("ft_bad_split", f"The validation share must be between 5% and 50%, not "
-                        f"{val_fraction:.0%}.", value=f"{val_fraction:.0%}")
+    if not 0.05 <= val_fraction <= 0.5:                 # FinetuneConfig.check says the same
+        raise UserError("ft_bad_setting", f"val_fraction = {val_fraction} is out of range; use a "
+                        "value from 0.05 to 0.5.", name="val_fraction", value=val_fraction,
+                        low="0.05", high="0.5")
     index = {c: i for i, c in enumerate(data.classes)}
     by_class: dict[int, list[int]] = {}
     for i, label in enumerate(data.labels):

@@ -77,10 +77,17 @@ def finetuned_dir(cache_dir: Path, name: str) -> Path:
     candidate, n = root / base, 2
     while candidate.exists():
         candidate, n = root / f"{base}-{n}", n + 1
-    if not candidate.resolve().is_relative_to(root):      # belt and braces
-        raise UserError("ft_bad_name", "That name cannot be used for a folder. Use letters, "
-                        "digits and dashes.", name=name)
+    if not candidate.resolve().is_relative_to(root):      # belt and braces: a bug if it happens
+        raise ValueError(f"{name!r} made a folder outside {root}")
     return candidate
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to save into a folder that already holds something."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise UserError("ft_out_exists", f"{out_dir} already exists and is not empty. Pick a new "
+                        "folder.", path=str(out_dir))
 
 
 def _card(outcome: TrainOutcome, cfg: FinetuneConfig, data: LabelledData, base_name: str,
@@ -135,9 +142,7 @@ def save_model(outcome: TrainOutcome, cfg: FinetuneConfig, data: LabelledData, o
     files are written to a temporary sibling folder that is renamed at the end."""
     from safetensors.torch import save_file
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise UserError("ft_out_exists", f"{out_dir} already exists and is not empty. Pick a new "
-                        "folder.", path=str(out_dir))
+    check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
@@ -167,10 +172,13 @@ def save_model(outcome: TrainOutcome, cfg: FinetuneConfig, data: LabelledData, o
 
 
 def zip_model(folder: str | Path) -> Path:
-    """A zip of a saved model folder in a fresh temporary folder (Gradio serves it from there)."""
+    """A zip of a model fine-tuned in the app, in a fresh temporary folder (Gradio serves it
+    from there). Other models (the packaged ones, say) are not offered for download."""
     folder = Path(folder)
-    if not (folder / "config.json").exists():
-        raise UserError("ft_no_model", "There is no saved model to download yet. Train one first.")
+    if not (folder / "config.json").exists() or not (folder / META_FILE).exists():
+        raise UserError("ft_no_model", "Only a model fine-tuned here can be downloaded, and this "
+                        "one was not. Train one first, then pick it in 'Fine-tuned model'.",
+                        folder=folder.name)
     out = Path(tempfile.mkdtemp(prefix="llm-explorer-zip-")) / folder.name
     return Path(shutil.make_archive(str(out), "zip", root_dir=folder.parent, base_dir=folder.name))
 
@@ -203,12 +211,9 @@ class JobCallback(Callback):
         self.ctx.notice(code, message, **params)
 
 
-def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: str,
-                      callback: Callback | None = None, should_stop=lambda: False) -> FinetuneResult:
-    """Train on `data` from the registry model cfg.base_model, save under the app's data dir,
-    register it with the manager. Used by the app's job and by tests."""
-    cfg.check()
-    spec = manager.registry.get(cfg.base_model)
+def check_base(manager, key: str):
+    """(spec, files folder) of a base model that can be fine-tuned here, or a UserError."""
+    spec = manager.registry.get(key)
     if "finetune" not in spec.tasks:
         raise UserError("ft_not_base", f"{spec.name} cannot be fine-tuned here; pick an encoder "
                         "(such as all-MiniLM-L6-v2).", name=spec.name)
@@ -216,6 +221,15 @@ def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: st
     if folder is None:
         raise UserError("model_missing", f"The files of {spec.name} are not on this computer "
                         "(Hub models need a download first, in the Models tab).", name=spec.name)
+    return spec, folder
+
+
+def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: str,
+                      callback: Callback | None = None, should_stop=lambda: False) -> FinetuneResult:
+    """Train on `data` from the registry model cfg.base_model, save under the app's data dir,
+    register it with the manager. Used by the app's job and by tests."""
+    cfg.check()
+    spec, folder = check_base(manager, cfg.base_model)
     parts = split(data, cfg.val_fraction, cfg.seed)
     with manager.guard():
         outcome = train(cfg, parts, folder, callback, should_stop,
@@ -235,7 +249,8 @@ def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: st
 def start_job(manager, jobs: JobRunner, cfg: FinetuneConfig, data: LabelledData, name: str) -> str:
     """Queue a fine-tuning job on the device's runner; returns its id at once."""
     cfg.check()
-    split(data, cfg.val_fraction, cfg.seed)          # refuse a bad split now, not in the queue
+    check_base(manager, cfg.base_model)              # refuse a bad base or split now, not in
+    split(data, cfg.val_fraction, cfg.seed)          # the queue
 
     def work(ctx: JobContext) -> FinetuneResult:
         ctx.report(0.01, f"loading {cfg.base_model}")

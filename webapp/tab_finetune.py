@@ -29,6 +29,7 @@ TITLE_KEY = "ft.tab"
 TAB_ID = "finetune"
 LEARNING_RATES = ["1e-5", "2e-5", "5e-5", "1e-4", "2e-4", "5e-4", "1e-3"]
 SAMPLE, SAMPLE_ZH = "sentiment_en", "sentiment_zh"
+QUIET = {"show_progress": "hidden", "api_visibility": "private"}   # status redraws: no spinner/timer
 # The job id lives in the browser's localStorage (read directly: a gr.BrowserState inside a tab
 # that is not shown yet is not mounted at page load, so it would read as empty).
 SAVE_JOB_JS = """(id) => { try { if (id && id.trim()) localStorage.setItem('llm-explorer-finetune-job-id',
@@ -43,6 +44,11 @@ def _number(value, name: str, cast=float):
     except (TypeError, ValueError):
         raise UserError("ft_not_number", f"{name} = {value!r} is not a number.", name=name,
                         value=value) from None
+
+
+def _rate(value: float) -> str:
+    """2e-4, as the learning-rate list writes it."""
+    return f"{value:.0e}".replace("e-0", "e-")
 
 
 @lru_cache(maxsize=4)
@@ -154,8 +160,8 @@ class Handlers:
     def make_zip(self, key, lang):
         if not key:
             raise UserError("ft_pick_model", "Pick a fine-tuned model first (train one above).")
-        folder = self.manager.registry.files_dir(self.manager.registry.get(key))
-        return str(zip_model(folder)) if folder else None
+        spec = self.manager.registry.get(key)
+        return str(zip_model(self.manager.registry.files_dir(spec) or spec.name))
 
     def classify_api(self, text: str, model_key: str, lang: str = "en") -> dict:
         """Class probabilities {label: probability} of a classifier model (a fine-tuned one)."""
@@ -230,7 +236,7 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         epochs = loc.Slider(label_key="ft.epochs", minimum=1, maximum=20, step=1,
                             value=defaults.epochs, elem_id="ft-epochs")
-        lr = loc.Dropdown(label_key="ft.lr", choices=LEARNING_RATES, value=f"{defaults.learning_rate:g}",
+        lr = loc.Dropdown(label_key="ft.lr", choices=LEARNING_RATES, value=_rate(defaults.learning_rate),
                           allow_custom_value=True, elem_id="ft-lr")
         batch = loc.Dropdown(label_key="ft.batch", choices=[4, 8, 16, 32, 64],
                              value=defaults.batch_size, allow_custom_value=True, elem_id="ft-batch")
@@ -286,7 +292,7 @@ def build(ctx: AppContext) -> None:
         compare_btn = loc.Button(value_key="ft.compare", variant="primary", scale=1,
                                  elem_id="ft-compare")
     compare_msg = action_message(elem_id="ft-compare-msg")
-    with gr.Row():
+    with gr.Row(visible=False, elem_id="ft-compare-box") as compare_box:
         before_out = loc.Label(label_key="ft.before", elem_id="ft-before")
         after_out = loc.Label(label_key="ft.after", elem_id="ft-after")
     compare_note = gr.Markdown(elem_id="ft-compare-note")
@@ -294,7 +300,7 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         zip_btn = loc.Button(value_key="ft.zip", elem_id="ft-zip", scale=1)
         zip_file = loc.File(label_key="ft.zip_file", interactive=False, elem_id="ft-zip-file", scale=3,
-                            height=90)
+                            height=90, visible=False)
     zip_msg = action_message(elem_id="ft-zip-msg")
 
     poll = gr.Timer(2.0, active=False)
@@ -327,24 +333,27 @@ def build(ctx: AppContext) -> None:
                            seed, head_only, name, lang], [job_box], message=start_msg,
                           api_name="finetune_start")
     started[0].then(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, api_visibility="private")
+        h.render, [job_box, lang], render_outs, **QUIET)
     wire_action(stop_btn.click, h.finetune_stop, [job_box, lang], [stop_note], message=start_msg,
                 api_name="finetune_stop")
     attach_btn.click(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, api_visibility="private")
-    poll.tick(h.render, [job_box, lang], render_outs, show_progress="hidden", api_visibility="private")
-    wire_action(compare_btn.click, h.compare, [tuned, probe, lang],
-                [before_out, after_out, compare_note], message=compare_msg,
-                api_name="finetune_compare", **HEAVY)
-    wire_action(zip_btn.click, h.make_zip, [tuned, lang], [zip_file], message=zip_msg,
-                api_name="finetune_zip")
+        h.render, [job_box, lang], render_outs, **QUIET)
+    poll.tick(h.render, [job_box, lang], render_outs, **QUIET)
+    compared = wire_action(compare_btn.click, h.compare, [tuned, probe, lang],
+                           [before_out, after_out, compare_note], message=compare_msg,
+                           api_name="finetune_compare", **HEAVY)
+    compared[0].then(lambda after: gr.update(visible=bool(after)), [after_out], [compare_box],
+                     api_visibility="private")
+    zipped = wire_action(zip_btn.click, h.make_zip, [tuned, lang], [zip_file], message=zip_msg,
+                         api_name="finetune_zip")
+    zipped[0].then(lambda path: gr.update(visible=bool(path)), [zip_file], [zip_file],
+                   api_visibility="private")
     gr.api(h.finetune_status, api_name="finetune_status")
     gr.api(h.classify_api, api_name="classify", **HEAVY)
     if ctx.demo is not None:
         ctx.demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
-                      api_visibility="private").then(
-            h.render, [job_box, lang], render_outs, api_visibility="private")
-    lang.change(h.render, [job_box, lang], render_outs, api_visibility="private")
+                      api_visibility="private").then(h.render, [job_box, lang], render_outs, **QUIET)
+    lang.change(h.render, [job_box, lang], render_outs, **QUIET)
     lang.change(h.relabel_data, [upload, text_col, label_col, base, lang],
                 [data_notes, counts_plot], api_visibility="private")
     lang.change(lambda lg: tuple(gr.update(headers=t(k, lg).split("|")) for k in

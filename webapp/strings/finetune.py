@@ -186,12 +186,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_many_classes": ("", "标签列 {column!r} 有 {n} 个不同的值；最多支持 {max} 个类别。它真的是标签列吗？"),
     "err.ft_tiny_class": ("", "这些类别只有一个样本：{classes}。每个类别至少需要 2 个（一个用来学，一个用来检验），"
                           "最好 20 个以上。请补充样本或删除这些行。"),
-    "err.ft_bad_split": ("", "验证集比例必须在 5% 到 50% 之间，当前是 {value}。"),
     "err.ft_bad_setting": ("", "{name} = {value} 超出范围，请使用 {low} 到 {high} 之间的值。"),
     "err.ft_not_number": ("", "{name} = {value!r} 不是一个数字。"),
-    "err.ft_bad_name": ("", "这个名称不能用作文件夹名，请使用字母、数字和短横线。"),
     "err.ft_out_exists": ("", "{path} 已存在且不是空的，请换一个文件夹。"),
-    "err.ft_no_model": ("", "还没有可下载的模型，请先训练一个。"),
+    "err.ft_no_model": ("", "只有在这里微调的模型才能下载，而这个不是。请先训练一个，再在“微调后的模型”中选择它。"),
     "err.ft_not_base": ("", "{name} 不能在这里微调；请选择一个编码器模型（例如 all-MiniLM-L6-v2）。"),
     "err.ft_not_classifier": ("", "{name} 没有分类头，无法给出类别概率。请先微调它，再选择微调后的模型。"),
     "err.ft_no_before": ("", "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
