@@ -177,8 +177,11 @@ def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message:
             yield *[gr.update()] * n, render_message(text)
 
     event_kwargs.setdefault("show_progress_on", outputs or [message])
-    events = [trigger(ui, inputs, outputs + [message], api_visibility="private", **event_kwargs)
-              for trigger in triggers]
+    # the UI events get their own (private) name, so `api_name` stays free for the endpoint
+    # (otherwise a handler named like its endpoint takes the name and the API gets "<name>_1")
+    ui_name = {"api_name": f"{api_name}_ui"} if api_name else {}
+    events = [trigger(ui, inputs, outputs + [message], api_visibility="private", **ui_name,
+                      **event_kwargs) for trigger in triggers]
     if api_name:
         endpoint = gr.Button(visible=False, render=True)
         events.append(endpoint.click(friendly(fn), inputs, outputs, api_name=api_name,
