@@ -19,6 +19,7 @@ Reference: Karpathy's nanoGPT (train.py) for the loop and the learning-rate sche
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -251,6 +252,8 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
                start_step=step, total_steps=config.steps)
     for event in history:                       # replay the curve of the earlier part
         ctx.report(**event)
+    for at, text in samples:                    # and its samples
+        ctx.report(step=at, sample=text)
     first_loss = history[0]["loss"] if history else corpus_loss(model, data, config)
     if not history:
         history.append({"step": 0, "loss": first_loss})
@@ -258,6 +261,11 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
     if step == 0:
         samples.append((0, sample(model, tok, config, 0)))
         ctx.report(step=0, sample=samples[-1][1])
+    if manager is not None and hasattr(manager, "device_step"):
+        def device_step():
+            return manager.device_step(f"pre-train {config.name}")
+    else:
+        device_step = contextlib.nullcontext
     window_loss, window_n, window_start = 0.0, 0, time.perf_counter()
     tokens_per_step = config.batch_size * min(config.block_size, len(data))
     stopped = False
@@ -268,11 +276,12 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         for group in opt.param_groups:
             group["lr"] = lr_at(step, config)
         batch = get_batch(data, config, gen)
-        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        with device_step():          # requests from other users go first, between two steps
+            loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
         step += 1
         window_loss, window_n = window_loss + loss.item(), window_n + 1
         if step % config.report_every == 0 or step == config.steps:

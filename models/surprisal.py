@@ -44,6 +44,12 @@ class SurprisalResult:
     top: list[list[Candidate]]
     model_name: str
     notice: Notice | None = None
+    alone: list[str] | None = None    # each token shown by itself (hex bytes for part of a
+                                      # character): for "the token after position i"
+
+    def label(self, i: int) -> str:
+        """Token i for a sentence about that one token (never the ◌ placeholder)."""
+        return self.alone[i] if self.alone else self.tokens[i]
 
     @property
     def scored(self) -> list[float]:
@@ -105,4 +111,5 @@ def token_surprisal(lm: LoadedModel, text: str, top_k: int = TOP_K) -> Surprisal
     top = [[Candidate(token_text(tok, int(t)), int(t), float(math.exp(float(p))))
             for p, t in zip(row_p, row_t)] for row_p, row_t in zip(top_lp, top_ids)]
     tokens = token_pieces(tok, ids)
-    return SurprisalResult(tokens, ids, surprisal, probs, ranks, top, lm.spec.name, notice)
+    alone = [token_text(tok, t) for t in ids]
+    return SurprisalResult(tokens, ids, surprisal, probs, ranks, top, lm.spec.name, notice, alone)

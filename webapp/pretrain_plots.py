@@ -147,7 +147,7 @@ def topk_bars(result, position: int, lang: str) -> go.Figure:
     fig.update_yaxes(tickmode="array", tickvals=list(range(k)),
                      ticktext=[_esc(repr(c.token)[1:-1]) for c in cands], autorange="reversed")
     fig.update_xaxes(title=t("pre.prob_axis", lang), range=[0, 1])
-    title = t("pre.topk_title", lang, token=_esc(_short(result.tokens[position], 20)))
+    title = t("pre.topk_title", lang, token=_esc(_short(result.label(position), 20)))
     return _layout(fig, title, height=380)
 
 

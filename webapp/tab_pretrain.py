@@ -160,7 +160,7 @@ def top_view(res, pos, lang):
     pos = max(0, min(int(pos or 0), len(res.tokens) - 1))
     if pos + 1 < len(res.tokens):
         p = res.probs[pos + 1]
-        note = t("pre.actual", lang, token=html.escape(res.tokens[pos + 1]), p=p,
+        note = t("pre.actual", lang, token=html.escape(res.label(pos + 1)), p=p,
                  rank=res.rank[pos + 1])
     else:
         note = t("pre.actual_end", lang)
@@ -407,7 +407,7 @@ def _build_train(ctx: AppContext) -> None:
         events[0].then(None, [job_id], [job_id], js=SAVE_JOB_JS, **quiet).then(
             follow, [job_id, lang], outs, **quiet)
     wire_action(stop.click, pretrain_stop, [job_id, lang], [status], message=message,
-                clear=[], api_name="pretrain_stop")
+                clear=[], api_name="pretrain_stop", show_progress="hidden")
     # Enter in the job-id box follows a job started elsewhere (another browser or computer).
     job_id.submit(pretrain_status, [job_id, lang], outs, api_name="pretrain_status",
                   show_progress="hidden").then(None, [job_id], [job_id], js=SAVE_JOB_JS, **quiet)

@@ -69,7 +69,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pre.text": ("Text", "文本"),
     "pre.text_value": ("The capital of France is Paris. The capital of Germany is Berlin. "
                        "The capital of Italy is a banana.",
-                       "法国的首都是巴黎。德国的首都是柏林。意大利的首都是香蕉。"),
+                       # chosen by measurement (bench/bench_pretrain_examples.py): SmolLM2 reads
+                       # little Chinese, yet here 香蕉 is clearly more surprising than 东京
+                       "中国的首都是北京。日本的首都是东京。英国的首都是香蕉。"),
     "pre.score": ("Score every token", "给每个词元打分"),
     "pre.ppl": ("**Perplexity {ppl:.2f}** · mean surprisal {mean:.2f} nats ({bits:.2f} bits) "
                 "over {n} tokens · {model}",
@@ -191,7 +193,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "notice.pre_corpus_capped": ("The corpus is larger than {mb} MB; only the first {mb} MB are used.",
                                  "语料超过 {mb} MB，只使用前 {mb} MB。"),
     "err.pre_nothing_to_resume": ("", "没有名为 {name!r} 的已保存训练可以继续。请开始一次新的训练。"),
-    "err.pre_job_running": ("", "已经有一个训练任务在进行。请先停止它，或等它结束。"),
     # ---- cost of scale ----
     "scale.intro": (
         "How much does a model cost? Choose a shape — **layers**, **width**, **heads**, "
