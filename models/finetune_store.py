@@ -263,7 +263,8 @@ def start_job(manager, jobs: JobRunner, cfg: FinetuneConfig, data: LabelledData,
 def status_dict(job: Job) -> dict:
     """A job snapshot as plain JSON: what /finetune_status returns."""
     result = job.result
-    return {"job_id": job.id, "title": job.title, "status": job.status,
+    begin = next((e for e in job.events if e.get("type") == "begin"), None)
+    return {"job_id": job.id, "total_steps": begin["total_steps"] if begin else None, "title": job.title, "status": job.status,
             "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
             "queue_position": job.queue_position, "message": job.message, "error": job.error,
             "error_code": job.error_code, "error_params": job.error_params, "detail": job.detail,

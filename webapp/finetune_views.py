@@ -111,7 +111,14 @@ def status_html(st: dict | None, lang: str) -> str:
     if state == "queued":
         line = t("ft.queued", lang, pos=st["queue_position"])
     elif state == "running":
-        line = t("ft.running", lang, msg=st["message"] or "…")
+        steps, total = st.get("steps") or [], st.get("total_steps")
+        if steps and total:
+            last = steps[-1]
+            msg = t("ft.step_line", lang, epoch=last["epoch"], step=last["step"], total=total,
+                    loss=last["loss"])
+        else:
+            msg = t("ft.loading", lang)
+        line = t("ft.running", lang, msg=msg)
         if st["eta_seconds"] is not None:
             line += " · " + t("ft.eta", lang, eta=_eta(st["eta_seconds"]))
     elif state == "done":

@@ -22,7 +22,8 @@ from models.finetune_store import BeforeModels, classify, start_job, status_dict
 from models.jobs import FINISHED
 
 from . import finetune_views as views
-from .common import HEAVY, AppContext, action_message, model_choices, model_picker, wire_action
+from .common import (HEAVY, AppContext, action_message, friendly, model_choices, model_picker,
+                     wire_action)
 from .i18n import error_text, t
 
 TITLE_KEY = "ft.tab"
@@ -112,7 +113,7 @@ class Handlers:
         return notes, counts
 
     # ---- training ----
-    def finetune_start(self, path, text_c, label_c, base_key, n_epochs, rate, batch_size, length,
+    def start_training(self, path, text_c, label_c, base_key, n_epochs, rate, batch_size, length,
                        val, seed_value, only_head, model_name, lang) -> str:
         if not path:
             raise UserError("ft_no_data", "Upload a file or click 'Use the sample' first.")
@@ -127,7 +128,7 @@ class Handlers:
         data = load(path, text_c or None, label_c or None, seed=cfg.seed)
         return start_job(self.manager, self.jobs, cfg, data, model_name or "")
 
-    def finetune_stop(self, job_id, lang) -> str:
+    def stop_training(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()
         if not job_id:
             raise UserError("ft_no_job", "There is no training job to stop yet. Start one first.")
@@ -328,13 +329,13 @@ def build(ctx: AppContext) -> None:
                                 clear=[data_notes])
     render_outs = [status, train_notes, loss_plot, epoch_table, train_box, summary, cm_plot,
                    class_table, mistakes, tuned, results_box, poll]
-    started = wire_action(start_btn.click, h.finetune_start,
+    started = wire_action(start_btn.click, h.start_training,
                           [upload, text_col, label_col, base, epochs, lr, batch, max_len, val_pct,
                            seed, head_only, name, lang], [job_box], message=start_msg,
                           api_name="finetune_start")
     started[0].then(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
         h.render, [job_box, lang], render_outs, **QUIET)
-    wire_action(stop_btn.click, h.finetune_stop, [job_box, lang], [stop_note], message=start_msg,
+    wire_action(stop_btn.click, h.stop_training, [job_box, lang], [stop_note], message=start_msg,
                 api_name="finetune_stop")
     attach_btn.click(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
         h.render, [job_box, lang], render_outs, **QUIET)
@@ -348,8 +349,8 @@ def build(ctx: AppContext) -> None:
                          api_name="finetune_zip")
     zipped[0].then(lambda path: gr.update(visible=bool(path)), [zip_file], [zip_file],
                    api_visibility="private")
-    gr.api(h.finetune_status, api_name="finetune_status")
-    gr.api(h.classify_api, api_name="classify", **HEAVY)
+    gr.api(friendly(h.finetune_status), api_name="finetune_status")
+    gr.api(friendly(h.classify_api), api_name="classify", **HEAVY)
     if ctx.demo is not None:
         ctx.demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
                       api_visibility="private").then(h.render, [job_box, lang], render_outs, **QUIET)
