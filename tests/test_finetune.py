@@ -224,3 +224,48 @@ def test_a_job_whose_data_raises_notices_finishes_through_the_apps_own_job_path(
     truncated = [n for n in status["notices"] if n["code"] == "truncated"]
     assert truncated and truncated[0]["params"]["max_length"] == 8
     assert status["result"]["notices"]                       # kept with the result too
+
+
+def test_max_length_follows_the_token_lengths_of_the_data():
+    from models.finetune import suggest_max_length
+    assert suggest_max_length([12] * 100) == 32                       # room for a longer probe
+    assert suggest_max_length([100] * 95 + [400] * 5) == 112          # 95 % covered, x16
+    assert suggest_max_length([100] * 90 + [400] * 10) == 256         # capped
+    assert suggest_max_length([]) == 32
+
+
+def test_class_weights_switch_on_for_unbalanced_classes_and_say_so(tiny_manager):
+    from models.finetune import wants_class_weights
+    assert wants_class_weights({"a": 30, "b": 5}) == (True, 6.0)
+    assert wants_class_weights({"a": 10, "b": 9})[0] is False
+    assert wants_class_weights({"a": 30, "b": 5}, "off")[0] is False
+    assert wants_class_weights({"a": 10, "b": 9}, "on")[0] is True
+    manager, key = tiny_manager
+    data = separable(24)
+    keep = [i for i, y in enumerate(data.labels) if y == "animal" or i % 8 == 1]   # 24 vs 6
+    data.texts, data.labels = [data.texts[i] for i in keep], [data.labels[i] for i in keep]
+    data.counts = {"animal": data.labels.count("animal"), "city": data.labels.count("city")}
+
+    class Notes(Recorder):
+        notices: list = []
+
+        def on_notice(self, code, message, **params):
+            self.notices.append((code, params))
+    rec = Notes()
+    result = finetune_and_save(manager, FinetuneConfig(base_model=key, **dict(FAST, epochs=2)),
+                               data, "unbalanced", rec)
+    codes = dict(rec.notices)
+    assert "class_weights" in codes and float(codes["class_weights"]["ratio"]) >= 3
+    assert any(n[0] == "class_weights" for n in result.notices)
+    rec = Notes()
+    rec.notices = []
+    finetune_and_save(manager, FinetuneConfig(base_model=key, class_weights="off",
+                                              **dict(FAST, epochs=1)), data, "unweighted", rec)
+    assert "class_weights" not in dict(rec.notices)
+
+
+def test_chinese_text_is_recognised():
+    from models.finetune_data import cjk_share
+    assert cjk_share(["服务员很热情。", "The food was great.", "这部电影真的太无聊了 so boring",
+                      "a film 很 boring", ""]) == 0.4
+    assert cjk_share([]) == 0.0
