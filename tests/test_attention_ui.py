@@ -178,3 +178,16 @@ def test_walkthrough_view_shows_verification_and_latex(lab):
     assert "已验证" in verify
     assert "$$" in md and "T5" in md and "\\sqrt" in md
     assert len(fig.data) >= 6
+
+
+def test_notices_and_model_kind_reach_the_chinese_ui(lab):
+    """A text cut to fit: the info line says so in the user's language, as does the kind."""
+    from webapp.tab_attention import show_attention
+    _, manager, keys, _, _ = lab
+    long_text = " ".join(["the cat sat on the mat"] * 60)
+    out = show_attention(manager, keys["bert"], long_text, "", "self", 0, 0, False, "entropy", "zh")
+    info = out[1]
+    assert "编码器" in info and "只显示前" in info and "The text has" not in info
+    out_en = show_attention(manager, keys["bert"], long_text, "", "self", 0, 0, False, "entropy",
+                            "en")
+    assert "encoder" in out_en[1] and "only the first" in out_en[1]

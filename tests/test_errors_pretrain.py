@@ -64,6 +64,7 @@ WORDS = {
     "pre_bad_setting": ("between", "之间"),
     "pre_heads_divide": ("100", "100"),
     "pre_corpus_small": ("23 characters", "23 个字符"),
+    "pre_corpus_empty": ("corpus is empty", "语料是空的"),
     "pre_nothing_to_resume": ("never-trained-here", "never-trained-here"),
 }
 

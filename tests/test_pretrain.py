@@ -140,6 +140,37 @@ def test_corpus_too_short_for_the_context_is_refused(tmp_path):
         assert "512" in text and "1025" in text and "500" not in text and "{" not in text
 
 
+def test_big_corpus_is_capped_with_a_notice_in_both_languages(tmp_path):
+    from webapp.pretrain_plots import notice_text
+    big = tmp_path / "big.txt"
+    big.write_text("The cat sat on the mat. " * 220_000, encoding="utf-8")   # ~5.3 MB
+    corpus = pt.read_corpus(big)
+    assert corpus.notice.code == "pre_corpus_capped" and len(corpus.text) <= 5_000_000
+    assert "5 MB" in notice_text(corpus.notice, "en")
+    assert "超过 5 MB" in notice_text(corpus.notice, "zh")
+    # a job shows it as a notice event, translated in the status line
+    from models.jobs import Job
+    from webapp.tab_pretrain import status_line
+    job = Job("pretrain-x", "pretrain", "t", status="running", message=pt.PHASES["tokenizer"],
+              events=[{"type": "notice", "code": corpus.notice.code,
+                       "message": corpus.notice.message, "params": corpus.notice.params}])
+    line = status_line(job, "zh")
+    assert "正在训练分词器" in line and "超过 5 MB" in line and "training" not in line
+
+
+def test_samples_show_whole_characters_only(make_manager):
+    """An untrained byte-level model emits any byte: the step-0 sample shows no "�" and no
+    control characters, and is never empty."""
+    zh = pt.read_corpus(pt.bundled_corpora()["chinese"])
+    cfg = pt.PretrainConfig(name="zh", **{**FAST, "sample_tokens": 48})
+    tok = pt.train_tokenizer(zh.text, cfg.vocab_size)
+    model = pt.build_model(cfg, tok)
+    for step in range(5):
+        text = pt.sample(model, tok, cfg, step)
+        assert text.strip() and "\ufffd" not in text
+        assert not any(ord(c) < 32 and c not in "\n\t" for c in text)
+
+
 def test_lr_schedule_warms_up_then_decays():
     cfg = pt.PretrainConfig(steps=300)
     lrs = [pt.lr_at(s, cfg) for s in range(300)]

@@ -73,8 +73,33 @@ def test_empty_text_and_an_encoder_are_refused(tiny_lm, make_manager, tiny_model
 
 
 def test_long_text_is_cut_with_a_notice(tiny_lm):
+    from webapp.pretrain_plots import notice_text
     res = token_surprisal(tiny_lm, "the cat sat on the mat " * 100)
     assert res.notice and len(res.tokens) < tiny_lm.max_length
+    zh = notice_text(res.notice, "zh")                   # the Chinese UI reads it in Chinese
+    assert "只给前" in zh and str(res.notice.params["n"]) in zh and "{" not in zh
+    assert notice_text(res.notice, "en") == res.notice.message
+
+
+def test_tokens_that_are_part_of_a_character_show_whole_characters():
+    """A byte-level BPE splits rare Chinese characters into byte tokens: the text view shows
+    each character once (on the token that completes it, a placeholder before), a token alone
+    shows its bytes in hex, and nothing ever shows "�" or raw byte-level symbols."""
+    from models import pretrain as pt
+    from models.token_text import PARTIAL, single_token_text, token_pieces, whole_characters
+    tok = pt.train_tokenizer("小猫坐在垫子上。小狗坐在地毯上。\n" * 20, 300)
+    text = "小猫喝水。鳄鱼🐊!"                        # 鳄, 🐊 never seen: split into bytes
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    pieces = token_pieces(tok, ids)
+    assert "".join(p for p in pieces if p != PARTIAL) == text
+    assert PARTIAL in pieces and len(pieces) == len(ids)
+    alone = [single_token_text(tok, i) for i in ids]
+    assert not any("\ufffd" in x for x in pieces + alone)
+    assert any(x.startswith("⟨") and x.endswith("⟩") for x in alone)     # bytes in hex
+    assert not any(ch in "".join(pieces) for ch in "æåçĥ")              # no byte-level symbols
+    broken = tok.decode(ids[:-2])                                       # cut inside 🐊
+    assert "\ufffd" in broken and "\ufffd" not in whole_characters(broken)
+    assert whole_characters("a\x02b\x1bc\nd") == "abc\nd"
 
 
 @pytest.mark.slow

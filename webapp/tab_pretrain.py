@@ -337,8 +337,9 @@ def _build_train(ctx: AppContext) -> None:
     d = pt.PretrainConfig()
     corpora = list(pt.bundled_corpora())
     with gr.Row():
+        # allow_custom_value: an API caller's unknown name gets our message, not Gradio's
         corpus = gr.Dropdown(label=t("pre.corpus", loc.lang), choices=corpus_choices(loc.lang),
-                             elem_id="pre-corpus",
+                             elem_id="pre-corpus", allow_custom_value=True,
                              value=DEFAULT_CORPUS.get(loc.lang, "english")
                              if DEFAULT_CORPUS.get(loc.lang) in corpora else (corpora or [None])[0])
         upload = loc.File(label_key="pre.upload_corpus", file_types=[".txt"], type="filepath",

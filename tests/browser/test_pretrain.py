@@ -56,8 +56,17 @@ def test_what_the_model_predicts(page, app_url, artifacts):
     assert dialogs == []
 
 
-def test_train_a_tiny_model(page, app_url, artifacts):
+ZEBRA = "\n\n".join(f"The zebra number {i} eats green grass by the river, and the zebra "
+                    "sleeps under the old tree." for i in range(30))
+
+
+def test_train_a_tiny_model(page, app_url, artifacts, tmp_path):
+    """An uploaded corpus (about zebras) is the one the model learns from."""
+    corpus = tmp_path / "zebras.txt"
+    corpus.write_text(ZEBRA, encoding="utf-8")
     _open(page, app_url, "Train a tiny model")
+    page.locator("#pre-upload-corpus input[type=file]").set_input_files(str(corpus))
+    expect(page.locator("#pre-upload-corpus")).to_contain_text("zebras.txt")
     page.get_by_text("Model and training settings").click()
     name = page.get_by_label("Name of the model")
     expect(name).to_have_value("tiny-gpt")       # the opened accordion has rendered its default
@@ -75,6 +84,7 @@ def test_train_a_tiny_model(page, app_url, artifacts):
     expect(status).to_contain_text("local:browser-tiny")
     expect(page.locator("#pre-loss .main-svg").first).to_be_visible()
     expect(page.locator("#pre-samples tr")).to_have_count(4)            # header + steps 0, 20, 40
+    expect(page.locator("#pre-samples tr").nth(1)).to_contain_text("zebra")  # step 40: its corpus
     page.screenshot(path=str(artifacts / "pretrain_train.png"), full_page=True)
     # after a page reload the job id re-attaches to the finished job
     jid = page.locator("#pre-job-id textarea, #pre-job-id input").first.input_value()
