@@ -17,7 +17,7 @@ import torch
 
 from .errors import Notice, UserError
 from .manager import LoadedModel
-from .token_text import single_token_text, token_pieces
+from .token_text import PARTIAL, single_token_text, token_pieces
 
 MAX_TOKENS = 512     # one forward pass on a laptop CPU stays around a second with SmolLM2
 TOP_K = 10
@@ -48,8 +48,9 @@ class SurprisalResult:
                                       # character): for "the token after position i"
 
     def label(self, i: int) -> str:
-        """Token i for a sentence about that one token (never the ◌ placeholder)."""
-        return self.alone[i] if self.alone else self.tokens[i]
+        """Token i for a sentence about that one token: its text, or its bytes when it is only
+        the first part of a character (never the ◌ placeholder)."""
+        return self.alone[i] if self.alone and self.tokens[i] == PARTIAL else self.tokens[i]
 
     @property
     def scored(self) -> list[float]:

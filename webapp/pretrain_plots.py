@@ -68,7 +68,9 @@ def sentence_map(sentences, labels, coords, axis_titles, lang: str) -> go.Figure
         fig.add_trace(go.Scatter(
             x=[float(coords[i][0]) for i in idx], y=[float(coords[i][1]) for i in idx],
             mode="markers+text", name=_esc(label), text=[_esc(_short(sentences[i], 22)) for i in idx],
-            textposition="top center", hovertext=[_esc(sentences[i]) for i in idx],
+            # alternate above/below: labels of close points overlap less
+            textposition=["top center" if k % 2 == 0 else "bottom center" for k in range(len(idx))],
+            hovertext=[_esc(sentences[i]) for i in idx],
             hoverinfo="text", marker=dict(size=11, color=PALETTE[g % len(PALETTE)])))
     fig.update_xaxes(title=axis_titles[0], zeroline=False)
     fig.update_yaxes(title=axis_titles[1], zeroline=False)
