@@ -142,10 +142,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pre.status_info": ("Tokenizer: {vocab:,} tokens learned · model: {params:,} parameters · corpus: "
                         "{tokens:,} tokens", "分词器：学到 {vocab:,} 个词元 · 模型：{params:,} 个参数 · 语料：{tokens:,} 个词元"),
     "pre.status_done": ("Done: {steps} steps, loss {first:.2f} → {final:.2f}. Saved as **{key}** — pick it "
-                        "in the Generate or Attention tab (untick Chat mode; reload the page if it is "
-                        "not listed yet).",
+                        "in the Generate or Attention tab (in Generate, untick Chat mode: a model "
+                        "this small has never seen a chat).",
                         "完成：{steps} 步，损失 {first:.2f} → {final:.2f}。已保存为 **{key}**——可在“生成”或“注意力”"
-                        "标签页中选择它（请取消“对话模式”；如果列表里还没有，请刷新页面）。"),
+                        "标签页中选择它（在“生成”中请取消“对话模式”：这么小的模型从没见过对话）。"),
     "pre.status_stopped": ("Stopped at step {steps} and saved as **{key}**. Press Resume to continue.",
                            "在第 {steps} 步停止并已保存为 **{key}**。按“继续训练”可以接着训练。"),
     "pre.status_failed": ("The training failed: {error}", "训练失败：{error}"),
@@ -227,8 +227,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scale.batch": ("Sequences per GPU at once (activations)", "每块 GPU 同时处理的序列数（影响激活值）"),
     "scale.run": ("Estimate", "估算"),
     "scale.memory_plot": ("Memory of one model copy", "一份模型所需的内存"),
-    "scale.growth_plot": ("How cost grows with width: twice as wide ≈ 4 × the parameters and compute",
-                          "成本如何随宽度增长：宽度翻倍 ≈ 参数量和计算量变为 4 倍"),
+    "scale.growth_plot": ("Cost grows with width: 2 × wider ≈ 4 × parameters and compute",
+                          "成本随宽度增长：宽度翻倍 ≈ 参数量和计算量变为 4 倍"),
     "scale.presets_plot": ("Known models: parameters and training compute", "已知模型：参数量与训练计算量"),
     "scale.inference": ("inference", "推理"),
     "scale.train": ("training", "训练"),
