@@ -1,0 +1,314 @@
+""""Why this token?" on tiny random models of every family (tests/tiny.py): the logit lens's
+last layer is the model's own output (and its middle rows are transformers' hidden states
+through the final norm), integrated gradients' completeness error falls as steps grow and
+matches Captum's LayerIntegratedGradients, contrastive scores are the difference of the two
+single-target attributions, rollout rows sum to 1, a branch continues from the chosen token,
+the side-by-side view holds both models, and the tab's handlers render tokens as text."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.errors import UserError
+from models.runners import attribution as attr_mod
+from models.runners.branching import branch, parse_choices
+from models.runners.logit_lens import logit_lens
+from models.runners.parts import embed, prepare
+from models.runners.rollout import attention_rollout, rollout_of
+from models.runners.side_by_side import compare
+from tests.tiny import make_bert
+from webapp.tabs import why as tab
+from webapp.views import why as views
+
+TEXT = "the cat sat on the mat"
+PREDICTING = ("llama", "gpt2", "t5", "bart", "marian", "bert-cls")
+LMS = ("llama", "gpt2", "t5", "bart")
+
+
+@pytest.fixture(scope="module")
+def mgr(tiny_models, tmp_path_factory):
+    """A manager with every tiny model registered, plus a BERT classifier (as fine-tuned in
+    the app: BertForSequenceClassification)."""
+    from models.device import pick_device
+    from models.manager import ModelManager
+    from models.registry import Registry
+    root = tmp_path_factory.mktemp("why")
+    manager = ModelManager(Registry(root / "cache", online=False), pick_device("cpu"))
+    folders = dict(tiny_models, **{"bert-cls": make_bert(root / "bert-cls", head="classification",
+                                                          num_labels=3)})
+    manager.keys = {name: manager.register_local(str(folder), name).key
+                    for name, folder in folders.items()}
+    return manager
+
+
+def _select(index, value=None):
+    import gradio as gr
+    return gr.SelectData(None, {"index": index, "value": value, "selected": True})
+
+
+# ---- logit lens ---------------------------------------------------------------------------
+@pytest.mark.parametrize("family", PREDICTING)
+def test_lens_last_layer_is_the_models_output(mgr, family):
+    with mgr.use(mgr.keys[family]) as lm:
+        lens = logit_lens(lm, TEXT)
+        assert lens.max_abs_diff < 1e-4 and lens.verified
+        assert lens.rows == 3                     # embeddings + the tiny models' 2 layers
+        # the last row's top guess at every column is the model's own argmax, found here
+        # independently of the lens
+        prep = prepare(lm, TEXT)
+        ids = torch.tensor([prep.ids])
+        with torch.no_grad():
+            if family == "bert-cls":
+                own = lm.model(input_ids=ids).logits[0][None]
+            elif lm.spec.kind == "seq2seq":
+                dec = torch.tensor([_decoder_ids(lm, lens)])
+                own = lm.model(input_ids=ids, decoder_input_ids=dec).logits[0]
+            else:
+                own = lm.model(input_ids=ids).logits[0][-lens.columns:]
+        assert [g.token_id for g in lens.final] == own.argmax(-1).tolist()
+        # (ties of a random model may order equal tokens differently: compare probabilities)
+        np.testing.assert_allclose([cell[0].prob for cell in lens.top[-1]],
+                                   own.float().softmax(-1).max(-1).values.numpy(), atol=1e-6)
+        assert (lens.final_rank[-1] == 1).all()
+
+
+def _decoder_ids(lm, lens):
+    """The decoder input of a seq2seq lens: the start token, then the tokens the model wrote
+    greedily (each column's final guess is the next column's token)."""
+    from models.runners.parts import decoder_start
+    return [decoder_start(lm)] + [g.token_id for g in lens.final[:-1]]
+
+
+def test_lens_middle_rows_are_hidden_states_through_the_final_norm(mgr):
+    """Row i of the lens = lm_head(norm(hidden_states[i])) with transformers' own hidden
+    states (a parity check of the hooks)."""
+    with mgr.use(mgr.keys["llama"]) as lm:
+        lens = logit_lens(lm, TEXT)
+        ids = torch.tensor([prepare(lm, TEXT).ids])
+        with torch.no_grad():
+            hs = lm.model(input_ids=ids, output_hidden_states=True).hidden_states
+            for i in range(len(hs) - 1):        # the last one is already normed by the model
+                p = lm.model.lm_head(lm.model.model.norm(hs[i]))[0].softmax(-1)
+                top = p.max(-1)
+                np.testing.assert_allclose([c[0].prob for c in lens.top[i]],
+                                           top.values[-lens.columns:].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["bert", "distilbert-qa"])
+def test_methods_that_need_a_prediction_refuse_a_base_encoder(mgr, family):
+    with mgr.use(mgr.keys[family]) as lm:
+        for run in (lambda: logit_lens(lm, TEXT), lambda: attr_mod.attribute(lm, TEXT),
+                    lambda: branch(lm, TEXT)):
+            with pytest.raises(UserError) as err:
+                run()
+            assert err.value.code == "why_not_for_model"
+        assert attention_rollout(lm, TEXT).layers == 2        # rollout works for every model
+
+
+# ---- attribution --------------------------------------------------------------------------
+@pytest.mark.parametrize("family", PREDICTING)
+def test_integrated_gradients_completeness_error_falls_with_steps(mgr, family):
+    with mgr.use(mgr.keys[family]) as lm:
+        errors = [attr_mod.attribute(lm, TEXT, steps=n).completeness_error for n in (2, 8, 64)]
+        # tiny random encoders are nearly linear in their input: their error is float noise
+        # (~1e-3 of a tiny difference) at any step count; llama and t5 are not
+        assert errors[2] <= errors[0] + 1e-2 and errors[2] < 0.05, errors
+        if family in ("llama", "t5"):            # far from linear: the error really falls
+            assert errors[0] > 10 * errors[2] and errors[0] > 1e-2, errors
+        a = attr_mod.attribute(lm, TEXT, steps=64)
+        total = sum(a.scores)
+        assert abs(total - (a.value - a.baseline_value)) <= 0.05 * abs(a.value - a.baseline_value) + 1e-6
+        assert all(s == 0.0 for s, f in zip(a.scores, a.fixed) if f)
+
+
+def test_integrated_gradients_equal_captums_layer_integrated_gradients(mgr):
+    from captum.attr import LayerIntegratedGradients
+    with mgr.use(mgr.keys["llama"]) as lm:
+        p = attr_mod.plan(lm, TEXT)
+        ours = attr_mod.run(lm, p, "ig", 16)
+        base_ids = torch.tensor([[tid if f else attr_mod.baseline_id(lm) for tid, f in
+                                  zip(p.ids, p.fixed)]])
+        target = p.target_ids[0]
+
+        def forward(ids):
+            return lm.model(input_ids=ids, logits_to_keep=1).logits[:, -1].float().log_softmax(-1)[:, target]
+        lig = LayerIntegratedGradients(forward, lm.model.get_input_embeddings())
+        ref = lig.attribute(torch.tensor([p.ids]), baselines=base_ids, n_steps=16).sum(-1)[0]
+        np.testing.assert_allclose(ours.scores, ref.detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2", "t5", "bert-cls"])
+@pytest.mark.parametrize("method", attr_mod.METHODS)
+def test_contrast_is_the_difference_of_two_single_targets(mgr, family, method):
+    with mgr.use(mgr.keys[family]) as lm:
+        first = attr_mod.attribute(lm, TEXT, method=method, steps=16)
+        x, y = first.candidates[0].token, first.candidates[1].token
+        a = attr_mod.attribute(lm, TEXT, x, "", method, 16)
+        b = attr_mod.attribute(lm, TEXT, y, "", method, 16)
+        c = attr_mod.attribute(lm, TEXT, x, y, method, 16)
+        assert (a.target, b.target, c.target, c.contrast) == (x, y, x, y)
+        assert c.score == "logit_diff" and abs(c.value - (a.value - b.value)) < 1e-4
+        diff = np.array(a.scores) - np.array(b.scores)
+        np.testing.assert_allclose(c.scores, diff, atol=1e-5 + 1e-4 * np.abs(diff).max())
+
+
+def test_attribution_target_typed_as_text(mgr):
+    """A typed continuation after a word gets its space; several tokens are explained
+    together (teacher forcing), and a contrast uses the first token of each."""
+    with mgr.use(mgr.keys["gpt2"]) as lm:
+        a = attr_mod.attribute(lm, "the cat sat on", "the mat", steps=8)
+        assert a.target_ids == lm.tokenizer(" the mat", add_special_tokens=False)["input_ids"]
+        c = attr_mod.attribute(lm, "the cat sat on", "the mat", "a dog", steps=8)
+        assert len(c.target_ids) == 1 and c.notice.code == "why_first_token"
+    with mgr.use(mgr.keys["bert-cls"]) as lm:
+        a = attr_mod.attribute(lm, TEXT, "LABEL_2", "label_1", steps=8)
+        assert (a.target, a.contrast) == ("LABEL_2", "LABEL_1")
+
+
+@pytest.mark.parametrize("args,code", [
+    (dict(steps=1), "why_bad_steps"), (dict(steps="many"), "why_bad_steps"),
+    (dict(method="shap"), "why_bad_method"), (dict(target="LABEL_9"), "why_unknown_class"),
+    (dict(target="LABEL_0", contrast="LABEL_0"), "why_same_contrast")])
+def test_attribution_refuses_bad_settings(mgr, args, code):
+    with mgr.use(mgr.keys["bert-cls"]) as lm:
+        with pytest.raises(UserError) as err:
+            attr_mod.attribute(lm, TEXT, **args)
+    assert err.value.code == code
+
+
+# ---- rollout ------------------------------------------------------------------------------
+@pytest.mark.parametrize("family", ["bert", "llama", "gpt2", "t5", "bart", "distilbert-qa"])
+def test_rollout_rows_sum_to_one(mgr, family):
+    with mgr.use(mgr.keys[family]) as lm:
+        r = attention_rollout(lm, TEXT)
+    np.testing.assert_allclose(r.rollout.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(r.raw.sum(-1), 1.0, atol=1e-5)
+    assert r.view == ("encoder" if family in ("t5", "bart") else "self")
+    if r.causal:                                  # a decoder never mixes in later tokens
+        assert np.abs(np.triu(r.rollout[-1], 1)).max() < 1e-7
+
+
+def test_rollout_is_the_product_of_the_layers():
+    rng = np.random.default_rng(0)
+    w = rng.random((3, 2, 4, 4))
+    w /= w.sum(-1, keepdims=True)
+    raw, roll = rollout_of(w)
+    a = [(0.5 * w[i].mean(0) + 0.5 * np.eye(4)) for i in range(3)]
+    a = [m / m.sum(-1, keepdims=True) for m in a]
+    np.testing.assert_allclose(roll[2], a[2] @ a[1] @ a[0], atol=1e-6)
+    np.testing.assert_allclose(raw[1], w[1].mean(0), atol=1e-6)
+
+
+# ---- branching ----------------------------------------------------------------------------
+@pytest.mark.parametrize("family", LMS)
+def test_branch_continues_from_the_chosen_token(mgr, family):
+    with mgr.use(mgr.keys[family]) as lm:
+        b = branch(lm, TEXT, "2", extend=3)
+        assert b.steps[0].chosen == b.steps[0].top[1] and b.steps[0].picked
+        assert all(s.rank == 1 and not s.picked for s in b.steps[1:])
+        # the next step's distribution is the model's, given the prompt and the chosen token
+        # (computed here without the cache)
+        tok = lm.tokenizer
+        chosen = b.steps[0].chosen.token_id
+        prompt_ids = tok(TEXT, add_special_tokens=True)["input_ids"]
+        with torch.no_grad():
+            if lm.spec.kind == "decoder":
+                logits = lm.model(input_ids=torch.tensor([prompt_ids + [chosen]])).logits[0, -1]
+            else:
+                from models.runners.parts import decoder_start
+                logits = lm.model(input_ids=torch.tensor([prompt_ids]), decoder_input_ids=torch.tensor(
+                    [[decoder_start(lm), chosen]])).logits[0, -1]
+        p = logits.softmax(-1)
+        assert b.steps[1].top[0].token_id == int(p.argmax())
+        assert abs(b.steps[1].top[0].prob - float(p.max())) < 1e-5
+        assert abs(b.logprob - sum(np.log(s.chosen.prob) for s in b.steps)) < 1e-4
+
+
+@pytest.mark.parametrize("bad", ["0", "6", "a, b", [1, 9], "[1, 2"])
+def test_branch_choices_are_ranks(bad):
+    with pytest.raises(UserError) as err:
+        parse_choices(bad)
+    assert err.value.code == "why_bad_choices"
+    assert parse_choices("1, 3") == parse_choices("[1,3]") == parse_choices([1, 3]) == [1, 3]
+
+
+def test_branch_tree_handlers_walk_back(mgr):
+    tree, steps_df, tree_df, html = tab.start_tree(mgr, mgr.keys["llama"], TEXT, "en")
+    assert len(tree_df) == 1 and len(steps_df) == len(tree["branches"][0]["steps"])
+    first_token = tree["branches"][0]["steps"][0]
+    # click the 3rd alternative of the first step: a second path from path 1
+    tree2, steps2, tree_df2, html2 = tab.branch_from(mgr, tree, "en", _select([0, 3]))
+    new = tree2["branches"][-1]
+    assert len(tree2["branches"]) == 2 and new["parent"] == 1 and new["at"] == 0
+    assert new["steps"][0].chosen.token_id == first_token.top[2].token_id
+    assert steps2.iloc[0, 3].startswith("▶") and tree2["current"] == 2
+    # the same click again opens the same path instead of adding one
+    assert len(tab.branch_from(mgr, tree2, "en", _select([0, 3]))[0]["branches"]) == 2
+    # walking back to path 1 shows its steps again
+    back, steps_back, _, _ = tab.open_branch(tree2, "en", _select([0, 0]))
+    assert back["current"] == 1 and steps_back.iloc[0, 1].startswith("▶")
+
+
+# ---- side by side -------------------------------------------------------------------------
+def test_side_by_side_holds_both_models(mgr):
+    res = compare(mgr, mgr.keys["bert-cls"], mgr.keys["bert"], TEXT, layer=1, head=9)
+    a, b = res.a, res.b
+    assert a.model_name != b.model_name and a.tokens == b.tokens
+    assert a.prediction and len(a.prediction) == 3 and a.attribution is not None
+    assert b.prediction is None and b.missing["prediction"] == "no_head"
+    assert (a.layer, a.head, b.head) == (1, 3, 3)           # clipped to 4 heads
+    np.testing.assert_allclose(a.attention.sum(-1), 1.0, atol=1e-5)
+    html_a, html_b, fig = tab.compare_models(mgr, mgr.keys["bert-cls"], mgr.keys["bert"], TEXT,
+                                             1, 9, "zh")
+    assert f'data-model="{mgr.keys["bert-cls"]}"' in html_a and f'data-model="{mgr.keys["bert"]}"' in html_b
+    assert "没有任务头" in html_b and len(fig.data) == 2
+    lms = compare(mgr, mgr.keys["llama"], mgr.keys["gpt2"], TEXT)
+    assert lms.a.steps and lms.b.steps and lms.a.lens and lms.b.lens
+    assert lms.a.model_name != lms.b.model_name
+
+
+# ---- the tab's handlers and views ---------------------------------------------------------
+def test_tokens_are_rendered_as_text(mgr):
+    text = 'the <b>cat</b> & "mat"'
+    a, tokens_html, summary, cands, est = tab.explain_tokens(
+        mgr, mgr.keys["gpt2"], text, "", "", "ig", 8, "en")
+    assert tokens_html.count("<span class=\"why-tok") == len(a.tokens)
+    assert "&lt;" in tokens_html and "<b>cat" not in tokens_html
+    assert "s per step" in est and list(cands.columns) == ["rank", "token", "probability"]
+    lens, verify, lsum, grid, curve, col = tab.show_lens(mgr, mgr.keys["gpt2"], text, "zh")
+    assert "已验证" in verify and grid.data[0].z.shape == (lens.rows, lens.columns)
+    assert all("<b>" not in str(x) for x in grid.layout.xaxis.ticktext)
+
+
+def test_pick_contrast_and_estimate(mgr):
+    a = tab.explain_tokens(mgr, mgr.keys["bert-cls"], TEXT, "", "", "ig", 8, "en")[0]
+    assert tab.pick_contrast(a, "en", _select([1, 1])) == a.candidates[1].token
+    assert "32 steps" in tab.estimate(32, a, "en")
+    assert "32 步" in tab.estimate(32, None, "zh")
+    with pytest.raises(UserError):
+        tab.lens_column(None, 0, "en")
+
+
+def test_api_json_shapes(mgr):
+    lens = tab.logit_lens_json(mgr, mgr.keys["llama"], TEXT)
+    assert lens["final_max_abs_diff"] < 1e-4 and len(lens["layers"]) == 3
+    assert len(lens["layers"][0]["top"]) == len(lens["tokens"])
+    att = tab.attribute_json(mgr, mgr.keys["llama"], TEXT, steps=8)
+    assert len(att["tokens"]) == len(att["scores"]) and att["method"] == "ig"
+    assert att["completeness_error"] is not None
+    roll = tab.rollout_json(mgr, mgr.keys["llama"], TEXT)
+    np.testing.assert_allclose(np.array(roll["rollout"]).sum(-1), 1.0, atol=1e-3)
+    br = tab.branch_json(mgr, mgr.keys["llama"], TEXT, "2, 1")
+    assert br["steps"][0]["rank"] == 2 and br["choices"] == [2, 1]
+
+
+def test_embeddings_are_the_models_own(mgr):
+    """What integrated gradients interpolates is what the model's first layer reads."""
+    with mgr.use(mgr.keys["t5"]) as lm:
+        ids = prepare(lm, TEXT).ids
+        e = embed(lm, ids)
+        with torch.no_grad():
+            out_ids = lm.model.get_encoder()(input_ids=torch.tensor([ids])).last_hidden_state
+            out_emb = lm.model.get_encoder()(inputs_embeds=e).last_hidden_state
+        torch.testing.assert_close(out_ids, out_emb)
