@@ -23,12 +23,13 @@ checkpoint so far: the model is evaluated once more at the stop and the best sta
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -258,8 +259,11 @@ def _token_notices(tokenizer, data: Split, encodings: dict, cfg: FinetuneConfig,
 
 def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Callback | None = None,
           should_stop: Callable[[], bool] = lambda: False, cpu: bool = True,
-          base_name: str | None = None) -> TrainOutcome:
-    """Fine-tune the model in `base_dir` (a save_pretrained folder) on `data`."""
+          base_name: str | None = None,
+          device_step: Callable[[], Any] = contextlib.nullcontext) -> TrainOutcome:
+    """Fine-tune the model in `base_dir` (a save_pretrained folder) on `data`. Each step runs
+    inside `device_step()`: in the app, the device scheduler's slot for background work, so
+    other users' requests get the device between two steps."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
@@ -340,16 +344,18 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
     for epoch in range(1, cfg.epochs + 1):
         epoch_losses, started = [], time.perf_counter()
         for batch in train_dl:
-            labels = batch.pop("labels")
-            logits = model(**batch).logits    # one score per class; softmax gives p(y | x; θ)
-            # mean over the batch of -log p(y_i | x_i; θ), each class weighted when unbalanced
-            loss = torch.nn.functional.cross_entropy(logits.float(), labels, weight=class_weights)
-            accelerator.backward(loss)        # gradients of the loss w.r.t. every trainable θ
-            if cfg.max_grad_norm:
-                accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm)
-            optimizer.step()                  # θ <- θ - lr * (Adam-scaled) gradient
-            scheduler.step()
-            optimizer.zero_grad()             # gradients add up unless reset
+            with device_step():
+                labels = batch.pop("labels")
+                logits = model(**batch).logits    # one score per class; softmax: p(y | x; θ)
+                # mean over the batch of -log p(y_i | x_i; θ), classes weighted when unbalanced
+                loss = torch.nn.functional.cross_entropy(logits.float(), labels,
+                                                         weight=class_weights)
+                accelerator.backward(loss)        # gradients of the loss w.r.t. every trainable θ
+                if cfg.max_grad_norm:
+                    accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm)
+                optimizer.step()                  # θ <- θ - lr * (Adam-scaled) gradient
+                scheduler.step()
+                optimizer.zero_grad()             # gradients add up unless reset
             step += 1
             seen += labels.shape[0] * accelerator.num_processes
             epoch_losses.append(loss.item())

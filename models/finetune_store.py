@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -224,6 +224,24 @@ def check_base(manager, key: str):
     return spec, folder
 
 
+def training_bytes(folder: Path, cfg: FinetuneConfig) -> int:
+    """Memory to fine-tune the model in `folder` with `cfg` (fp32 weights, gradients and Adam's
+    two moments for the trained parameters, activations of one batch), from the calculator's
+    formulas (models/scale.py). A family the calculator does not know: 16 bytes a parameter."""
+    from .files import read_json, safetensors_params
+    from .scale import TrainingSetup, estimate, from_config
+    config = read_json(Path(folder) / "config.json") or {}
+    try:
+        arch = from_config(config)
+    except UserError:
+        return 16 * (safetensors_params(Path(folder)) or 0)
+    arch = replace(arch, context=int(cfg.max_length))
+    est = estimate(arch, TrainingSetup(dtype="fp32", batch=int(cfg.batch_size), tokens=1, gpus=1))
+    if cfg.head_only:        # gradients and optimizer state for the small head only
+        return int(est.train_weights + est.train_activations)
+    return int(est.train_total)
+
+
 def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: str,
                       callback: Callback | None = None, should_stop=lambda: False) -> FinetuneResult:
     """Train on `data` from the registry model cfg.base_model, save under the app's data dir,
@@ -231,9 +249,13 @@ def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: st
     cfg.check()
     spec, folder = check_base(manager, cfg.base_model)
     parts = split(data, cfg.val_fraction, cfg.seed)
-    with manager.guard():
+    label = f"finetune {(name or '').strip() or spec.name}"
+    # the model being trained, its gradients, Adam's state and activations count against the
+    # memory budget while it trains; each step takes the device after waiting requests
+    with manager.reserve(training_bytes(folder, cfg), label, spec.name), manager.guard():
         outcome = train(cfg, parts, folder, callback, should_stop,
-                        cpu=manager.device.kind == "cpu", base_name=spec.name)
+                        cpu=manager.device.kind == "cpu", base_name=spec.name,
+                        device_step=lambda: manager.device_step(label))
     label = (name or "").strip()[:60] or f"{spec.key}-{Path(data.source).stem}"
     out = save_model(outcome, cfg, data, finetuned_dir(manager.registry.cache_dir, label),
                      base_key=spec.key, base_name=spec.name, base_dir=folder)

@@ -111,3 +111,43 @@ def test_training_memory_counts_against_the_budget(make_manager, tiny_models):
     assert err.value.code == "train_too_big"
     assert "my-classifier" in err.value.message and "memory budget" in err.value.message
     assert err.value.params["need"] and err.value.params["budget"]
+
+
+def test_finetuning_takes_the_device_step_by_step_and_counts_its_memory(make_manager,
+                                                                        tiny_models):
+    """The real fine-tuning path (finetune_and_save): every step goes through the scheduler as
+    background work, and while it trains its memory is counted in the budget."""
+    import pandas as pd
+
+    from models.finetune import FinetuneConfig
+    from models.finetune_data import load
+    from models.finetune_store import finetune_and_save, training_bytes
+
+    manager = make_manager()
+    base = manager.register_local(str(tiny_models["bert"]))
+    rows = [(f"{text} {i}", label) for i in range(4)
+            for text, label in [("i love this movie", "pos"), ("what a wonderful day", "pos"),
+                                ("this film was terrible", "neg"), ("the weather is nice", "pos"),
+                                ("a dog ran in the park", "neg"), ("hello world", "neg")]]
+    path = tiny_models["bert"].parent / "tiny_reviews.csv"
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    data = load(path, "text", "label")
+    cfg = FinetuneConfig(base_model=base.key, epochs=1, batch_size=4, max_length=16)
+    seen_budget = []
+
+    class Watch:
+        def on_begin(self, *a):
+            seen_budget.append(manager.reserved())
+        def on_step(self, info):
+            pass
+        def on_epoch(self, info):
+            pass
+        def on_notice(self, *a, **k):
+            pass
+    before = manager.scheduler.steps_run["background"]
+    result = finetune_and_save(manager, cfg, data, "sched-test", callback=Watch())
+    steps = manager.scheduler.steps_run["background"] - before
+    assert result.history and steps >= 4      # ~19 training rows / batch 4, one epoch
+    assert seen_budget and sum(seen_budget[0].values()) == training_bytes(
+        manager.registry.files_dir(base), cfg)
+    assert manager.reserved() == {}           # given back when training ends
