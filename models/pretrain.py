@@ -154,6 +154,10 @@ def lr_at(step: int, config: PretrainConfig) -> float:
     return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def _device_of(model) -> torch.device:
+    return next(model.parameters()).device
+
+
 def get_batch(data: torch.Tensor, config: PretrainConfig, gen: torch.Generator) -> torch.Tensor:
     block = min(config.block_size, len(data))
     starts = torch.randint(0, len(data) - block + 1, (config.batch_size,), generator=gen)
@@ -165,7 +169,7 @@ def corpus_loss(model, data: torch.Tensor, config: PretrainConfig, windows: int 
     """Mean next-token loss on fixed, evenly spaced windows of the corpus (deterministic)."""
     block = min(config.block_size, len(data))
     starts = torch.linspace(0, len(data) - block, windows).long().unique().tolist()
-    batch = torch.stack([data[s:s + block] for s in starts])
+    batch = torch.stack([data[s:s + block] for s in starts]).to(_device_of(model))
     was_training = model.training
     model.eval()
     loss = float(model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss)
@@ -186,7 +190,9 @@ def sample(model, tok, config: PretrainConfig, step: int) -> str:
     model.eval()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed + step)
-        out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+        dev = _device_of(model)
+        out = model.generate(torch.tensor([ids], device=dev),
+                             attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=dev),
                              max_new_tokens=config.sample_tokens,
                              min_new_tokens=max(1, config.sample_tokens // 2), do_sample=True,
                              top_k=40, temperature=0.8, pad_token_id=tok.eos_token_id)
@@ -236,6 +242,12 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
                         "or lower the training context.", tokens=len(data),
                         need=2 * config.block_size + 1, context=config.block_size)
     n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    # the device the app was started on (--device); the weights train in fp32 and, on a GPU,
+    # the forward pass runs in bf16 autocast
+    device = manager.device.torch_device if manager is not None else torch.device("cpu")
+    model.to(device)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
+                else contextlib.nullcontext())
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, betas=(0.9, 0.95),
                             weight_decay=0.01)
@@ -275,9 +287,11 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(step, config)
-        batch = get_batch(data, config, gen)
+        batch = get_batch(data, config, gen).to(device)
         with device_step():          # requests from other users go first, between two steps
-            loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+            with autocast:
+                loss = model(input_ids=batch, attention_mask=torch.ones_like(batch),
+                             labels=batch).loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -318,7 +332,7 @@ def save_run(folder: Path, model, tok, config: PretrainConfig, corpus_text: str,
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        model.save_pretrained(tmp)
+        model.to("cpu").save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1), "utf-8")
         (tmp / CORPUS_FILE).write_text(corpus_text, "utf-8")
