@@ -26,6 +26,11 @@ def open_tab(page, app_url):
 
 
 def upload(page, path):
+    """Upload as a user does: remove the file shown in the box first (its × button)."""
+    clear = page.locator("#ft-upload").get_by_role("button", name=re.compile("Clear|Remove|清除|删除"))
+    if clear.count():
+        clear.first.click()
+        expect(page.locator("#ft-upload input[type=file]")).to_have_count(1)
     page.locator("#ft-upload input[type=file]").set_input_files(str(path))
 
 
