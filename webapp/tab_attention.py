@@ -277,13 +277,18 @@ def build(ctx: AppContext) -> None:
 
     register_api(manager)
 
-    def relabel(lg, result):
-        views_upd = gr.update(choices=_view_choices(result, lg)) if result else gr.update()
-        return (gr.update(choices=[(t(f"att.metric.{m}", lg), m) for m in METRICS]),
-                gr.update(choices=[(t("att.bv_head", lg), "head"), (t("att.bv_model", lg), "model")]),
-                views_upd)
+    def relabel(lang, result, view_name, lyr, hd, new):
+        """The language switch: lists, the info line and the drawn head follow it."""
+        shown = (gr.update(choices=_view_choices(result, lang)), _info(result, lang),
+                 draw(result, view_name, lyr, hd, new, lang)) if result else (gr.update(),) * 3
+        return (gr.update(choices=[(t(f"att.metric.{m}", lang), m) for m in METRICS]),
+                gr.update(choices=[(t("att.bv_head", lang), "head"),
+                                   (t("att.bv_model", lang), "model")]),
+                *shown)
 
-    lang.change(relabel, [lang, state], [metric, bv_kind, view], api_visibility="private")
+    lang.change(friendly(relabel), [lang, state, view, layer, head, only_new],
+                [metric, bv_kind, view, info, heat], api_visibility="private",
+                show_progress="hidden")
     # Other tabs ("See attention for this output") chain `run` after filling model and text;
     # errors then show as a pop-up, since the button they pressed is on their tab.
     ctx.shared["attention"] = {"model": model, "text": text, "target": target,

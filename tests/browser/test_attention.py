@@ -102,3 +102,16 @@ def test_decoder_continuation_rows(page, app_url):
     # the rows are now only the continuation: the prompt's first word is no longer a row label
     rows = heat.locator(".yaxislayer-above text")
     expect(rows.first).not_to_have_text("Paris", timeout=30_000)
+
+
+def test_language_switch_relabels_the_drawn_head(page, app_url):
+    """After a run, switching to Chinese retitles the heatmap and the info line."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Attention").click()
+    page.locator("#att-run").click()
+    expect(page.locator("#att-info")).to_contain_text("6 layers × 12 heads", timeout=120_000)
+    page.get_by_label("中文").check()
+    expect(page.locator("#att-info")).to_contain_text("6 层 × 12 个头", timeout=30_000)
+    expect(page.locator("#att-info")).to_contain_text("编码器")
+    expect(page.locator("#att-heatmap .gtitle")).to_have_text("自注意力 · 第 0 层 · 第 0 个头",
+                                                               timeout=30_000)
