@@ -285,29 +285,35 @@ def main(argv=None) -> None:
     rows = []
     for name in names:
         rows.append(run_dataset(name, mgr))
+        _save(rows, [r["dataset"] for r in rows])      # each dataset's figures kept as it ends
     print()
     table([{k: r[k] for k in ("dataset", "rows", "classes", "max_length", "class_weights",
                               "baseline_acc", "app_acc", "trainer_acc", "app_f1", "trainer_f1",
                               "f1_ratio", "app_cpu_s", "trainer_cpu_s")} for r in rows])
+    rows = _save(rows, names)
     beats = all(r["app_acc"] > r["baseline_acc"] for r in rows)
     reaches = all(r["f1_ratio"] is not None and r["f1_ratio"] >= 1.0 for r in rows)
     print(f"app defaults beat the majority baseline on every dataset: {beats}; app macro-F1 >= "
           f"Trainer's on every dataset: {reaches}  ({torch.get_num_threads()} threads)")
+
+
+def _save(rows: list, names: list) -> list:
+    """Write bench/results/finetune.json; datasets not in this run keep their last figures."""
+    import json
     from dataclasses import asdict
 
-    from models.finetune import FinetuneConfig
     from bench.common import RESULTS
+    from models.finetune import FinetuneConfig
     previous = RESULTS / "finetune.json"
-    if previous.exists() and set(names) != set(DATASETS):     # a partial run keeps the others
-        import json
+    if previous.exists():
         kept = [r for r in json.loads(previous.read_text()).get("rows", [])
                 if r.get("dataset") not in names and r.get("dataset") in DATASETS]
-        rows = sorted(kept + rows, key=lambda r: list(DATASETS).index(r["dataset"]))
-        beats = all(r["app_acc"] > r["baseline_acc"] for r in rows)
-        reaches = all(r["f1_ratio"] is not None and r["f1_ratio"] >= 1.0 for r in rows)
-    save("finetune", rows, beats_baseline=beats, reaches_trainer_f1=reaches,
-         config=asdict(FinetuneConfig()), threads=torch.get_num_threads(),
-         test_fraction=TEST_FRACTION)
+        rows = sorted(kept + list(rows), key=lambda r: list(DATASETS).index(r["dataset"]))
+    save("finetune", rows, config=asdict(FinetuneConfig()), threads=torch.get_num_threads(),
+         test_fraction=TEST_FRACTION,
+         beats_baseline=all(r["app_acc"] > r["baseline_acc"] for r in rows),
+         reaches_trainer_f1=all((r["f1_ratio"] or 0) >= 1.0 for r in rows))
+    return rows
 
 
 if __name__ == "__main__":
