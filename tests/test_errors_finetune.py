@@ -3,7 +3,7 @@
 CASES go through the running app's API with gradio_client (the endpoints the tab's buttons
 use: /finetune_start, /finetune_stop, /finetune_zip, /finetune_compare, /classify), with the
 small files in tests/data/finetune_errors/. DIRECT_CODES cannot be reached through an API call
-(Gradio's own upload limit answers before ours, a file vanishes between upload and start, the
+(Gradio's own file-type check and upload limit answer before ours, a file vanishes between upload and start, the
 command line's output folder, a job that crashes): they are raised by the same handlers and
 functions here and checked through the translation the UI uses (webapp/common.message_text)."""
 from __future__ import annotations
@@ -28,7 +28,6 @@ def start(file=None, text="", label="", base="minilm", lr="2e-4"):
 
 CASES = [
     ("ft_no_data", "/finetune_start", start()),
-    ("ft_bad_format", "/finetune_start", start("notes.txt")),
     ("ft_empty_file", "/finetune_start", start("empty.csv")),
     ("ft_unreadable", "/finetune_start", start("broken.parquet")),
     ("ft_not_utf8", "/finetune_start", start("not_text.csv")),
@@ -49,12 +48,12 @@ CASES = [
     ("ft_pick_model", "/finetune_compare", ["", "I loved it", LANG]),
     ("ft_not_classifier", "/classify", ["I loved it", "minilm", LANG]),
 ]
-DIRECT_CODES = {"ft_too_big", "ft_no_file", "ft_out_exists", "ft_no_before", "job_bug"}
+DIRECT_CODES = {"ft_bad_format", "ft_too_big", "ft_no_file", "ft_out_exists", "ft_no_before",
+                "job_bug"}
 
 # words each message must contain (English, Chinese): the message is about the right thing
 WORDS = {
     "ft_no_data": ("Use the sample", "使用示例数据"),
-    "ft_bad_format": ("notes.txt", "notes.txt"),
     "ft_empty_file": ("empty.csv is empty", "empty.csv 是空的"),
     "ft_not_utf8": ("UTF-8", "UTF-8"),
     "ft_no_column": ("'nope'", "'nope'"),
@@ -95,6 +94,7 @@ def test_errors_no_api_call_can_reach(make_manager, tmp_path):
         f.truncate(51 * 2**20)
     _check(lambda: handlers.on_upload(str(big), "minilm", "en"), "ft_too_big")
     _check(lambda: handlers.on_upload(str(tmp_path / "gone.csv"), "minilm", "en"), "ft_no_file")
+    _check(lambda: handlers.on_upload(str(DATA / "notes.txt"), "minilm", "en"), "ft_bad_format")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("x")
     _check(lambda: check_out_dir(tmp_path / "out"), "ft_out_exists")
