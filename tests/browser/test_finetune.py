@@ -112,7 +112,7 @@ def test_stop_a_running_job_then_classify_zip_and_attach(page, app_url, tmp_path
     key = st["result"]["key"]
     probs = client.predict("The minister promised new laws before the election.", key, "en",
                            api_name="/classify")
-    assert sorted(probs) == ["business", "entertainment", "politics", "sport", "tech"]
+    assert sorted(probs) == ["business", "entertainment", "politics", "sports", "tech"]
     assert sum(probs.values()) == pytest.approx(1.0, abs=1e-3)
     path = client.predict(key, "en", api_name="/finetune_zip")
     with zipfile.ZipFile(path) as z:
