@@ -19,7 +19,6 @@ from models.runners.rollout import attention_rollout, rollout_of
 from models.runners.side_by_side import compare
 from tests.tiny import make_bert
 from webapp.tabs import why as tab
-from webapp.views import why as views
 
 TEXT = "the cat sat on the mat"
 PREDICTING = ("llama", "gpt2", "t5", "bart", "marian", "bert-cls")
@@ -211,7 +210,8 @@ def test_branch_continues_from_the_chosen_token(mgr, family):
         # (computed here without the cache)
         tok = lm.tokenizer
         chosen = b.steps[0].chosen.token_id
-        prompt_ids = tok(TEXT, add_special_tokens=True)["input_ids"]
+        prompt_ids = (prepare(lm, TEXT).ids if lm.spec.kind == "decoder"
+                      else tok(TEXT, add_special_tokens=True)["input_ids"])
         with torch.no_grad():
             if lm.spec.kind == "decoder":
                 logits = lm.model(input_ids=torch.tensor([prompt_ids + [chosen]])).logits[0, -1]

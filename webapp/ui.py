@@ -14,11 +14,13 @@ from . import (tab_applications, tab_attention, tab_finetune, tab_generate, tab_
                tab_pretrain, tab_scale)
 from .common import AppContext, model_choices
 from .i18n import Localizer
+from .tabs import why as tabs_why
 
-# The order a learner meets the ideas: try a model, look inside (attention), how it learned
-# (pre-training, fine-tuning), what it is used for, what it costs; the model room last.
-TABS = [tab_generate, tab_attention, tab_pretrain, tab_finetune, tab_applications, tab_scale,
-        tab_models]
+# The order a learner meets the ideas: try a model, look inside (attention, then why this
+# token), how it learned (pre-training, fine-tuning), what it is used for, what it costs; the
+# model room last.
+TABS = [tab_generate, tab_attention, tabs_why, tab_pretrain, tab_finetune, tab_applications,
+        tab_scale, tab_models]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""

@@ -7,9 +7,10 @@ After the choices the model goes on with its own first choice for `extend` more 
 until it ends the text), so every branch is a full little continuation with its probability
 (the product of the chosen tokens' probabilities).
 
-Works for decoders (one forward pass over the prompt, then one token at a time with the key/
-value cache) and encoder-decoders (the decoder writes the output token by token for the
-encoded text). Classifiers and plain encoders do not write text: not applicable.
+Works for decoders (one forward pass over the prompt, read with a start token in front as
+the other parts of the tab read it, then one token at a time with the key/value cache) and
+encoder-decoders (the decoder writes the output token by token for the encoded text).
+Classifiers and plain encoders do not write text: not applicable.
 
 prepare (prompt ids, choices checked) -> run (the steps) -> post-process (steps with their
 top-k alternatives, the text, the probability).
@@ -27,7 +28,7 @@ from ..manager import LoadedModel
 from ..tasks import check_text
 from ..token_text import single_token_text, whole_characters
 from .logit_lens import Guess
-from .parts import decoder_start, unsupported
+from .parts import decoder_ids, decoder_start, unsupported
 
 TOP_K = 5
 EXTEND = 8                # steps the model continues on its own after the last choice
@@ -93,7 +94,8 @@ class _Stepper:
     def __init__(self, lm: LoadedModel, prompt: str):
         self.lm, model, tok = lm, lm.model, lm.tokenizer
         dev = lm.device
-        ids = tok(prompt, add_special_tokens=True)["input_ids"][-MAX_PROMPT_TOKENS:]
+        ids = (decoder_ids(lm, prompt) if lm.spec.kind == "decoder" else
+               tok(prompt, add_special_tokens=True)["input_ids"])[-MAX_PROMPT_TOKENS:]
         self.prompt_tokens = len(ids)
         src = torch.tensor([ids], device=dev)
         if lm.spec.kind == "decoder":

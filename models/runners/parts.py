@@ -113,9 +113,10 @@ def lens_parts(lm: LoadedModel, method: str = "logit lens") -> LensParts:
                          lambda h: model.classifier(model.bert.pooler(h))[:, None, :], "self",
                          class_names(lm))
     if is_classifier(lm) and fam == "distilbert":
-        return LensParts(list(model.distilbert.transformer.layer),
-                         lambda h: model.classifier(torch.relu(model.pre_classifier(h[:, 0])))[:, None, :],
-                         "self", class_names(lm))
+        def distil_head(h):
+            return model.classifier(torch.relu(model.pre_classifier(h[:, 0])))[:, None, :]
+        return LensParts(list(model.distilbert.transformer.layer), distil_head, "self",
+                         class_names(lm))
     raise unsupported(lm, method)
 
 
@@ -134,10 +135,7 @@ def prepare(lm: LoadedModel, text: str, cap: int = MAX_TOKENS) -> Prepared:
     limit = max(4, min(cap, int(lm.max_length)))
     special = set(tok.all_special_ids)
     if kind == "decoder":
-        ids = tok(text, add_special_tokens=True)["input_ids"]
-        start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-        if start is not None and (not ids or ids[0] != start):
-            ids = [start] + list(ids)
+        ids = decoder_ids(lm, text)
         notice = _cut_notice(len(ids), limit)
         ids = ids[:limit]
     else:
@@ -148,6 +146,18 @@ def prepare(lm: LoadedModel, text: str, cap: int = MAX_TOKENS) -> Prepared:
     ids = [int(i) for i in ids]
     fixed = [i in special for i in ids]
     return Prepared(kind, family_name(lm), ids, token_pieces(tok, ids), fixed, notice)
+
+
+def decoder_ids(lm: LoadedModel, text: str) -> list[int]:
+    """A decoder's ids for `text`, with a start token in front when the tokenizer adds none
+    (the BOS token, else the end-of-text token that separates documents in pre-training).
+    Every part of the tab reads the text this way, so their numbers agree."""
+    tok = lm.tokenizer
+    ids = [int(i) for i in tok(text, add_special_tokens=True)["input_ids"]]
+    start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+    if start is not None and (not ids or ids[0] != start):
+        ids = [int(start)] + ids
+    return ids
 
 
 def continuation_ids(lm: LoadedModel, prompt: str, continuation: str) -> list[int]:

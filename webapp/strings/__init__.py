@@ -1,5 +1,6 @@
 """Per-tab string tables, merged into webapp.i18n.STRINGS. Each module defines
 STRINGS = {key: (English, Chinese)}; keys start with the tab's prefix (att., app., ft., pre.)."""
-from . import applications, attention, finetune, pretrain
+from . import applications, attention, finetune, pretrain, why
 
-TABLES = [attention.STRINGS, applications.STRINGS, finetune.STRINGS, pretrain.STRINGS]
+TABLES = [attention.STRINGS, applications.STRINGS, finetune.STRINGS, pretrain.STRINGS,
+          why.STRINGS]

@@ -100,17 +100,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "({dtype}): this model computes its output in a way the lens does not know.",
         "⚠️ 最后一层经过透镜的结果与模型输出相差 {diff}（{dtype}）：这个模型计算输出的方式透镜并不了解。"),
     "why.lens_summary": (
-        "After “{token}” the model predicts **{final}** ({p}). It is the top guess from layer "
+        "After “{token}” the model predicts **“{final}”** ({p}). It is the top guess from layer "
         "**{layer}** of {layers} on.",
-        "在“{token}”之后，模型预测 **{final}**（{p}）。从第 **{layer}** 层（共 {layers} 层）起它一直是首选。"),
+        "在“{token}”之后，模型预测 **“{final}”**（{p}）。从第 **{layer}** 层（共 {layers} 层）起它一直是首选。"),
     "why.lens_summary_late": (
-        "After “{token}” the model predicts **{final}** ({p}). It becomes the top guess only in "
-        "the last layer.",
-        "在“{token}”之后，模型预测 **{final}**（{p}）。它直到最后一层才成为首选。"),
+        "After “{token}” the model predicts **“{final}”** ({p}). It becomes the top guess only "
+        "in the last layer.",
+        "在“{token}”之后，模型预测 **“{final}”**（{p}）。它直到最后一层才成为首选。"),
     "why.lens_classifier": (
-        "{model} predicts **{final}** ({p}). Each row is that layer's first-token vector "
+        "{model} predicts **“{final}”** ({p}). Each row is that layer's first-token vector "
         "through the model's pooler and classifier.",
-        "{model} 预测 **{final}**（{p}）。每一行是该层第一个词元的向量经过模型的池化层和分类器得到的结果。"),
+        "{model} 预测 **“{final}”**（{p}）。每一行是该层第一个词元的向量经过模型的池化层和分类器得到的结果。"),
     "why.lens_decoder_note": (
         "An encoder-decoder: the lens reads its decoder. The columns are the tokens {model} "
         "writes for this text.",
@@ -118,9 +118,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "why.lens_column": ("Position for the curve", "曲线对应的位置"),
     "why.lens_emb": ("embeddings", "嵌入"),
     "why.lens_layer_n": ("layer {i}", "第 {i} 层"),
-    "why.lens_grid_title": ("Top guess for the next token, per layer and position",
-                            "每层、每个位置对下一个词元的首选猜测"),
-    "why.lens_positions": ("position (the token just read)", "位置（刚读到的词元）"),
+        "why.lens_positions": ("position (the token just read)", "位置（刚读到的词元）"),
     "why.lens_layers": ("layer", "层"),
     "why.lens_hover": ("%{customdata[1]}, after “%{customdata[2]}”:<br>%{customdata[0]}",
                        "%{customdata[1]}，在“%{customdata[2]}”之后：<br>%{customdata[0]}"),
@@ -153,14 +151,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "分类器快得多）。"),
     "why.attr_run": ("Explain", "解释"),
     "why.attr_summary": (
-        "Explained: ln p(**{target}**) = {value:.3f} (probability {p}); with the baseline "
+        "Explained: ln p(**“{target}”**) = {value:.3f} (probability {p}); with the baseline "
         "{base:.3f}.",
-        "被解释的分数：ln p(**{target}**) = {value:.3f}（概率 {p}）；基线上为 {base:.3f}。"),
+        "被解释的分数：ln p(**“{target}”**) = {value:.3f}（概率 {p}）；基线上为 {base:.3f}。"),
     "why.attr_summary_contrast": (
-        "Explained: logit(**{target}**) − logit(**{contrast}**) = {value:.3f}; with the baseline "
-        "{base:.3f}. Red words favour {target} over {contrast}, blue words the other way.",
-        "被解释的分数：logit(**{target}**) − logit(**{contrast}**) = {value:.3f}；基线上为 {base:.3f}。"
-        "红色的词让模型更偏向 {target} 而不是 {contrast}，蓝色的词相反。"),
+        "Explained: logit(**“{target}”**) − logit(**“{contrast}”**) = {value:.3f}; with the "
+        "baseline {base:.3f}. Red words favour “{target}” over “{contrast}”, blue words the "
+        "other way.",
+        "被解释的分数：logit(**“{target}”**) − logit(**“{contrast}”**) = {value:.3f}；基线上为 {base:.3f}。"
+        "红色的词让模型更偏向“{target}”而不是“{contrast}”，蓝色的词相反。"),
     "why.attr_summary_gxi": (
         "Explained: {score} = {value:.3f}, by gradient × input (one backward pass).",
         "被解释的分数：{score} = {value:.3f}，方法为梯度 × 输入（一次反向计算）。"),

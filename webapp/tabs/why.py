@@ -145,7 +145,8 @@ def start_tree(manager, key, text, lang, progress=None):
     key = _key(key)
     with manager.use(key, progress=_report(progress), label="branching") as lm, manager.guard():
         b = branch(lm, text, [], EXTEND)
-    tree = {"model": key, "prompt": b.prompt, "current": 1, "branches": [_as_dict(b, 1, None, None)]}
+    tree = {"model": key, "prompt": b.prompt, "current": 1,
+            "branches": [_as_dict(b, 1, None, None)]}
     return _tree_view(tree, lang)
 
 
@@ -296,7 +297,8 @@ def build(ctx: AppContext) -> None:
     with gr.Tabs(elem_id="why-subtabs"):
         with loc.Tab(label_key="why.tab.lens", id="why-lens-tab"):
             loc.Markdown(value_key="why.lens_help")
-            lens_run = loc.Button(value_key="why.lens_run", variant="primary", elem_id="why-lens-run")
+            lens_run = loc.Button(value_key="why.lens_run", variant="primary",
+                                   elem_id="why-lens-run")
             lens_msg = action_message("why-lens-msg")
             lens_verify = gr.Markdown(elem_id="why-lens-verify")
             lens_summary = gr.Markdown(elem_id="why-lens-summary")
@@ -319,7 +321,8 @@ def build(ctx: AppContext) -> None:
             steps_est = gr.Markdown(views.steps_estimate(attr_mod.DEFAULT_STEPS, None, None,
                                                          loc.lang, SECONDS_PER_STEP),
                                     elem_id="why-steps-est")
-            attr_run = loc.Button(value_key="why.attr_run", variant="primary", elem_id="why-attr-run")
+            attr_run = loc.Button(value_key="why.attr_run", variant="primary",
+                                   elem_id="why-attr-run")
             attr_msg = action_message("why-attr-msg")
             attr_tokens = gr.HTML(elem_id="why-attr-tokens")
             attr_summary = gr.Markdown(elem_id="why-attr-summary")
@@ -328,7 +331,8 @@ def build(ctx: AppContext) -> None:
                                       datatype="str", max_height=360)
         with loc.Tab(label_key="why.tab.rollout", id="why-roll-tab"):
             loc.Markdown(value_key="why.roll_help")
-            roll_run = loc.Button(value_key="why.roll_run", variant="primary", elem_id="why-roll-run")
+            roll_run = loc.Button(value_key="why.roll_run", variant="primary",
+                                   elem_id="why-roll-run")
             roll_msg = action_message("why-roll-msg")
             roll_notes = gr.Markdown(elem_id="why-roll-notes")
             roll_layer = loc.Slider(label_key="why.roll_layer", minimum=0, maximum=29, step=1,

@@ -42,7 +42,8 @@ def _short(token: str, n: int = CELL_CHARS) -> str:
 
 # ---- logit lens -----------------------------------------------------------------------------
 def layer_names(lens: LogitLens, lang: str) -> list[str]:
-    return [t("why.lens_emb", lang)] + [t("why.lens_layer_n", lang, i=i) for i in range(1, lens.rows)]
+    return [t("why.lens_emb", lang)] + [t("why.lens_layer_n", lang, i=i)
+                                        for i in range(1, lens.rows)]
 
 
 def lens_verify(lens: LogitLens, lang: str) -> str:
@@ -91,8 +92,7 @@ def lens_grid(lens: LogitLens, lang: str) -> go.Figure:
                      title=t("why.lens_positions", lang))
     fig.update_yaxes(tickvals=list(range(rows)), ticktext=names, autorange="reversed",
                      title=t("why.lens_layers", lang))
-    fig.update_layout(height=min(900, 120 + 22 * rows), margin=dict(l=10, r=10, t=40, b=10),
-                      title=dict(text=t("why.lens_grid_title", lang), y=0.995, font=dict(size=13)))
+    fig.update_layout(height=min(900, 120 + 22 * rows), margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
@@ -110,7 +110,7 @@ def lens_curve(lens: LogitLens, column: int, lang: str) -> go.Figure:
     fig.update_yaxes(title_text=t("why.lens_prob", lang), range=[0, 1.02], secondary_y=False)
     fig.update_yaxes(title_text=t("why.lens_rank", lang), type="log", autorange="reversed",
                      secondary_y=True)
-    step = max(1, len(x) // 16)
+    step = max(1, -(-len(x) // 12))
     fig.update_xaxes(tickvals=x[::step], ticktext=names[::step])
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.2),
@@ -255,7 +255,7 @@ def branch_text(b: dict, lang: str) -> str:
     head = t("why.branch_text", lang, id=b["id"], p=pct(b["probability"]), n=len(b["steps"]),
              ended=t("why.branch_ended", lang) if b["ended"] else "")
     return (f'<div class="why-branch"><div>{_md_bold_to_html(head)}</div>'
-            f'<p style="font-size:1.1rem"><b>{esc(b["prompt"])}</b>'
+            f'<p style="font-size:1.1rem;white-space:pre-wrap"><b>{esc(b["prompt"])}</b>'
             f'<span class="why-cont">{esc(b["text"])}</span></p></div>')
 
 
@@ -266,10 +266,14 @@ def _md_bold_to_html(text: str) -> str:
 
 
 # ---- side by side ---------------------------------------------------------------------------
-def _missing(side, part: str, lang: str) -> str:
-    reason = side.missing.get(part)
-    return (f'<p class="why-missing" style="opacity:.75">'
-            f'{esc(t("why.cmp_missing." + reason, lang, part=t("why.part." + part, lang), model=side.model_name))}</p>')
+def _missing(side, lang: str) -> str:
+    """One line per reason, naming every part it applies to."""
+    out = []
+    for reason in dict.fromkeys(side.missing.values()):
+        parts = [t("why.part." + p, lang) for p, r in side.missing.items() if r == reason]
+        text = t("why.cmp_missing." + reason, lang, part=" · ".join(parts), model=side.model_name)
+        out.append(f'<p class="why-missing" style="opacity:.75">{esc(text)}</p>')
+    return "".join(out)
 
 
 def side_html(side, lang: str) -> str:
@@ -280,29 +284,25 @@ def side_html(side, lang: str) -> str:
         rows = "".join(f"<tr><td>{esc(g.token)}</td><td>{pct(g.prob)}</td></tr>"
                        for g in side.prediction[:5])
         out.append(f'<h4>{esc(title)}</h4><table class="why-pred">{rows}</table>')
-    else:
-        out.append(_missing(side, "prediction", lang))
     if side.steps:
-        out.append(f'<h4>{esc(t("why.cmp_steps", lang))}</h4><p><b>{esc(side.continuation)}</b></p><ol>')
+        out.append(f'<h4>{esc(t("why.cmp_steps", lang))}</h4>'
+                   f'<p style="white-space:pre-wrap"><b>{esc(side.continuation)}</b></p><ol>')
         for s in side.steps:
             alts = " · ".join(f"{'▶ ' if g.token_id == s.chosen.token_id else ''}{esc(g.token)} "
                               f"{pct(g.prob)}" for g in s.top[:3])
             out.append(f"<li>{alts}</li>")
         out.append("</ol>")
-    elif "steps" in side.missing:
-        out.append(_missing(side, "steps", lang))
     if side.attribution:
         a = side.attribution
-        out.append(f'<h4>{esc(t("why.cmp_attr", lang, target=a.target, err=a.completeness_error or 0))}</h4>')
+        title = t("why.cmp_attr", lang, target=a.target, err=a.completeness_error or 0)
+        out.append(f'<h4>{esc(title)}</h4>')
         out.append(tokens_html(a.tokens, a.scores, a.fixed, lang))
-    elif "attribution" in side.missing:
-        out.append(_missing(side, "attribution", lang))
     if side.lens and side.lens.where != "classifier":
         at, layers = side.lens.emergence(-1), side.lens.rows - 1
         key = "why.cmp_lens" if at is not None and at < layers else "why.cmp_lens_late"
-        out.append(f'<p>{esc(t(key, lang, token=side.lens.final[-1].token, layer=at, layers=layers))}</p>')
-    elif "lens" in side.missing:
-        out.append(_missing(side, "lens", lang))
+        text = t(key, lang, token=side.lens.final[-1].token, layer=at, layers=layers)
+        out.append(f'<p>{esc(text)}</p>')
+    out.append(_missing(side, lang))
     out.append("</div>")
     return "".join(out)
 
@@ -312,8 +312,8 @@ def compare_attention(a, b, lang: str) -> go.Figure:
     titles = tuple(t("why.cmp_attention", lang, layer=s.layer, head=s.head, layers=s.layers,
                      heads=s.heads) for s in (a, b))
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=(f"{label(a.model_name)}<br>{titles[0]}",
-                                        f"{label(b.model_name)}<br>{titles[1]}"))
+                        subplot_titles=(f"{esc(a.model_name)}<br>{titles[0]}",
+                                        f"{esc(b.model_name)}<br>{titles[1]}"))
     for col, s in ((1, a), (2, b)):
         labels = [label(tok) for tok in s.tokens]
         n = len(labels)
