@@ -365,27 +365,28 @@ def build(ctx: AppContext) -> None:
                 cmp_b = gr.HTML(elem_id="why-cmp-b")
             cmp_plot = gr.Plot(elem_id="why-cmp-plot", show_label=False)
 
-    # ---- wiring (closure names differ from the endpoint names: see wire_action) ------------
-    def lens_ui(key, txt, lg, progress=gr.Progress()):
-        return show_lens(manager, key, txt, lg, progress)
+    # ---- wiring (closure names differ from the endpoint names; their language argument is
+    # named `lang`, which wire_action reads to translate errors) ------------------------------
+    def lens_ui(key, txt, lang, progress=gr.Progress()):
+        return show_lens(manager, key, txt, lang, progress)
 
-    def attr_ui(key, txt, tgt, con, meth, n, lg, progress=gr.Progress()):
-        return explain_tokens(manager, key, txt, tgt, con, meth, n, lg, progress)
+    def attr_ui(key, txt, tgt, con, meth, n, lang, progress=gr.Progress()):
+        return explain_tokens(manager, key, txt, tgt, con, meth, n, lang, progress)
 
-    def roll_ui(key, txt, lg, progress=gr.Progress()):
-        return show_rollout(manager, key, txt, lg, progress)
+    def roll_ui(key, txt, lang, progress=gr.Progress()):
+        return show_rollout(manager, key, txt, lang, progress)
 
-    def tree_ui(key, txt, lg, progress=gr.Progress()):
-        return start_tree(manager, key, txt, lg, progress)
+    def tree_ui(key, txt, lang, progress=gr.Progress()):
+        return start_tree(manager, key, txt, lang, progress)
 
-    def branch_ui(tree, lg, evt: gr.SelectData, progress=gr.Progress()):
-        return branch_from(manager, tree, lg, evt, progress)
+    def branch_ui(tree, lang, evt: gr.SelectData, progress=gr.Progress()):
+        return branch_from(manager, tree, lang, evt, progress)
 
-    def cmp_ui(key_a, key_b, txt, lyr, hd, lg):
-        return compare_models(manager, key_a, key_b, txt, lyr, hd, lg)
+    def cmp_ui(key_a, key_b, txt, lyr, hd, lang):
+        return compare_models(manager, key_a, key_b, txt, lyr, hd, lang)
 
-    def note_ui(key, lg):
-        return model_note(manager, key, lg)
+    def note_ui(key, lang):
+        return model_note(manager, key, lang)
 
     lens_out = [lens_state, lens_verify, lens_summary, lens_grid, lens_curve, lens_col]
     wire_action(lens_run.click, lens_ui, [model, text, lang], lens_out, message=lens_msg,
