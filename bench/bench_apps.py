@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import Timer, manager, save, table
 
-QA = Path(__file__).resolve().parent.parent / "assets" / "samples" / "qa_eval.jsonl"
+QA = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"
 USERS = 8
 REPEATS = 3      # the throughput comparison is repeated; the median ratio is reported
 

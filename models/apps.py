@@ -16,17 +16,19 @@ decided by `advice` from the registry, not by the UI.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .batching import Batcher, StepCandidates
+from . import apps_prompts as prompts
+from . import apps_span
+from .apps_prompts import LANGUAGES, PromptFormat
+from .batching import Batcher, StepCandidates, _eos_ids
 from .errors import UserError
 from .manager import LoadedModel
 from .registry import ModelSpec, Registry
 from .tasks import GenerationSettings, check_text
 
-LANGUAGES = {"en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish",
-             "ro": "Romanian"}
 # Summary length -> (sentences asked of an instruct model, max new tokens)
 LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 96),
            "long": ("one paragraph", 160)}
@@ -34,7 +36,8 @@ LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 9
 T5_PAIRS = {("en", "de"): "translate English to German: ",
             ("en", "fr"): "translate English to French: ",
             ("en", "ro"): "translate English to Romanian: "}
-ANSWER_TOKENS = 32   # short answers: an entity or a sentence (the entity comes early)
+SPAN_MAX_TOKENS = 1024   # "+span" answers compare every piece of the context: up to this prompt
+ANSWER_TOKENS = 40   # short answers; a Chinese character takes ~3 of SmolLM2's byte-level tokens
 # Better models per task, best first (looked up in the registry; missing keys are skipped).
 BETTER = {"summarize": ("hub:distilbart-cnn", "hub:t5-small", "hub:qwen2.5-0.5b-instruct"),
           "translate": ("hub:qwen2.5-0.5b-instruct",),
@@ -65,6 +68,8 @@ class Prepared:
     prompt_text: str          # exactly what the model reads (chat template / prefix applied)
     max_new_tokens: int
     notices: tuple = ()       # Notice items: input cut to fit, ...
+    fmt: PromptFormat | None = None   # decoder LMs: the prompt format (apps_prompts.py)
+    copy_from: str | None = None      # "copy" formats: the answer must be a piece of this text
 
 
 @dataclass(frozen=True)
@@ -128,19 +133,15 @@ def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list) -> list[
     return doc_ids
 
 
-def _chat_prepare(lm: LoadedModel, task: str, instruction: str, doc: str, after: str,
-                  max_new: int) -> Prepared:
-    """Instruct LMs: instruction + document (+ after) in the chat template. Only the document
-    is shortened if the whole does not fit the context window."""
+def _lm_prepare(lm: LoadedModel, task: str, fmt: PromptFormat, render, doc: str,
+                max_new: int) -> tuple[Prepared, str]:
+    """Decoder LMs: `render(doc)` is the whole prompt in format `fmt`. Only the document is
+    shortened if the whole does not fit the context window. -> (prepared, the document kept)."""
     tok = lm.tokenizer
-    if not getattr(tok, "chat_template", None):
+    if fmt.chat and not getattr(tok, "chat_template", None):
         raise UserError("wrong_task", f"{lm.spec.name} has no chat template, so it cannot follow "
                         "a task instruction. Pick an instruct (chat) model.", name=lm.spec.name)
     notices: list = []
-
-    def render(body: str) -> str:
-        return tok.apply_chat_template([{"role": "user", "content": instruction + body + after}],
-                                       add_generation_prompt=True, tokenize=False)
     shell = len(tok(render(""), add_special_tokens=False)["input_ids"])
     doc_ids = tok(doc, add_special_tokens=False)["input_ids"]
     kept = _fit(lm, doc_ids, lm.max_length - max_new - shell, notices)
@@ -148,7 +149,12 @@ def _chat_prepare(lm: LoadedModel, task: str, instruction: str, doc: str, after:
         doc = tok.decode(kept)
     text = render(doc)
     ids = tok(text, add_special_tokens=False)["input_ids"]
-    return Prepared(task, ids, text, max_new, tuple(notices))
+    return Prepared(task, ids, text, max_new, tuple(notices), fmt), doc
+
+
+def _chat(lm: LoadedModel, fmt: PromptFormat, task: str, user: str, shot=None) -> str:
+    return lm.tokenizer.apply_chat_template(prompts.chat_messages(fmt, task, user, shot),
+                                            add_generation_prompt=True, tokenize=False)
 
 
 def _seq2seq_prepare(lm: LoadedModel, task: str, prefix: str, doc: str, max_new: int) -> Prepared:
@@ -165,29 +171,55 @@ def _seq2seq_prepare(lm: LoadedModel, task: str, prefix: str, doc: str, max_new:
     return Prepared(task, ids, source, max_new, tuple(notices))
 
 
-def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium") -> Prepared:
+def summary_tokens(length: str, chinese: bool) -> int:
+    """Max new tokens of a summary: SmolLM2's byte-level tokenizer needs about 2.5 tokens per
+    Chinese character, so a Chinese summary of the same length gets more tokens."""
+    n = LENGTHS[length][1]
+    return int(n * 2.5) if chinese else n
+
+
+def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium",
+                      fmt: str | None = None) -> Prepared:
     check_task(lm.spec, "summarize")
     text = check_text(text, "text")
     if length not in LENGTHS:
         raise UserError("bad_setting", f"Summary length must be one of {', '.join(LENGTHS)}.")
-    sentences, max_new = LENGTHS[length]
+    sentences = LENGTHS[length][0]
+    zh = is_chinese(text)
+    max_new = summary_tokens(length, zh)
     if lm.spec.kind == "seq2seq":
         prefix = "summarize: " if _model_type(lm) == "t5" else ""
         return _seq2seq_prepare(lm, "summarize", prefix, text, max_new)
-    in_zh = " Write the summary in Chinese." if is_chinese(text) else ""
-    return _chat_prepare(lm, "summarize", f"Summarize the following text in {sentences}.{in_zh}"
-                         "\n\n", text, "", max_new)
+    form = prompts.lookup("summarize", fmt)
+    lang = "zh" if zh else "en"
+    in_zh = " Write the summary in Chinese." if zh else ""
+    instruction = f"Summarize the following text in {sentences}.{in_zh}\n\n"
+    if form.chat:
+        ex_text, ex_sum = prompts.SUMMARY_SHOTS[lang]
+        shot = (instruction + ex_text, ex_sum)
+        return _lm_prepare(lm, "summarize", form,
+                           lambda doc: _chat(lm, form, "summarize", instruction + doc, shot),
+                           text, max_new)[0]
+    label = "Summary (in Chinese)" if zh else "Summary"
+    frame = f"Text: {{doc}}\n{label}, in {sentences}:"
+    head = ""
+    if form.shots:
+        ex_text, ex_sum = prompts.SUMMARY_SHOTS[lang]
+        head = frame.format(doc=ex_text) + f" {ex_sum}\n\n"
+    return _lm_prepare(lm, "summarize", form, lambda doc: head + frame.format(doc=doc),
+                       text, max_new)[0]
 
 
 def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
-                      max_new_tokens: int | None = None) -> Prepared:
+                      max_new_tokens: int | None = None, fmt: str | None = None) -> Prepared:
     """max_new_tokens: by default about 3x the source's tokens (a translation has roughly
-    the source's length; Chinese needs more tokens per word), at least 24, at most 384."""
+    the source's length), 5x into Chinese (a byte-level tokenizer such as SmolLM2's spends ~3
+    tokens on a Chinese character); at least 24, at most 384."""
     check_task(lm.spec, "translate")
     text = check_text(text, "text")
     if max_new_tokens is None:
         n = len(lm.tokenizer(text, add_special_tokens=False)["input_ids"])
-        max_new_tokens = max(24, min(384, 3 * n))
+        max_new_tokens = max(24, min(384, (5 if target == "zh" else 3) * n))
     for code in (source, target):
         if code not in LANGUAGES:
             raise UserError("bad_language", f"Unknown language {code!r}; pick one from the list.",
@@ -213,25 +245,64 @@ def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
             note = Notice("pair_unknown", f"{lm.spec.name} does not say which languages it "
                           "translates; it will translate in the direction it was trained on.",
                           {"name": lm.spec.name})
-            prep = Prepared(prep.task, prep.input_ids, prep.prompt_text, prep.max_new_tokens,
-                            prep.notices + (note,))
+            prep = replace(prep, notices=prep.notices + (note,))
         return prep
-    return _chat_prepare(lm, "translate", f"Translate the following {LANGUAGES[source]} text into "
-                         f"{LANGUAGES[target]}. Reply with the translation only.\n\n", text, "",
-                         max_new_tokens)
+    form = prompts.lookup("translate", fmt)
+    src, tgt = LANGUAGES[source], LANGUAGES[target]
+    ex_src, ex_tgt = prompts.TRANSLATE_SHOT[source], prompts.TRANSLATE_SHOT[target]
+    if form.chat:
+        instruction = (f"Translate the following {src} text into {tgt}. Reply with the "
+                       "translation only.\n\n")
+        shot = (instruction + ex_src, ex_tgt)
+        return _lm_prepare(lm, "translate", form,
+                           lambda doc: _chat(lm, form, "translate", instruction + doc, shot),
+                           text, max_new_tokens)[0]
+    head = f"{src}: {ex_src}\n{tgt}: {ex_tgt}\n\n" if form.shots else ""
+    return _lm_prepare(lm, "translate", form, lambda doc: f"{head}{src}: {doc}\n{tgt}:",
+                       text, max_new_tokens)[0]
 
 
-def prepare_answer(lm: LoadedModel, question: str, context: str) -> Prepared:
-    """Generative QA with an instruct LM (extractive models: models/apps_qa.py)."""
+def prepare_answer(lm: LoadedModel, question: str, context: str,
+                   fmt: str | None = None) -> Prepared:
+    """Generative QA with a decoder LM (extractive models: models/apps_qa.py). In a "copy"
+    format the answer is restricted to a piece of the context (models/apps_prompts.py)."""
     check_task(lm.spec, "answer")
     question = check_text(question, "question")
     context = (context or "").strip()
-    if not context:
-        return _chat_prepare(lm, "answer", "Answer the question in a few words.\n\nQuestion: ",
-                             question, "", ANSWER_TOKENS)
-    return _chat_prepare(lm, "answer", "Answer the question using the context. Reply with a "
-                         "short answer only.\n\nContext: ", context, f"\n\nQuestion: {question}",
-                         ANSWER_TOKENS)
+    form = prompts.lookup("answer", fmt)
+    if not context:                    # nothing to copy from: the model answers from memory
+        form = replace(form, copy=False)
+        if form.chat:
+            user = f"Answer the question in a few words.\n\nQuestion: {question}"
+            return _lm_prepare(lm, "answer", form, lambda _doc: _chat(lm, form, "answer", user),
+                               "", ANSWER_TOKENS)[0]
+        return _lm_prepare(lm, "answer", form, lambda _doc: f"Question: {question}\nAnswer:",
+                           "", ANSWER_TOKENS)[0]
+    lang = "zh" if is_chinese(question) else "en"
+    ex_ctx, ex_q, ex_a = prompts.QA_SHOTS[lang]
+    if form.chat:
+        def block(doc, q):
+            return ("Answer the question using the context. Reply with a short answer only."
+                    f"\n\nContext: {doc}\n\nQuestion: {q}")
+        shot = (block(ex_ctx, ex_q), ex_a)
+        prep, kept = _lm_prepare(lm, "answer", form,
+                                 lambda doc: _chat(lm, form, "answer", block(doc, question), shot),
+                                 context, ANSWER_TOKENS)
+    else:
+        def block(doc, q):
+            return prompts.qa_block(form, lang, doc, q)
+        shown = block(ex_ctx, ex_q)
+        head = f"{shown}{'' if shown.endswith('：') else ' '}{ex_a}\n\n" if form.shots else ""
+        prep, kept = _lm_prepare(lm, "answer", form, lambda doc: head + block(doc, question),
+                                 context, ANSWER_TOKENS)
+    if form.copy:
+        prep = replace(prep, copy_from=kept)
+    if form.span and len(prep.input_ids) > SPAN_MAX_TOKENS:
+        note = Notice("span_long", f"The context is long, so the answer is chosen token by token "
+                      f"instead of comparing every piece of the context (that is done up to "
+                      f"{SPAN_MAX_TOKENS} tokens).", {"n": SPAN_MAX_TOKENS})
+        prep = replace(prep, fmt=replace(form, span=False), notices=prep.notices + (note,))
+    return prep
 
 
 def _pairs_text(pairs) -> str:
@@ -241,16 +312,52 @@ def _pairs_text(pairs) -> str:
 # ---- run + post-process ---------------------------------------------------------------------
 def run(batcher: Batcher, lm: LoadedModel, prep: Prepared,
         settings: GenerationSettings) -> Iterator[AppUpdate]:
-    """Stream one prepared request through the batcher. The caller holds `lm`."""
+    """Stream one prepared request through the batcher. The caller holds `lm`.
+    The text is post-processed as it grows (apps_prompts.clean): never a broken character at
+    its end; in a format that stops at a line break, the request ends there."""
     settings = replace(settings, max_new_tokens=prep.max_new_tokens)
     tok = lm.tokenizer
-    for upd in batcher.stream(lm, prep.input_ids, settings):
-        text = tok.decode(upd.token_ids, skip_special_tokens=True).strip()
-        out = AppUpdate(text, len(upd.token_ids), upd.seconds, upd.waited, upd.batch_size,
-                        upd.done)
-        if upd.done:
-            out.insight = insight(tok, upd.token_ids, upd.steps)
-        yield out
+    fmt = prep.fmt
+    if fmt is not None and fmt.span and prep.copy_from:
+        yield _run_span(batcher, lm, prep, settings)
+        return
+    allowed = None
+    if fmt is not None and fmt.copy and prep.copy_from:
+        allowed = prompts.copy_rule(tok, prep.copy_from, _eos_ids(lm.model, tok))
+    last = None
+    stream = batcher.stream(lm, prep.input_ids, settings, allowed)
+    try:
+        for upd in stream:
+            raw = tok.decode(upd.token_ids, skip_special_tokens=True)
+            if fmt is None:
+                text, stopped = prompts.drop_broken(raw).strip(), False
+            else:
+                text, stopped = prompts.clean(raw, fmt)
+            last = AppUpdate(text, len(upd.token_ids), upd.seconds, upd.waited, upd.batch_size,
+                             upd.done or stopped)
+            if last.done:
+                last.insight = insight(tok, upd.token_ids, upd.steps)
+                yield last
+                return
+            yield last
+    finally:
+        stream.close()                  # a stopped request frees its row in the batch
+
+
+def _run_span(batcher: Batcher, lm: LoadedModel, prep: Prepared,
+              settings: GenerationSettings) -> AppUpdate:
+    """The "+span" formats: the most probable piece of the context (models/apps_span.py). It
+    takes its turn on the device with the batched generations."""
+    lead = "" if prep.prompt_text.endswith("：") else " "
+    queued = time.perf_counter()
+    with batcher.device_lock:
+        waited = time.perf_counter() - queued
+        got = apps_span.answer(lm, prep.input_ids, prep.copy_from, is_chinese(prep.copy_from),
+                               lead, prompts.newline_ids(lm.tokenizer), settings.greedy,
+                               settings.temperature, settings.top_k, settings.seed)
+    out = AppUpdate(got.text, len(got.token_ids), got.seconds, waited, 1, done=True)
+    out.insight = insight(lm.tokenizer, got.token_ids, got.steps)
+    return out
 
 
 def run_to_end(batcher: Batcher, lm: LoadedModel, prep: Prepared,

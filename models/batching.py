@@ -15,6 +15,9 @@ for all rows), which is where the throughput gain for a classroom comes from.
   sampler actually drew from): the data behind the "generation insight" view.
 - A request whose consumer goes away (the browser closed) is marked cancelled; its row stops
   at the next step and the batch ends when every row is finished or cancelled.
+- A request may restrict its next tokens (`allowed`): question answering uses it to make the
+  answer a piece of the context (models/apps.py, "copy" prompt formats). Other rows of the
+  same batch are not affected.
 """
 from __future__ import annotations
 
@@ -60,8 +63,10 @@ class BatchUpdate:
 
 
 class _Request:
-    def __init__(self, lm: LoadedModel, input_ids: list[int], settings: GenerationSettings):
+    def __init__(self, lm: LoadedModel, input_ids: list[int], settings: GenerationSettings,
+                 allowed=None):
         self.lm = lm
+        self.allowed = allowed          # None, or callable(generated ids) -> allowed next ids
         self.input_ids = input_ids
         self.settings = settings
         self.q: queue.Queue = queue.Queue()
@@ -108,6 +113,26 @@ class Recorder(LogitsProcessor):
                 self.last.append((tuple(ids.tolist()), tuple(top.values[row].tolist()),
                                   None if sample_p is None else tuple(sample_p[row, ids].tolist()),
                                   model_p[row], None if sample_p is None else sample_p[row]))
+        return scores
+
+
+class _RowConstraints(LogitsProcessor):
+    """Rows whose request has `allowed` may only take one of those tokens next (the others get
+    probability 0 before the Recorder sees them, so the insight shows what could be drawn)."""
+
+    def __init__(self, requests: list[_Request], prompt_width: int):
+        self.requests = requests
+        self.width = prompt_width
+
+    def __call__(self, input_ids, scores):
+        for row, req in enumerate(self.requests):
+            if req.allowed is None:
+                continue
+            ids = req.allowed(input_ids[row, self.width:].tolist())
+            if ids:
+                keep = torch.full_like(scores[row], float("-inf"))
+                keep[list(ids)] = 0.0
+                scores[row] = scores[row] + keep
         return scores
 
 
@@ -163,21 +188,26 @@ class Batcher:
     """Groups concurrent generation requests into padded batches (see the module docstring).
     One instance per app; it owns its worker thread, started on demand, gone when idle."""
 
-    def __init__(self, max_batch: int = 8, window_s: float = 0.05):
+    def __init__(self, max_batch: int = 8, window_s: float = 0.05, scheduler=None):
         self.max_batch = max_batch      # 8: a classroom table; more rows slow every step
         self.window_s = window_s        # 50 ms: short next to a generation, long next to a click
+        # each batch takes the device from the app's scheduler (models/scheduler.py), so a batch
+        # never runs beside a training step or another request; alone (benchmarks), a lock
+        self.scheduler = scheduler
         self.device_lock = threading.Lock()
         self._cv = threading.Condition()
         self._pending: list[_Request] = []
         self._running = False
         self.batches_run = 0            # for benchmarks and tests: how many generate calls
 
-    def stream(self, lm: LoadedModel, input_ids: list[int],
-               settings: GenerationSettings) -> Iterator[BatchUpdate]:
+    def stream(self, lm: LoadedModel, input_ids: list[int], settings: GenerationSettings,
+               allowed=None) -> Iterator[BatchUpdate]:
         """Queue one request and yield its updates, one per token; the last has done=True.
-        The caller must hold `lm` (manager.use) until the iterator is exhausted."""
+        `allowed`: optional callable(ids generated so far) -> the token ids allowed next (an
+        empty result means no restriction). The caller must hold `lm` (manager.use) until the
+        iterator is exhausted."""
         settings.check()
-        req = _Request(lm, list(input_ids), settings)
+        req = _Request(lm, list(input_ids), settings, allowed)
         with self._cv:
             self._pending.append(req)
             if not self._running:
@@ -237,7 +267,8 @@ class Batcher:
                 r.started, r.batch_size = started, len(batch)
             self.batches_run += 1
             try:
-                with self.device_lock:
+                with (self.scheduler.slot("request", "batch") if self.scheduler
+                      else self.device_lock):
                     self._generate(batch)
             except BaseException as exc:  # handed to every waiting consumer
                 for r in batch:
@@ -263,10 +294,13 @@ class Batcher:
         input_ids = torch.tensor(rows, dtype=torch.long, device=lm.device)
         attention_mask = torch.tensor(masks, dtype=torch.long, device=lm.device)
         recorder = Recorder(settings)
+        processors = [recorder]
+        if left and any(r.allowed is not None for r in batch):
+            processors.insert(0, _RowConstraints(batch, width))
         streamer = _RowStreamer(batch, recorder, _eos_ids(model, tok))
         kwargs = dict(input_ids=input_ids, attention_mask=attention_mask,
                       max_new_tokens=int(settings.max_new_tokens), streamer=streamer,
-                      logits_processor=LogitsProcessorList([recorder]),
+                      logits_processor=LogitsProcessorList(processors),
                       stopping_criteria=StoppingCriteriaList([_StopRows(streamer)]),
                       pad_token_id=pad, num_beams=1, **settings.generate_kwargs())
         if settings.seed is not None:

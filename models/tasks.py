@@ -134,8 +134,10 @@ def _prompt_ids(lm: LoadedModel, text: str, chat: bool, system: str | None) -> t
 def _room(lm: LoadedModel, max_new_tokens: int) -> int:
     room = lm.max_length - int(max_new_tokens)
     if room < 16:
-        raise UserError("bad_setting", f"{lm.spec.name} reads at most {lm.max_length} tokens; "
-                        "ask for fewer new tokens.")
+        raise UserError("window_too_small", f"{lm.spec.name} reads at most {lm.max_length} "
+                        f"tokens, so it cannot write {max_new_tokens} new ones: ask for at most "
+                        f"{lm.max_length - 16}.", name=lm.spec.name, window=lm.max_length,
+                        new=int(max_new_tokens), most=lm.max_length - 16)
     return room
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 import torch
 
 from models import apps, apps_qa
+from models import apps_prompts as prompts
 from models.batching import TOP_N, Batcher
 from models.errors import UserError
 from models.tasks import GenerationSettings
@@ -114,15 +116,109 @@ def test_bad_requests_get_clear_errors(mgr):
     assert err.value.code == "qa_no_context"
 
 
-def test_instruct_prompts_use_the_chat_template(mgr):
+def test_chat_formats_use_the_chat_template(mgr):
     with mgr.use(mgr.keys["llama"]) as lm:
-        qa = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france")
-        tr = apps.prepare_translate(lm, "hello world", "en", "zh")
-        zh = apps.prepare_summarize(lm, "人工智能正在改变教育，许多学校开始使用智能辅导系统。")
+        qa = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france",
+                                 fmt="chat")
+        tr = apps.prepare_translate(lm, "hello world", "en", "zh", fmt="chat+system")
+        zh = apps.prepare_summarize(lm, "人工智能正在改变教育，许多学校开始使用智能辅导系统。",
+                                    fmt="chat")
     assert qa.prompt_text.startswith("<|im_start|>user\nAnswer the question using the context")
     assert "Context: paris is the capital of france" in qa.prompt_text
     assert qa.prompt_text.endswith("Question: what is the capital<|im_end|>\n<|im_start|>assistant\n")
     assert "into Chinese" in tr.prompt_text and "in Chinese" in zh.prompt_text
+    assert tr.prompt_text.startswith("<|im_start|>system\n" + prompts.SYSTEM["translate"])
+
+
+def test_default_formats_are_the_measured_ones(mgr):
+    """The defaults of models/apps_prompts.py (chosen by bench/bench_prompts.py) shape the
+    prompt: a worked example in the question's language, then the real input."""
+    with mgr.use(mgr.keys["llama"]) as lm:
+        qa = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france")
+        zh = apps.prepare_answer(lm, "首都是哪里？", "法国的首都是巴黎。")
+        tr = apps.prepare_translate(lm, "hello world", "en", "zh")
+        de = apps.prepare_translate(lm, "hallo welt", "de", "fr")
+        none = apps.prepare_answer(lm, "what is the capital of france", "")
+        with pytest.raises(UserError) as err:
+            apps.prepare_answer(lm, "what", "ctx", fmt="no-such-format")
+    assert err.value.code == "bad_setting"
+    assert qa.fmt.key == prompts.DEFAULT["answer"] and qa.copy_from == "paris is the capital of france"
+    assert qa.prompt_text.endswith("Context: paris is the capital of france\n"
+                                   "Question: what is the capital\nAnswer:")
+    assert prompts.QA_SHOTS["en"][2] in qa.prompt_text and prompts.QA_SHOTS["zh"][2] in zh.prompt_text
+    assert tr.prompt_text.endswith("English: hello world\nChinese:")
+    assert prompts.TRANSLATE_SHOT["zh"] in tr.prompt_text
+    assert prompts.TRANSLATE_SHOT["de"] in de.prompt_text and de.prompt_text.endswith("French:")
+    assert none.copy_from is None and "Context" not in none.prompt_text   # nothing to copy from
+
+
+def test_copy_format_answers_with_a_piece_of_the_context(mgr):
+    """Even a random model, restricted to the context, answers with a piece of it."""
+    context = "paris is the capital of france. berlin is the capital of germany."
+    with mgr.use(mgr.keys["llama"]) as lm:
+        for fmt in ("few-shot+copy", "chat+copy", "few-shot+span"):
+            prep = apps.prepare_answer(lm, "what is the capital of france", context, fmt=fmt)
+            out = apps.run_to_end(Batcher(), lm, prep, GREEDY)
+            assert out.done and out.text and out.text in context, (fmt, out.text)
+            assert apps.find_span(out.text, context) is not None
+            _check_insight(out)
+
+
+def test_span_answers_fall_back_to_copying_on_long_contexts(mgr, monkeypatch):
+    monkeypatch.setattr(apps, "SPAN_MAX_TOKENS", 20)
+    with mgr.use(mgr.keys["llama"]) as lm:
+        prep = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france",
+                                   fmt="few-shot+span")
+    assert not prep.fmt.span and prep.fmt.copy and [n.code for n in prep.notices] == ["span_long"]
+
+
+def test_span_answers_score_whole_pieces_of_the_context(mgr):
+    """Every candidate is a piece that starts and ends at a word (or a Chinese character); the
+    chosen one is the best scored; sampling draws among the top-k pieces."""
+    from models import apps_span
+    context = "Paris is the capital of France. Berlin is in Germany."
+    cands = apps_span.candidates(context, chinese=False)
+    assert cands[0][:2] == [5, 8] and 31 - 1 in cands[0] and 32 in cands     # "Paris", "Paris is"
+    assert all(context[a:b].strip() == context[a:b] and not context[b - 1] in ".'"
+               for a, ends in cands.items() for b in ends)
+    zh = apps_span.candidates("长城在中国，很长。", chinese=True)
+    assert zh[0] == [1, 2, 3, 4, 5] and 5 not in zh                          # stops at "，"
+    with mgr.use(mgr.keys["llama"]) as lm:
+        prep = apps.prepare_answer(lm, "what is the capital of france", context, fmt="few-shot+span")
+        pieces = apps_span.score_pieces(lm, prep.input_ids, context, False, " ",
+                                        prompts.newline_ids(lm.tokenizer))
+        best = apps.run_to_end(Batcher(), lm, prep, GREEDY)
+        hot = GenerationSettings(greedy=False, temperature=5.0, top_k=3, seed=1)
+        drawn = {apps.run_to_end(Batcher(), lm, prep, replace(hot, seed=s)).text for s in range(8)}
+    top = sorted(pieces, key=lambda p: p.score, reverse=True)
+    assert len(pieces) > 20 and best.text == context[top[0].start:top[0].end]
+    assert drawn <= {context[p.start:p.end] for p in top[:3]}
+    assert best.insight and best.n_tokens == len(best.insight)
+
+
+def test_streamed_text_never_ends_in_a_broken_character(mgr):
+    """A byte-level tokenizer can stop in the middle of a character; the user never sees "�".
+    Hot sampling makes the tiny model draw byte tokens that are half a character (without the
+    trimming, nearly every streamed text here holds a "�")."""
+    hot = GenerationSettings(greedy=False, temperature=3.0, top_k=0, top_p=1.0, seed=0)
+    seen = []
+    with mgr.use(mgr.keys["llama"]) as lm:
+        broken = [i for i in range(len(lm.tokenizer)) if "\ufffd" in lm.tokenizer.decode([i])]
+        for text in ("人工智能正在改变教育。", "熊猫主要吃竹子。"):
+            prep = apps.prepare_translate(lm, text, "zh", "en", fmt="chat-raw")
+            seen += [u.text for u in apps.run(Batcher(), lm, prep, hot)]
+    assert len(broken) > 50 and len(seen) > 20
+    assert not [t for t in seen if "\ufffd" in t]
+
+
+def test_clean_keeps_the_answer_line():
+    stop = prompts.FORMATS["answer"]["plain"]
+    raw = prompts.FORMATS["answer"]["chat-raw"]
+    assert prompts.clean(" Answer: Nairobi\nThe answer is: Nairobi", stop) == ("Nairobi", True)
+    assert prompts.clean("\n“Canberra”", stop) == ("Canberra", False)
+    assert prompts.clean(" 答案：北京\n", stop) == ("北京", True)
+    assert prompts.clean("北京\ufffd", stop) == ("北京", False)
+    assert prompts.clean("line one\nline two\ufffd", raw) == ("line one\nline two", False)
 
 
 def test_concurrent_requests_are_batched_and_never_mixed(mgr):

@@ -1,8 +1,8 @@
-"""Applications on the real packaged SmolLM2-135M-Instruct: the question-answering eval on
-assets/samples/qa_eval.jsonl (English and Chinese pairs written for this app), summaries, and
-the /summarize /translate /answer API with several users at once. A 135M model is often
-wrong, so only robust things are asserted; the eval's figures are printed and saved to
-tests/artifacts/qa_eval.json."""
+"""Applications on the real packaged SmolLM2-135M-Instruct with the app's default prompt
+formats: the question-answering evaluation set (assets/eval/qa.jsonl, English and Chinese,
+written for this app) must reach the goals the README states, summaries of the examples are
+short and clean, and the /summarize /translate /answer API serves several users at once. The
+eval's answers are saved to tests/artifacts/qa_eval.json."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,10 @@ from models.batching import Batcher
 from models.tasks import GenerationSettings
 
 pytestmark = pytest.mark.slow
-EVAL = Path(__file__).resolve().parent.parent / "assets" / "samples" / "qa_eval.jsonl"
+EVAL = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"
+# What bench/bench_prompts.py measured for the default format (README "Applications"); greedy
+# decoding is deterministic, so a drop below these is a regression, not noise.
+GOALS = {"en": 0.85, "zh": 0.60}
 GREEDY = GenerationSettings(greedy=True)
 
 
@@ -39,7 +42,7 @@ def _run_all(manager, make_prep, items):
 
 def test_qa_eval_right_entities(real_manager, artifacts):
     rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line]
-    assert len(rows) >= 10 and {r["lang"] for r in rows} == {"en", "zh"}
+    assert len(rows) >= 40 and {r["lang"] for r in rows} == {"en", "zh"}
     _preps, outs = _run_all(real_manager,
                             lambda lm, r: apps.prepare_answer(lm, r["question"], r["context"]), rows)
     report = {"en": [0, 0], "zh": [0, 0], "answers": []}
@@ -48,22 +51,27 @@ def test_qa_eval_right_entities(real_manager, artifacts):
         report[row["lang"]][0] += right
         report[row["lang"]][1] += 1
         report["answers"].append({"question": row["question"], "answer": out.text, "right": right})
-        assert out.done and out.text.strip()
+        assert out.done and out.text.strip() and "\ufffd" not in out.text
+        assert out.text in row["context"]          # copied from the context, so it is marked there
     (artifacts / "qa_eval.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(f"\nSmolLM2 QA eval: English {report['en'][0]}/{report['en'][1]}, "
           f"Chinese {report['zh'][0]}/{report['zh'][1]} answers contain the right entity")
-    assert report["en"][0] * 2 >= report["en"][1]
+    for lang, goal in GOALS.items():
+        right, total = report[lang]
+        assert right / total >= goal, f"{lang}: {right}/{total} right, goal {goal:.0%}"
 
 
-def test_summaries_are_shorter_than_their_input_and_not_empty(real_manager):
+def test_summaries_of_the_examples_are_short_and_clean(real_manager):
     from webapp.i18n import STRINGS
     texts = list(STRINGS["apps.sum.example"])          # the English and the Chinese example
     preps, outs = _run_all(real_manager,
                            lambda lm, text: apps.prepare_summarize(lm, text, "short"), texts)
-    for text, prep, out in zip(texts, preps, outs):
+    for text, prep, out, zh in zip(texts, preps, outs, (False, True)):
         assert out.text.strip() and len(out.text) < len(text)
+        assert "\ufffd" not in out.text and "smol" not in out.text.lower()
+        assert apps.is_chinese(out.text) == zh
         assert "Summarize the following text in one sentence" in prep.prompt_text
-        assert 0 < out.n_tokens <= apps.LENGTHS["short"][1] and out.tokens_per_s > 0
+        assert 0 < out.n_tokens <= apps.summary_tokens("short", zh) and out.tokens_per_s > 0
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +85,7 @@ def test_api_serves_several_users_at_once_without_mixing_answers(client):
     assert {"/summarize", "/translate", "/answer", "/summary_quality",
             "/translation_quality"} <= names
     rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines()]
-    picked = [r for r in rows if r["answers"][0] in ("Nairobi", "Mars", "Amazon")]
+    picked = [r for r in rows if r["answers"][0] in ("Warsaw", "Tanzania", "Canberra")]
     jobs = [client.submit("smollm2", r["question"], r["context"], True, 0.7, 50, "en",
                           api_name="/answer") for r in picked]
     results = [job.result() for job in jobs]
@@ -93,7 +101,7 @@ def test_api_serves_several_users_at_once_without_mixing_answers(client):
 def test_api_translate_and_quality_figures(client):
     text, stats, sent, _insight = client.predict(
         "smollm2", "Good morning.", "en", "fr", True, 0.7, 50, "en", api_name="/translate")
-    assert text.strip() and "into French" in sent and "SmolLM2" in stats
+    assert text.strip() and sent.endswith("English: Good morning.\nFrench:") and "SmolLM2" in stats
     scores = client.predict(text, text, "fr", "en", api_name="/translation_quality")
     assert "**BLEU** 100.0" in scores
     with pytest.raises(Exception, match="empty"):

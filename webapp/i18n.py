@@ -86,34 +86,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source.packaged": ("packaged", "内置"),
     "source.local": ("local folder", "本地文件夹"),
     "source.hub": ("Hub", "Hub"),
-    # ---- Generate tab ----
-    "gen.intro": (
-        "A language model writes one token at a time: at each step it turns the text so far "
-        "into a probability for every token in its vocabulary and picks one. **Temperature** "
-        "flattens or sharpens those probabilities, **top-k** and **top-p** cut off unlikely "
-        "tokens, **greedy** always takes the most likely one. **Chat mode** wraps your message "
-        "in the model's chat template, the format it was fine-tuned to answer.",
-        "语言模型一次写出一个词元（token）：每一步，它把已有的文本变成词表中每个词元的概率，然后选出一个。"
-        "**温度**让概率分布更平或更尖，**top-k** 和 **top-p** 去掉不太可能的词元，**贪心**总是选择最可能的那个。"
-        "**对话模式**会把你的消息套进模型的对话模板——模型微调时学会回答的格式。"),
-    "gen.model": ("Model", "模型"),
-    "gen.prompt": ("Prompt", "提示词"),
-    "gen.prompt_value": ("What is the capital of France? Answer in one sentence.",
-                         "法国的首都是哪里？请用一句话回答。"),
-    "gen.chat": ("Chat mode (use the model's chat template)", "对话模式（使用模型的对话模板）"),
-    "gen.settings": ("Sampling settings", "采样设置"),
-    "gen.max_new": ("Max new tokens", "最多生成的词元数"),
-    "gen.temperature": ("Temperature", "温度"),
-    "gen.top_k": ("Top-k (0 = off)", "Top-k（0 = 不限制）"),
-    "gen.top_p": ("Top-p", "Top-p"),
-    "gen.greedy": ("Greedy (always the most likely token)", "贪心（总是选最可能的词元）"),
-    "gen.seed": ("Seed (-1 = random each time)", "随机种子（-1 = 每次随机）"),
-    "gen.run": ("Generate", "生成"),
-    "gen.stop": ("Stop", "停止"),
-    "gen.output": ("Output", "输出"),
-    "gen.sent": ("The prompt actually sent to the model", "实际发送给模型的提示词"),
-    "gen.stats": ("{n} tokens in {secs:.1f} s · {tps:.1f} tokens/s · {model}",
-                  "{n} 个词元，用时 {secs:.1f} 秒 · 每秒 {tps:.1f} 个词元 · {model}"),
     # ---- errors from models/ (English comes from the exception itself) ----
     "err.unknown_model": ("", "没有名为 {key!r} 的模型。请从“模型”标签页的列表中选择，或在那里添加文件夹或 Hub ID。"),
     "err.folder_missing": ("", "路径 {path!r} 下没有文件夹。请输入由 save_pretrained 保存的文件夹的完整路径。"),

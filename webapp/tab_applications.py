@@ -1,8 +1,11 @@
 """Applications tab: summarize, translate and answer questions (three sub-tabs), on instruct
 LMs, seq2seq specialists (T5, BART, Marian) and extractive QA models.
 
-Handlers only read inputs, call models/apps*.py and format with applications_views. The
-generative events share one `Batcher`: up to `max_batch` users run at once in the "apps"
+Handlers only read inputs, call models/apps*.py and format with applications_views. Each
+main action is wired with `wire_action`: its error shows right under its button, and starting
+it clears the previous result. The prompt format of each task is the one measured best on
+assets/eval/ (models/apps_prompts.py, bench/bench_prompts.py). The generative events share one
+`Batcher`: up to `max_batch` users run at once in the "apps"
 concurrency group and their requests are padded into one `generate` call (one batch on the
 device at a time); anyone beyond that waits in Gradio's queue and sees their position.
 """
@@ -17,7 +20,7 @@ from models.batching import Batcher
 from models.tasks import GenerationSettings, check_text
 
 from . import applications_views as views
-from .common import HEAVY, AppContext, friendly, model_picker
+from .common import HEAVY, AppContext, action_message, model_picker, wire_action
 from .i18n import t
 
 TITLE_KEY = "tab.applications"
@@ -35,7 +38,7 @@ def _settings(greedy, temperature, top_k) -> GenerationSettings:
                               top_k=int(top_k)).check()
 
 
-def _outputs(loc, prefix: str, output_key: str) -> SimpleNamespace:
+def _outputs(loc, prefix: str, output_key: str, task: str) -> SimpleNamespace:
     """The output half shared by the sub-tabs: text, stats, prompt sent, insight, attention."""
     out = SimpleNamespace()
     out.text = loc.Textbox(label_key=output_key, lines=4, interactive=False,
@@ -44,7 +47,8 @@ def _outputs(loc, prefix: str, output_key: str) -> SimpleNamespace:
     with loc.Accordion(label_key="apps.insight", open=False, elem_id=f"{prefix}-insight-box"):
         loc.Markdown(value_key="apps.insight_help")
         out.insight = gr.HTML(elem_id=f"{prefix}-insight")
-    with loc.Accordion(label_key="apps.sent", open=False):
+    with loc.Accordion(label_key="apps.sent", open=False, elem_id=f"{prefix}-sent-box"):
+        loc.Markdown(value_key=f"apps.how.{task}", elem_id=f"{prefix}-how")
         out.sent = gr.Code(language=None, interactive=False, elem_id=f"{prefix}-sent")
     out.attention = loc.Button(value_key="apps.attention", size="sm", visible=False,
                                elem_id=f"{prefix}-attention")
@@ -57,13 +61,14 @@ def _quality(loc, prefix: str) -> SimpleNamespace:
         q.reference = loc.Textbox(label_key="apps.reference", placeholder_key="apps.reference_ph",
                                   lines=3, elem_id=f"{prefix}-reference")
         q.button = loc.Button(value_key="apps.score", size="sm", elem_id=f"{prefix}-score")
+        q.message = action_message(elem_id=f"{prefix}-score-msg")
         q.result = gr.Markdown(elem_id=f"{prefix}-scores")
     return q
 
 
 def build(ctx: AppContext) -> None:
     manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
-    batcher = Batcher()                          # one per app: shared by all users of this tab
+    batcher = Batcher(scheduler=manager.scheduler)   # one per app: shared by all its users
     queue = {"concurrency_id": "apps", "concurrency_limit": batcher.max_batch}
     loc.Markdown(value_key="apps.intro")
     with loc.Accordion(label_key="apps.settings", open=False, elem_id="apps-settings"):
@@ -78,7 +83,8 @@ def build(ctx: AppContext) -> None:
     def use(key, progress):
         if not manager.is_loaded(key):
             progress(0, desc=f"loading {manager.registry.get(key).name}")
-        return manager.use(key, progress=lambda f, m: progress(f, desc=m))
+        # the model is held; the batcher takes the device per batch
+        return manager.use(key, progress=lambda f, m: progress(f, desc=m), device=False)
 
     def stream(lm, prep, settings, lang):
         """Run a prepared request; yield (text, stats, prompt, insight) as tokens arrive."""
@@ -112,9 +118,10 @@ def build(ctx: AppContext) -> None:
                                      value="short", label=t("apps.sum.length", loc.lang),
                                      elem_id="sum-length")
                     s_run = loc.Button(value_key="apps.sum.run", variant="primary", elem_id="sum-run")
+                    sum_msg = action_message(elem_id="sum-msg")
                 s_advice = gr.Markdown(advise("summarize", "smollm2", None, None, loc.lang),
                                        elem_id="sum-advice")
-            s_out = _outputs(loc, "sum", "apps.sum.output")
+            s_out = _outputs(loc, "sum", "apps.sum.output", "summarize")
             s_q = _quality(loc, "sum")
 
         # ---- translate ----------------------------------------------------------------------
@@ -131,9 +138,10 @@ def build(ctx: AppContext) -> None:
                     tr_text = loc.Textbox(label_key="apps.tr.text", value_key="apps.tr.example",
                                           lines=4, elem_id="tr-text")
                     tr_run = loc.Button(value_key="apps.tr.run", variant="primary", elem_id="tr-run")
+                    tr_msg = action_message(elem_id="tr-msg")
                 tr_advice = gr.Markdown(advise("translate", "smollm2", "en", "zh", loc.lang),
                                         elem_id="tr-advice")
-            tr_out = _outputs(loc, "tr", "apps.tr.output")
+            tr_out = _outputs(loc, "tr", "apps.tr.output", "translate")
             tr_q = _quality(loc, "tr")
 
         # ---- answer -------------------------------------------------------------------------
@@ -149,14 +157,14 @@ def build(ctx: AppContext) -> None:
                                              value_key="apps.qa.context_example",
                                              elem_id="qa-context")
                     qa_run = loc.Button(value_key="apps.qa.run", variant="primary", elem_id="qa-run")
+                    qa_msg = action_message(elem_id="qa-msg")
                 qa_advice = gr.Markdown(advise("answer", "smollm2", qa_lang(qa_question.value),
                                                None, loc.lang), elem_id="qa-advice")
-            qa_out = _outputs(loc, "qa", "apps.qa.output")
+            qa_out = _outputs(loc, "qa", "apps.qa.output", "answer")
             with loc.Accordion(label_key="apps.qa.where", open=True):
                 qa_where = gr.HTML(elem_id="qa-where")
 
     # ---- handlers -----------------------------------------------------------------------------
-    @friendly
     def summarize(model, text, length, greedy, temperature, top_k, lang, progress=gr.Progress()):
         text = check_text(text, "text")
         settings = _settings(greedy, temperature, top_k)
@@ -165,7 +173,6 @@ def build(ctx: AppContext) -> None:
             for _upd, row in stream(lm, prep, settings, lang):
                 yield row
 
-    @friendly
     def translate(model, text, source, target, greedy, temperature, top_k, lang, progress=gr.Progress()):
         text = check_text(text, "text")
         settings = _settings(greedy, temperature, top_k)
@@ -174,7 +181,6 @@ def build(ctx: AppContext) -> None:
             for _upd, row in stream(lm, prep, settings, lang):
                 yield row
 
-    @friendly
     def answer(model, question, context, greedy, temperature, top_k, lang, progress=gr.Progress()):
         question = check_text(question, "question")
         settings = _settings(greedy, temperature, top_k)
@@ -188,38 +194,38 @@ def build(ctx: AppContext) -> None:
                        views.highlight_html(context.strip(), (span.start, span.end)))
                 return
             prep = apps.prepare_answer(lm, question, context)
+            context = (context or "").strip()
             where = views.highlight_html(context, None)
             for upd, row in stream(lm, prep, settings, lang):
                 if upd.done:
                     span = apps.find_span(upd.text, context, question)
                     where = views.highlight_html(context, span)
-                    if context.strip() and span is None:
+                    if context and span is None:
                         row = (row[0], row[1] + "\n\n" + t("apps.qa.not_found", lang), *row[2:])
                 yield (*row, where)
 
     outs = [s_out.text, s_out.stats, s_out.sent, s_out.insight]
-    s_run.click(summarize, [s_model, s_text, s_len, *sampling, lang], outs,
-                api_name="summarize", **queue)
+    wire_action(s_run.click, summarize, [s_model, s_text, s_len, *sampling, lang], outs,
+                message=sum_msg, api_name="summarize", **queue)
     tr_outs = [tr_out.text, tr_out.stats, tr_out.sent, tr_out.insight]
-    tr_run.click(translate, [tr_model, tr_text, tr_src, tr_tgt, *sampling, lang], tr_outs,
-                 api_name="translate", **queue)
+    wire_action(tr_run.click, translate, [tr_model, tr_text, tr_src, tr_tgt, *sampling, lang],
+                tr_outs, message=tr_msg, api_name="translate", **queue)
     qa_outs = [qa_out.text, qa_out.stats, qa_out.sent, qa_out.insight, qa_where]
-    qa_run.click(answer, [qa_model, qa_question, qa_context, *sampling, lang], qa_outs,
-                 api_name="answer", **queue)
+    wire_action(qa_run.click, answer, [qa_model, qa_question, qa_context, *sampling, lang],
+                qa_outs, message=qa_msg, api_name="answer", **queue)
 
     # ---- quality figures ------------------------------------------------------------------------
-    @friendly
     def summary_quality(summary, reference, lang):
         return views.scores_md(metrics.rouge(summary, reference), lang)
 
-    @friendly
     def translation_quality(translation, reference, target, lang):
         return views.scores_md(metrics.bleu_chrf(translation, reference, target), lang)
 
-    s_q.button.click(summary_quality, [s_out.text, s_q.reference, lang], [s_q.result],
-                     api_name="summary_quality")
-    tr_q.button.click(translation_quality, [tr_out.text, tr_q.reference, tr_tgt, lang],
-                      [tr_q.result], api_name="translation_quality")
+    wire_action(s_q.button.click, summary_quality, [s_out.text, s_q.reference, lang],
+                [s_q.result], message=s_q.message, api_name="summary_quality")
+    wire_action(tr_q.button.click, translation_quality,
+                [tr_out.text, tr_q.reference, tr_tgt, lang], [tr_q.result], message=tr_q.message,
+                api_name="translation_quality")
 
     # ---- advice follows the pickers ----------------------------------------------------------------
     watch = [(s_advice, [s_model, lang], lambda key, lg: advise("summarize", key, None, None, lg)),

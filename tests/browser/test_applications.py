@@ -1,6 +1,9 @@
-"""The Applications tab in Chromium on the packaged SmolLM2: each sub-task runs from the UI
-and shows its output, the honest "a better model needs a download" note, the generation
-insight opens on a click, user text is shown as text, and "See attention" opens the lab."""
+"""The Applications tab in Chromium on the packaged SmolLM2, beyond the golden path
+(tests/browser/test_golden_paths_applications.py): the honest "a better model needs a
+download" notes, the generation insight opens on a click with the 5 candidates of a step,
+user text in the context is shown as text (never run as HTML) while the answer is marked,
+"See attention" opens the lab on this input, and an empty text gets its message next to the
+button."""
 from __future__ import annotations
 
 import re
@@ -34,14 +37,11 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
     assert first.locator("tr").count() >= 6          # header + the 5 candidates
     page.screenshot(path=str(artifacts / "applications.png"), full_page=True)
 
-    # Translate: the note says honestly that the packaged model translates poorly
+    # Translate: the note says honestly that the packaged model translates poorly (the
+    # translation itself is checked in the golden path)
     page.get_by_role("tab", name="Translate").click()
     expect(page.locator("#tr-advice")).to_contain_text("translates poorly")
     expect(page.locator("#tr-advice")).to_contain_text("opus-mt-en-zh")
-    page.locator("#tr-text textarea").fill("Good morning.")
-    page.locator("#tr-run").click()
-    expect(page.locator("#tr-stats")).to_contain_text("tokens/s", timeout=240_000)
-    expect(page.locator("#tr-output textarea")).not_to_have_value("")
 
     # Answer: the context is shown (escaped) with the answer marked if it is found there
     page.get_by_role("tab", name="Answer questions").click()
@@ -50,11 +50,11 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
         f"Kenya is a country in East Africa. Its capital is Nairobi. {EVIL}")
     page.locator("#qa-run").click()
     expect(page.locator("#qa-stats")).to_contain_text("tokens/s", timeout=240_000)
-    expect(page.locator("#qa-output textarea")).to_have_value(re.compile("Nairobi"),
-                                                              timeout=120_000)
+    expect(page.locator("#qa-output textarea")).to_have_value("Nairobi", timeout=120_000)
     where = page.locator("#qa-where")
     expect(where).to_contain_text(EVIL)
     expect(where.locator("mark")).to_have_count(1, timeout=120_000)    # marked when done
+    expect(where.locator("mark")).to_have_text("Nairobi")
     assert page.locator("img[src='x']").count() == 0 and not dialogs
     page.screenshot(path=str(artifacts / "applications_answer.png"), full_page=True)
 
@@ -69,9 +69,10 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
     expect(page.locator("#sum-advice")).to_contain_text("需要下载")
 
 
-def test_empty_text_gets_a_message(page, app_url):
+def test_empty_text_gets_a_message_next_to_the_button(page, app_url):
     page.goto(app_url)
     page.get_by_role("tab", name="Applications").click()
     page.locator("#sum-text textarea").fill("")
     page.locator("#sum-run").click()
-    expect(page.get_by_text("The text is empty. Type some text first.")).to_be_visible()
+    expect(page.locator("#sum-msg")).to_contain_text("The text is empty. Type some text first.")
+    expect(page.locator("#sum-output textarea")).to_have_value("")

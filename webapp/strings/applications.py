@@ -78,6 +78,33 @@ STRINGS: dict[str, tuple[str, str]] = {
                    " · 与另外 {others} 个请求合成一批一起计算"),
     "apps.waited": (" · waited {secs:.1f} s in the queue", " · 排队等待 {secs:.1f} 秒"),
     "apps.sent": ("The prompt actually sent to the model", "实际发送给模型的提示词"),
+    # how each task is asked (the format measured best on assets/eval/, bench/bench_prompts.py)
+    "apps.how.summarize": (
+        "**How the model is asked.** A small model is very sensitive to the way a task is put to "
+        "it, so we measured several ways on our own evaluation set and kept the best: the "
+        "instruction inside the model's chat template, with our own short system line (the "
+        "template's default one makes SmolLM2 start with its own name), and the output ends at "
+        "its first line break. Below is exactly what the model reads.",
+        "**我们怎样向模型提问。** 小模型对任务的表述方式非常敏感，所以我们在自己的评测集上比较了几种问法，"
+        "选用了效果最好的一种：把指令放进模型的对话模板，并换上我们自己写的一句简短系统提示（模板默认的那句会让 "
+        "SmolLM2 在开头报出自己的名字），输出在第一个换行处结束。下面就是模型实际读到的全部内容。"),
+    "apps.how.translate": (
+        "**How the model is asked.** We measured several ways of asking on our own evaluation "
+        "set and kept the best: one worked example (the same sentence in both languages) and then "
+        "your text, as plain text the model continues; the output ends at its first line break. "
+        "Below is exactly what the model reads.",
+        "**我们怎样向模型提问。** 我们在自己的评测集上比较了几种问法，选用了效果最好的一种：先给一个示例（同一句话的两种"
+        "语言），再给你的文本，让模型以普通文本的方式接着写下去；输出在第一个换行处结束。下面就是模型实际读到的全部内容。"),
+    "apps.how.answer": (
+        "**How the model is asked.** We measured several ways of asking on our own evaluation "
+        "set and kept the best: one worked example, then the context and your question as plain "
+        "text (\"Context: … Question: … Answer:\"), and the answer is *copied from the context*: "
+        "at each step the model may only choose a token that continues a piece of the context, "
+        "and it stops at a line break. So the answer is always a piece of the context — the model "
+        "decides which piece. Below is exactly what the model reads.",
+        "**我们怎样向模型提问。** 我们在自己的评测集上比较了几种问法，选用了效果最好的一种：先给一个示例，再以普通文本"
+        "给出上下文和你的问题（“Context: … Question: … Answer:”），并且答案要*从上下文中抄出*：每一步模型只能选择能接上"
+        "上下文中某一段的词元，遇到换行就停止。所以答案总是上下文中的一段——由模型决定是哪一段。下面就是模型实际读到的全部内容。"),
     "apps.insight": ("Generation insight: the top-5 candidates at every step",
                      "生成洞察：每一步概率最高的 5 个候选词元"),
     "apps.insight_help": (
@@ -109,6 +136,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "apps.notice.cut": ("The text had {n} tokens; {name} reads at most {room} here, so only the "
                         "first {room} were used.",
                         "文本有 {n} 个词元，而 {name} 在这里最多读取 {room} 个，所以只用了前 {room} 个。"),
+    "apps.notice.span_long": ("The context is long, so the answer is chosen token by token "
+                              "instead of comparing every piece of the context (that is done up "
+                              "to {n} tokens).",
+                              "上下文很长，所以答案改为逐个词元选出，而不是比较上下文中的每一段（后者只在 {n} 个词元以内进行）。"),
     "apps.notice.pair_unknown": ("{name} does not say which languages it translates; it will "
                                  "translate in the direction it was trained on.",
                                  "{name} 没有注明它翻译哪两种语言；它会按训练时的方向翻译。"),

@@ -1,0 +1,94 @@
+"""Error messages of the Applications tab (summarize, translate, answer, quality scores), in
+English and Chinese.
+
+CASES go through the running app's API (the handlers users reach, on the packaged SmolLM2).
+DIRECT_CODES need a model this machine does not have offline (T5, an opus-mt translator, an
+extractive QA model) or a value the UI's lists never send: they are driven through the same
+handlers, registered by name in an app built on tiny models of those classes (the wiring of
+`wire_action`'s API endpoints), and the message is the one the user would read."""
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from models.jobs import JobRunner
+from tests.messages import LANG, check_message, run_cases
+
+CASES = [
+    ("empty_text", "/summarize", ["smollm2", "   ", "short", True, 0.7, 50, LANG]),
+    ("text_too_long", "/translate", ["smollm2", "a" * 100_001, "en", "zh", True, 0.7, 50, LANG]),
+    ("same_language", "/translate", ["smollm2", "Good morning.", "en", "en", True, 0.7, 50, LANG]),
+    ("wrong_task", "/summarize", ["minilm", "A text to summarize.", "short", True, 0.7, 50, LANG]),
+    ("no_output", "/summary_quality", ["", "A reference summary.", LANG]),
+    ("no_reference", "/translation_quality", ["Bonjour.", "  ", "fr", LANG]),
+]
+DIRECT_CODES = {"unsupported_pair", "qa_no_context", "question_too_long", "bad_language",
+                "bad_setting"}
+
+WORDS = {"empty_text": ("empty", "空"),
+         "same_language": ("the same", "相同"),
+         "wrong_task": ("cannot summarize", "不能"),
+         "no_output": ("run the task first", "先运行"),
+         "no_reference": ("reference", "参考")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_applications_errors_through_the_api(app_url, lang):
+    run_cases(app_url, CASES, lang, contains=WORDS)
+
+
+def _quiet(*_a, **_k):
+    return None
+
+
+@pytest.fixture(scope="module")
+def fns(tmp_path_factory, tiny_models):
+    """The app's own handlers (by API name) on tiny T5 and DistilBERT-QA models."""
+    from models.device import pick_device
+    from models.manager import ModelManager
+    from models.registry import Registry
+    from webapp.ui import build_app
+    manager = ModelManager(Registry(tmp_path_factory.mktemp("err-cache")), pick_device("cpu"))
+    keys = {"qa": manager.register_local(str(tiny_models["distilbert-qa"]), "qa").key,
+            "t5": manager.register_local(str(tiny_models["t5"]), "t5").key}
+    demo = build_app(manager, JobRunner("cpu"), lang="en")
+    handlers = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+    return handlers, keys
+
+
+def _message(call) -> str:
+    with pytest.raises(gr.Error) as err:
+        out = call()
+        if hasattr(out, "__next__"):
+            list(out)
+    return str(err.value.message)
+
+
+DIRECT = {
+    "unsupported_pair": (lambda f, k, lang: f["translate"](
+        k["t5"], "hello", "en", "zh", True, 0.7, 50, lang, progress=_quiet),
+        ("only translates English → German", "只能翻译")),
+    "bad_language": (lambda f, k, lang: f["translate"](
+        k["t5"], "hello", "en", "xx", True, 0.7, 50, lang, progress=_quiet),
+        ("Unknown language 'xx'", "未知的语言")),
+    "qa_no_context": (lambda f, k, lang: f["answer"](
+        k["qa"], "what is it", "  ", True, 0.7, 50, lang, progress=_quiet),
+        ("Context box", "上下文")),
+    "question_too_long": (lambda f, k, lang: f["answer"](
+        k["qa"], "why " * 200, "some context", True, 0.7, 50, lang, progress=_quiet),
+        ("keep it under", "个以内")),
+    "bad_setting": (lambda f, k, lang: f["summarize"](
+        k["t5"], "the cat sat on the mat", "huge", True, 0.7, 50, lang, progress=_quiet),
+        ("Summary length", "设置")),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("code", sorted(DIRECT_CODES))
+def test_applications_errors_in_the_handlers(fns, code, lang):
+    handlers, keys = fns
+    call, words = DIRECT[code]
+    text = _message(lambda: call(handlers, keys, lang))
+    check_message(text, lang)
+    assert words[0 if lang == "en" else 1] in text, text

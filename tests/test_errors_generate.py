@@ -1,0 +1,66 @@
+"""Error messages of the Generate tab, in English and Chinese.
+
+CASES go through the running app's /generate (the handler users reach, on the packaged
+SmolLM2). DIRECT_CODES cannot be reached through the API on this machine: Gradio itself refuses
+slider values out of range before our check runs, and the packaged model has a chat template
+and a window far larger than the largest "max new tokens". They are driven through the tab's
+own handler (GenerateActions.generate) on tiny models that do reach them (a model with no chat
+template; a model that reads 128 tokens), and the message is the one the user would read."""
+from __future__ import annotations
+
+import pytest
+
+from models.errors import UserError
+from tests.messages import LANG, check_message, run_cases
+from webapp.common import message_text
+from webapp.tab_generate import GenerateActions
+
+DEFAULT_SETTINGS = [True, 128, 0.7, 50, 0.95, False, -1]
+CASES = [
+    ("empty_text", "/generate", ["smollm2", "   \n", *DEFAULT_SETTINGS, LANG]),
+    ("text_too_long", "/generate", ["smollm2", "x" * 100_001, *DEFAULT_SETTINGS, LANG]),
+]
+DIRECT_CODES = {"no_chat_template", "window_too_small", "bad_setting"}
+
+WORDS = {"empty_text": ("empty", "空"),
+         "text_too_long": ("100,000", "太长")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_generate_errors_through_the_api(app_url, lang):
+    run_cases(app_url, CASES, lang, contains=WORDS)
+
+
+def _raised(actions, *args) -> UserError:
+    with pytest.raises(UserError) as err:
+        list(actions.generate(*args))
+    return err.value
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_generate_errors_through_the_handler(make_manager, tiny_models, lang):
+    manager = make_manager()
+    gpt2 = manager.register_local(str(tiny_models["gpt2"])).key       # no chat template
+    llama = manager.register_local(str(tiny_models["llama"])).key     # reads 128 tokens
+    actions = GenerateActions(manager)
+    cases = {
+        "no_chat_template": (gpt2, "hello", True, 16, 0.7, 50, 0.95, False, -1),
+        "window_too_small": (llama, "hello", False, 1024, 0.7, 50, 0.95, False, -1),  # reads 128
+        "bad_setting": (llama, "hello", False, 16, 0.0, 50, 0.95, False, -1),   # temperature 0
+    }
+    cases_settings = {   # values Gradio's sliders would refuse, sent to the handler directly
+        "top-p above 1": (llama, "hello", False, 16, 0.7, 50, 1.5, False, -1),
+    }
+    assert set(cases) == DIRECT_CODES
+    for code, args in cases.items():
+        exc = _raised(actions, *args, lang)
+        assert exc.code == code
+        check_message(message_text(exc, lang), lang)
+    for args in cases_settings.values():
+        exc = _raised(actions, *args, lang)
+        assert exc.code == "bad_setting"
+        check_message(message_text(exc, lang), lang)
+    assert "Chat" in message_text(_raised(actions, *cases["no_chat_template"], "en"), "en")
+    assert "对话模式" in message_text(_raised(actions, *cases["no_chat_template"], "zh"), "zh")
+    assert "112" in message_text(_raised(actions, *cases["window_too_small"], lang), lang)
