@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
@@ -157,11 +158,23 @@ def test_queue_runs_one_job_at_a_time_and_reports_status(tiny_manager):
 def test_a_failing_job_reports_its_error_and_frees_the_queue(tiny_manager):
     manager, key = tiny_manager
     jobs = JobRunner("cpu")
-    bad = start_job(manager, jobs, FinetuneConfig(base_model="minilm-nope", **FAST), separable(), "x")
+    # a base that does not exist is refused at once, before anything is queued
+    with pytest.raises(UserError) as err:
+        start_job(manager, jobs, FinetuneConfig(base_model="minilm-nope", **FAST), separable(), "x")
+    assert err.value.code == "unknown_model"
+    # a base whose files disappear while its job waits in the queue fails inside the job
+    doomed = shutil.copytree(manager.registry.files_dir(manager.registry.get(key)),
+                             manager.registry.cache_dir / "doomed-base")
+    doomed_key = manager.register_local(str(doomed)).key
+    first = start_job(manager, jobs, FinetuneConfig(base_model=key, **dict(FAST, epochs=1)),
+                      separable(), "first")
+    bad = start_job(manager, jobs, FinetuneConfig(base_model=doomed_key, **FAST), separable(), "x")
+    shutil.rmtree(doomed)
     good = start_job(manager, jobs, FinetuneConfig(base_model=key, **dict(FAST, epochs=1)),
                      separable(), "y")
-    assert "minilm-nope" in jobs.wait(bad, 60).error
-    assert jobs.wait(good, 120).status == "done"
+    failed = jobs.wait(bad, 120)
+    assert failed.status == "failed" and failed.error_code == "model_missing"
+    assert jobs.wait(first, 120).status == "done" and jobs.wait(good, 120).status == "done"
 
 
 def test_settings_out_of_range_are_refused():
