@@ -274,6 +274,8 @@ def build(ctx: AppContext) -> None:
         step = loc.Slider(label_key="gen.step", minimum=1, maximum=2, step=1, value=1,
                           interactive=False, elem_id="gen-step")
         chart = gr.Plot(views.empty_figure(loc.lang), elem_id="gen-step-plot", show_label=False)
+        # wired by the "Why this token?" tab (webapp/tabs/why.py): branch from any step there
+        why = loc.Button(value_key="why.from_generate", size="sm", elem_id="gen-why")
     with loc.Accordion(label_key="gen.sent", open=False):
         sent = gr.Code(language=None, elem_id="gen-sent", interactive=False)
     steps_state, long_state = gr.State([]), gr.State(None)
@@ -314,4 +316,5 @@ def build(ctx: AppContext) -> None:
     step.change(draw_step, [steps_state, step, lang], [chart], **quiet)
     tokens.select(pick_token, [steps_state], [step], **quiet)
     lang.change(draw_step, [steps_state, step, lang], [chart], **quiet)
-    ctx.shared["generate"] = {"prompt": prompt, "examples": examples, "run": run}
+    ctx.shared["generate"] = {"prompt": prompt, "examples": examples, "run": run,
+                              "model": model, "sent": sent, "why": why}

@@ -151,3 +151,28 @@ def test_why_golden_path(lang_page, app_url, artifacts):
     expect(page.locator("#why-lens-msg")).to_contain_text(w["empty"], timeout=60_000)
     expect(page.locator("#why-lens-grid .main-svg")).to_have_count(0)
     expect(page.locator(".toast-body")).to_have_count(0)
+
+
+def test_generate_opens_branching_at_its_prompt(lang_page, app_url, artifacts):
+    """Generate's "explore other words" button: after a run with the pre-filled prompt (chat
+    mode), this tab opens at the branching part with Generate's model and the prompt it sent,
+    and the model's own path is there to branch from; clicking another token adds a path."""
+    page, w = lang_page, WORDS[lang_page.lang]
+    page.set_default_timeout(LONG)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Generate" if page.lang == "en" else "生成", exact=True).click()
+    prompt = page.locator("#gen-prompt textarea").input_value()
+    page.locator("#gen-run").click()
+    step = page.locator("#gen-step input[type=number]")
+    expect(step).to_be_disabled(timeout=30_000)
+    expect(step).to_be_enabled(timeout=LONG)
+    page.locator("#gen-why").click()
+    expect(page.locator("#why-branch-text")).to_contain_text(f"{w['path']} 1", timeout=LONG)
+    text = page.locator("#why-text textarea").input_value()
+    assert prompt in text and "<|im_start|>assistant" in text, text     # the prompt it sent
+    expect(_cell(page, "#why-branch-steps", 0, 1)).to_contain_text("▶")
+    _cell(page, "#why-branch-steps", 1, 3).click()
+    expect(_cell(page, "#why-branch-tree", 1, 2)).to_have_text("2", timeout=LONG)  # at step 2
+    assert "\ufffd" not in page.locator("#why-branch-text").inner_text()
+    page.screenshot(path=str(artifacts / f"golden-why-from-generate-{page.lang}.png"),
+                    full_page=True)

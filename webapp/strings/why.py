@@ -230,10 +230,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "**路径 {id}** · 这段续写的概率 {p} · {n} 个词元{ended}"),
     "why.branch_ended": (" · the model ended the text", " · 模型结束了文本"),
     "why.branch_root": ("—", "—"),
-    "why.branch_stale": (
-        "The model or the text changed since this tree was started; press “Continue the text” "
-        "to start a new tree.",
-        "自这棵树开始以来，模型或文本已经改变；请点击“续写文本”开始一棵新树。"),
+    "why.from_generate": ("Explore other words from this prompt (Why this token?)",
+                          "从这个提示词出发，探索其他的词（为什么是这个词元？）"),
     # ---- side by side ----
     "why.cmp_help": (
         "Run two models on the same text. Good pairs: MiniLM and a classifier you fine-tuned "

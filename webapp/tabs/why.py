@@ -25,6 +25,7 @@ from ..views import why as views
 
 TITLE_KEY = "why.title"
 TAB_ID = "why"
+BRANCH_TAB = "why-branch-tab"
 # Seconds per integrated-gradients step for SmolLM2 and a ~30-token text on a quiet 2-core CPU
 # (bench/bench_why.py); shown before the user's first run, then their own measurement is used.
 SECONDS_PER_STEP = 0.35
@@ -294,7 +295,7 @@ def build(ctx: AppContext) -> None:
                                  value="smollm2")
             note = gr.Markdown(elem_id="why-model-note")
     lens_state, attr_state, roll_state, tree_state = (gr.State(None) for _ in range(4))
-    with gr.Tabs(elem_id="why-subtabs"):
+    with gr.Tabs(elem_id="why-subtabs") as subtabs:
         with loc.Tab(label_key="why.tab.lens", id="why-lens-tab"):
             loc.Markdown(value_key="why.lens_help")
             lens_run = loc.Button(value_key="why.lens_run", variant="primary",
@@ -338,7 +339,7 @@ def build(ctx: AppContext) -> None:
             roll_layer = loc.Slider(label_key="why.roll_layer", minimum=0, maximum=29, step=1,
                                     value=0, elem_id="why-roll-layer")
             roll_plot = gr.Plot(elem_id="why-roll-plot", show_label=False)
-        with loc.Tab(label_key="why.tab.branch", id="why-branch-tab"):
+        with loc.Tab(label_key="why.tab.branch", id=BRANCH_TAB):
             loc.Markdown(value_key="why.branch_help")
             branch_run = loc.Button(value_key="why.branch_run", variant="primary",
                                     elem_id="why-branch-run")
@@ -431,3 +432,22 @@ def build(ctx: AppContext) -> None:
                 estimate(n, a, lg))
     lang.change(relabel, [lang, steps, attr_state], [method, steps_est], api_visibility="private")
     register_api(manager)
+
+    def wire_generate(ctx: AppContext) -> None:
+        """Generate's "explore other words" button: its model and the prompt it sent come
+        here, the branching part opens and starts from them."""
+        gen = ctx.shared.get("generate", {})
+        if not all(k in gen for k in ("why", "model", "prompt", "sent")):
+            return
+        event = gen["why"].click(from_generate, [gen["model"], gen["prompt"], gen["sent"]],
+                                 [model, text, ctx.tabs, subtabs], api_visibility="private")
+        wire_action(event.success, tree_ui, [model, text, lang], tree_out, message=branch_msg,
+                    clear=tree_out[1:], **HEAVY)
+    ctx.after_build.append(wire_generate)
+
+
+def from_generate(key, prompt, sent):
+    """Generate's model and the prompt it actually sent (chat template included, so the
+    branches start exactly where its answer started; its own prompt if nothing ran yet)."""
+    text = sent if (sent or "").strip() else prompt
+    return key, text, gr.Tabs(selected=TAB_ID), gr.Tabs(selected=BRANCH_TAB)
