@@ -121,9 +121,13 @@ def speed(mgr, prompt: str) -> list[dict]:
         logit_lens(lm, prompt), attr_mod.attribute(lm, prompt, steps=2)   # warm up
         for name, (app, raw) in cases.items():
             a_times, r_times = [], []
-            for _ in range(REPEATS):
-                a_times.append(timed(app))
-                r_times.append(timed(raw))
+            for i in range(REPEATS):                   # alternate who goes first
+                if i % 2:
+                    r_times.append(timed(raw))
+                    a_times.append(timed(app))
+                else:
+                    a_times.append(timed(app))
+                    r_times.append(timed(raw))
             a, r = statistics.median(a_times), statistics.median(r_times)
             rows.append({"what": name, "model": "SmolLM2-135M", "tokens": n_tokens,
                          "app_s": round(a, 3), "raw_s": round(r, 3), "ratio": round(r / a, 3),

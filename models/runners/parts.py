@@ -174,17 +174,21 @@ def continuation_ids(lm: LoadedModel, prompt: str, continuation: str) -> list[in
 def baseline_id(lm: LoadedModel) -> int:
     """The token that stands for "no word here" in the attribution baseline.
 
-    Decoders: a single space. Measured on SmolLM2 (bench/bench_why.py), the path from spaces
-    to the text is smooth enough that 32 integrated-gradients steps add up to within a few
-    per cent, while the all-zero vector, the padding token (<|im_end|>) or the mean embedding
-    give paths so bumpy that the error stays above 50 %. Encoders and encoder-decoders: the
-    padding token, as their tokenizers use it for "nothing here". Else the unknown or end
+    Chosen by the completeness error of 32 integrated-gradients steps (bench/bench_why.py):
+    decoders: a single space — on SmolLM2 the path from spaces to the text is smooth enough
+    that the scores add up to within a few per cent, while from the all-zero vector, the
+    padding token (<|im_end|>) or the mean embedding the error stays above 50 %. Encoders:
+    [MASK], the token BERT-style models learned to read as "a word is missing here" — on
+    MiniLM fine-tuned in the app the error is below 2 % on every test text, against up to
+    72 % from [PAD]. Else (encoder-decoders) the padding token, then the unknown or end
     token."""
     tok = lm.tokenizer
     if lm.spec.kind == "decoder":
         space = tok(" ", add_special_tokens=False)["input_ids"]
         if len(space) == 1:
             return int(space[0])
+    if lm.spec.kind == "encoder" and tok.mask_token_id is not None:
+        return int(tok.mask_token_id)
     for tid in (tok.pad_token_id, tok.unk_token_id, tok.eos_token_id):
         if tid is not None:
             return int(tid)
