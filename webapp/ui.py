@@ -30,6 +30,7 @@ CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").e
 DETECT_LANG_JS = """(current) => {
   const nav = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
   setTimeout(() => { document.body.dataset.langReady = '1'; }, 0);
+  if (current === 'zh') return current;   // the user switched before the page finished loading
   return nav.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }"""
 
@@ -71,8 +72,10 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
         for hook in ctx.after_build:
             hook(ctx)
         _refresh_pickers_on_open(ctx, tab_blocks)
+        # the relabelling is instant work: outside the queue, so it never waits behind the
+        # page's load events or another user's model work
         lang_radio.change(loc.updates, [lang_radio] + loc.typed_inputs(), loc.components(),
-                          show_progress="hidden", api_visibility="private")
+                          show_progress="hidden", api_visibility="private", queue=False)
         lang_radio.change(None, [lang_radio], None, js=_gradio_locale_js(),
                           api_visibility="private")
         if lang == "auto":

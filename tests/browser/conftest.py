@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# A language switch redraws every component of every tab: on 2 shared cores that takes a few
+# seconds, more than Playwright's 5 s default for `expect`. Speed is measured in bench/, not here.
+expect.set_options(timeout=30_000)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 
@@ -54,6 +58,16 @@ def _guarded_page(browser, locale: str):
     context.route("**/*", check)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
+    goto = pg.goto
+
+    def goto_app(url, **kw):
+        """Open a page and wait until the app has decided its language, as a person would wait
+        for the page to appear before clicking (a click before that can land on a half-built page)."""
+        response = goto(url, **kw)
+        if url.startswith(("http://127.0.0.1", "http://localhost")):
+            pg.locator("body[data-lang-ready]").wait_for(state="attached")
+        return response
+    pg.goto = goto_app
     pg.outside_requests = outside
     yield pg
     context.close()

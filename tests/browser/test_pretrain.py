@@ -96,7 +96,12 @@ def test_train_a_tiny_model(page, app_url, artifacts, tmp_path):
     expect(page.locator("#pre-samples tr")).to_have_count(4)
     # a run with a bad setting gets a message, not a crash
     page.get_by_text("Model and training settings").click()
-    page.locator("#pre-steps input").fill("0")
+    steps = page.locator("#pre-steps input")
+    expect(steps).to_have_value(re.compile(r"^\d+$"))  # the opened accordion has rendered its value
+    page.wait_for_timeout(500)                       # a just-mounted input can drop a fill
+    steps.fill("0")
+    steps.press("Tab")
+    expect(steps).to_have_value("0")
     page.locator("#pre-start").click()
     expect(page.get_by_text("Training steps must be between").first).to_be_visible(timeout=30_000)
 

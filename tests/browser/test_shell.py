@@ -85,7 +85,7 @@ def test_a_model_added_later_appears_in_other_tabs_pickers(page, app_url, tiny_m
     page.locator("#gen-prompt textarea").fill("the cat")
     page.get_by_label("Chat mode (use the model's chat template)").uncheck()
     page.locator("#gen-run").click()                       # 128 new tokens do not fit 128 positions
-    expect(page.get_by_text("reads at most 128 tokens; ask for fewer new tokens")).to_be_visible()
+    expect(page.get_by_text("reads at most 128 tokens, so it cannot write 128 new ones")).to_be_visible()
     page.get_by_text("Sampling settings").click()
     max_new = page.locator("#gen-settings input[type=number]").first
     max_new.fill("8")
