@@ -131,6 +131,9 @@ def speed(mgr, prompt: str) -> list[dict]:
             a, r = statistics.median(a_times), statistics.median(r_times)
             rows.append({"what": name, "model": "SmolLM2-135M", "tokens": n_tokens,
                          "app_s": round(a, 3), "raw_s": round(r, 3), "ratio": round(r / a, 3),
+                         # the tab's time estimate before a user's first run
+                         # (webapp/tabs/why.py SECONDS_PER_STEP)
+                         "s_per_step": round(a / STEPS, 3) if name == "ig32" else None,
                          "app_runs": [round(x, 2) for x in a_times],
                          "raw_runs": [round(x, 2) for x in r_times]})
             print(f"  {name}: app {a:.2f} s, raw {r:.2f} s, ratio {r / a:.3f}   ({load()})",
@@ -207,7 +210,7 @@ def main() -> None:
                  summary("SmolLM2-135M", "“The capital of France is”", example),
                  summary("MiniLM fine-tuned (sample)", "chatterbot + sample lines", cls)]
     print()
-    table([{k: r[k] for k in ("what", "model", "tokens", "app_s", "raw_s", "ratio")}
+    table([{k: r[k] for k in ("what", "model", "tokens", "app_s", "raw_s", "ratio", "s_per_step")}
            for r in speed_rows])
     print()
     table(comp_rows)

@@ -21,21 +21,39 @@ from tests.tiny import make_bert
 from webapp.tabs import why as tab
 
 TEXT = "the cat sat on the mat"
-PREDICTING = ("llama", "gpt2", "t5", "bart", "marian", "bert-cls")
-LMS = ("llama", "gpt2", "t5", "bart")
+PREDICTING = ("llama", "gpt2", "t5", "bart", "marian", "bert-cls", "distilbert-cls")
+LMS = ("llama", "gpt2", "t5", "bart", "marian")
+CLASSIFIERS = ("bert-cls", "distilbert-cls")
+
+
+def make_distilbert_cls(folder, like, num_labels: int = 3):
+    """A DistilBERT classifier (as the app fine-tunes one from a DistilBERT base), with the
+    config and tokenizer of the tiny DistilBERT in `like`."""
+    from transformers import (AutoConfig, AutoTokenizer,
+                              DistilBertForSequenceClassification)
+    torch.manual_seed(0)
+    cfg = AutoConfig.from_pretrained(like, num_labels=num_labels)
+    cfg.architectures = None
+    model = DistilBertForSequenceClassification._from_config(cfg, attn_implementation="eager")
+    model.eval()
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(like).save_pretrained(folder)
+    return folder
 
 
 @pytest.fixture(scope="module")
 def mgr(tiny_models, tmp_path_factory):
-    """A manager with every tiny model registered, plus a BERT classifier (as fine-tuned in
-    the app: BertForSequenceClassification)."""
+    """A manager with every tiny model registered, plus a BERT and a DistilBERT classifier
+    (as fine-tuned in the app: *ForSequenceClassification)."""
     from models.device import pick_device
     from models.manager import ModelManager
     from models.registry import Registry
     root = tmp_path_factory.mktemp("why")
     manager = ModelManager(Registry(root / "cache", online=False), pick_device("cpu"))
-    folders = dict(tiny_models, **{"bert-cls": make_bert(root / "bert-cls", head="classification",
-                                                          num_labels=3)})
+    folders = dict(tiny_models, **{
+        "bert-cls": make_bert(root / "bert-cls", head="classification", num_labels=3),
+        "distilbert-cls": make_distilbert_cls(root / "distilbert-cls",
+                                              tiny_models["distilbert-qa"])})
     manager.keys = {name: manager.register_local(str(folder), name).key
                     for name, folder in folders.items()}
     return manager
@@ -58,7 +76,7 @@ def test_lens_last_layer_is_the_models_output(mgr, family):
         prep = prepare(lm, TEXT)
         ids = torch.tensor([prep.ids])
         with torch.no_grad():
-            if family == "bert-cls":
+            if family in CLASSIFIERS:
                 own = lm.model(input_ids=ids).logits[0][None]
             elif lm.spec.kind == "seq2seq":
                 dec = torch.tensor([_decoder_ids(lm, lens)])
@@ -137,7 +155,7 @@ def test_integrated_gradients_equal_captums_layer_integrated_gradients(mgr):
         np.testing.assert_allclose(ours.scores, ref.detach().numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("family", ["llama", "gpt2", "t5", "bert-cls"])
+@pytest.mark.parametrize("family", PREDICTING)
 @pytest.mark.parametrize("method", attr_mod.METHODS)
 def test_contrast_is_the_difference_of_two_single_targets(mgr, family, method):
     with mgr.use(mgr.keys[family]) as lm:
@@ -177,13 +195,14 @@ def test_attribution_refuses_bad_settings(mgr, args, code):
 
 
 # ---- rollout ------------------------------------------------------------------------------
-@pytest.mark.parametrize("family", ["bert", "llama", "gpt2", "t5", "bart", "distilbert-qa"])
+@pytest.mark.parametrize("family", ["bert", "llama", "gpt2", "t5", "bart", "marian",
+                                    "distilbert-qa", "bert-cls"])
 def test_rollout_rows_sum_to_one(mgr, family):
     with mgr.use(mgr.keys[family]) as lm:
         r = attention_rollout(lm, TEXT)
     np.testing.assert_allclose(r.rollout.sum(-1), 1.0, atol=1e-5)
     np.testing.assert_allclose(r.raw.sum(-1), 1.0, atol=1e-5)
-    assert r.view == ("encoder" if family in ("t5", "bart") else "self")
+    assert r.view == ("encoder" if family in ("t5", "bart", "marian") else "self")
     if r.causal:                                  # a decoder never mixes in later tokens
         assert np.abs(np.triu(r.rollout[-1], 1)).max() < 1e-7
 
@@ -312,3 +331,42 @@ def test_embeddings_are_the_models_own(mgr):
             out_ids = lm.model.get_encoder()(input_ids=torch.tensor([ids])).last_hidden_state
             out_emb = lm.model.get_encoder()(inputs_embeds=e).last_hidden_state
         torch.testing.assert_close(out_ids, out_emb)
+
+
+# ---- the API, through the running app (gradio_client), with the packaged SmolLM2 ----------
+@pytest.mark.slow
+def test_api_endpoints_return_the_named_fields(app_url):
+    """/logit_lens, /attribute, /attention_rollout and /branch as an API client calls them:
+    the JSON fields the README lists, and numbers that are right, not merely present."""
+    from tests.messages import _client
+    client, text = _client(app_url), "The capital of France is"
+    lens = client.predict("smollm2", text, "en", api_name="/logit_lens")
+    assert lens["final_max_abs_diff"] < 1e-4 and lens["verified"]
+    assert lens["final"][-1]["token"] == " Paris"
+    assert len(lens["layers"]) == 31 and len(lens["layers"][-1]["top"]) == len(lens["tokens"])
+    assert lens["layers"][-1]["top"][-1][0]["token"] == " Paris"       # last layer = the output
+
+    att = client.predict("smollm2", text, "", "", "ig", 8, "en", api_name="/attribute")
+    assert att["method"] == "ig" and att["target"] == " Paris" and att["steps"] == 8
+    assert len(att["tokens"]) == len(att["scores"]) and att["score"] == "logp"
+    diff = att["value"] - att["baseline_value"]       # completeness, as the error reports it
+    assert abs(sum(att["scores"]) - diff) == pytest.approx(att["completeness_error"] * abs(diff),
+                                                           abs=1e-3)
+    other = att["candidates"][1]["token"]
+    con = client.predict("smollm2", text, " Paris", other, "grad_x_input", 8, "en",
+                         api_name="/attribute")
+    assert (con["score"], con["contrast"], con["completeness_error"]) == ("logit_diff", other, None)
+    assert con["value"] > 0                               # the model prefers its own choice
+
+    roll = client.predict("smollm2", text, "en", api_name="/attention_rollout")
+    r = np.array(roll["rollout"])
+    assert r.shape == (len(roll["tokens"]),) * 2
+    np.testing.assert_allclose(r.sum(-1), 1.0, atol=1e-3)
+
+    own = client.predict("smollm2", text, "", "en", api_name="/branch")
+    assert own["steps"][0]["token"] == " Paris" and own["choices"] == []
+    alt = client.predict("smollm2", text, "2", "en", api_name="/branch")
+    assert alt["choices"] == [2] and alt["steps"][0]["rank"] == 2 and alt["steps"][0]["picked"]
+    assert alt["steps"][0]["token"] == own["steps"][0]["top"][1]["token"]
+    assert alt["text"].startswith(alt["steps"][0]["token"].strip()) or \
+        alt["text"].startswith(alt["steps"][0]["token"])
