@@ -1,13 +1,20 @@
-"""Reading model files without loading them: where a package's files are, exact parameter
-counts from safetensors headers, small JSON files, a Hub config. Used by the registry to say
-what exists and how big it is, from disk only."""
+"""Model files: where a package's files are, exact parameter counts (from safetensors headers
+without loading, or of a loaded model), small JSON files, a Hub config, and the one way a model
+folder is saved (`atomic_folder`). Used by the registry to say what exists and how big it is,
+from disk only, and by everything that writes a model."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
+import os
+import shutil
 import struct
+import tempfile
+import time
 from pathlib import Path
+from typing import Iterator
 
 from .errors import UserError
 
@@ -67,3 +74,27 @@ def fetch_hub_config(repo_id: str) -> dict:
                         repo_id=repo_id) from None
     return read_json(Path(path))
 
+
+@contextlib.contextmanager
+def atomic_folder(final: Path) -> Iterator[Path]:
+    """Write a folder all at once: the body writes into a temporary sibling folder (yielded),
+    which then takes the final name in one rename. A crash or an exception inside the body
+    leaves the final name as it was (absent, or the previous complete copy) and no temporary
+    folder behind. A folder already at the final name is replaced."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    old = None
+    try:
+        yield tmp
+        if final.exists():      # moved aside first: os.replace cannot replace a non-empty folder
+            old = final.with_name(f".{final.name}-old-{os.getpid()}-{time.time_ns()}")
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not final.exists():
+            os.replace(old, final)                        # put the previous copy back
+        raise

@@ -12,7 +12,6 @@ user's name with every path part removed, and checked to lie inside that folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
+from .files import atomic_folder
 from .finetune import Callback, EpochInfo, FinetuneConfig, StepInfo, TrainOutcome, train
 from .finetune_data import LabelledData, split
 from .jobs import Job, JobContext, JobRunner
@@ -142,10 +142,8 @@ def save_model(outcome: TrainOutcome, cfg: FinetuneConfig, data: LabelledData, o
     files are written to a temporary sibling folder that is renamed at the end."""
     from safetensors.torch import save_file
     out_dir = Path(out_dir)
-    check_out_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    check_out_dir(out_dir)                                 # an empty folder there is replaced
+    with atomic_folder(out_dir) as tmp:
         outcome.model.save_pretrained(tmp)                  # model.safetensors + config.json
         outcome.tokenizer.save_pretrained(tmp)
         save_file({k: v.contiguous() for k, v in outcome.initial_head.items()}, str(tmp / HEAD_FILE))
@@ -162,12 +160,6 @@ def save_model(outcome: TrainOutcome, cfg: FinetuneConfig, data: LabelledData, o
         (tmp / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
         (tmp / "README.md").write_text(_card(outcome, cfg, data, base_name, len(data.texts) - n_val,
                                              n_val), encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 

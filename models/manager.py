@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ import torch
 
 from .device import DeviceInfo, format_bytes
 from .errors import UserError
+from .files import atomic_folder
 from .registry import ModelSpec, Registry
 from .scheduler import BACKGROUND, REQUEST, DeviceScheduler
 
@@ -388,16 +387,11 @@ class ModelManager:
             if hasattr(model.config, "quantization_config"):
                 del model.config.quantization_config
             model.config._name_or_path = spec.name
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{spec.key}-", dir=final.parent))
-            try:
+            # atomic: the final name only ever holds a complete copy
+            with atomic_folder(final) as tmp:
                 self._report(spec.key, progress, 0.87, f"{text}: saving")
                 model.save_pretrained(tmp)
                 tokenizer.save_pretrained(tmp)
-                os.replace(tmp, final)  # atomic: the final name only ever holds a complete copy
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
             del model
 
     def _free_memory(self) -> None:

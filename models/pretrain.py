@@ -22,10 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import re
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -33,6 +30,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
+from .files import atomic_folder
 from .token_text import whole_characters
 from .pretrain_data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
                             encode_corpus, read_corpus, train_tokenizer)
@@ -329,24 +327,12 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
 def save_run(folder: Path, model, tok, config: PretrainConfig, corpus_text: str, state: dict) -> None:
     """Write everything into a temporary folder, then swap it in, so a crash mid-save never
     leaves a half-written model under the final name."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         model.to("cpu").save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1), "utf-8")
         (tmp / CORPUS_FILE).write_text(corpus_text, "utf-8")
         torch.save(state, tmp / STATE_FILE)
-        old = None
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}-old-{os.getpid()}-{time.time_ns()}")
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def saved_runs(cache_dir: Path) -> list[str]:

@@ -1,0 +1,49 @@
+"""models/files.py: the one atomic folder save (and the other shared helpers it owns)."""
+from __future__ import annotations
+
+import pytest
+
+from models.files import atomic_folder
+
+
+def _names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_atomic_folder_appears_whole(tmp_path):
+    final = tmp_path / "models" / "mine"
+    with atomic_folder(final) as tmp:
+        assert tmp.parent == final.parent and not final.exists()
+        (tmp / "a.txt").write_text("a")
+        (tmp / "b.txt").write_text("b")
+    assert _names(final) == ["a.txt", "b.txt"]
+    assert _names(final.parent) == ["mine"]                   # no temporary folder left
+
+
+def test_atomic_folder_leaves_nothing_when_the_writer_raises(tmp_path):
+    final = tmp_path / "mine"
+    with pytest.raises(RuntimeError):
+        with atomic_folder(final) as tmp:
+            (tmp / "half.txt").write_text("half")
+            raise RuntimeError("disk full")
+    assert not final.exists() and _names(tmp_path) == []
+
+
+def test_atomic_folder_keeps_the_old_copy_when_the_writer_raises(tmp_path):
+    final = tmp_path / "mine"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_folder(final) as tmp:
+            (tmp / "new.txt").write_text("new")
+            raise KeyboardInterrupt
+    assert _names(final) == ["old.txt"] and _names(tmp_path) == ["mine"]
+
+
+def test_atomic_folder_replaces_an_existing_folder(tmp_path):
+    final = tmp_path / "mine"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    with atomic_folder(final) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert _names(final) == ["new.txt"] and _names(tmp_path) == ["mine"]
