@@ -57,6 +57,12 @@ def _count_params(files: tuple) -> int:
     return total
 
 
+def model_params(model) -> int:
+    """Parameters of a loaded model, shared (tied) tensors counted once: the same number
+    `safetensors_params` reads from the saved files."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
 def read_json(path: Path) -> dict:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .files import model_params
 from .manager import LoadedModel
 
 PREFILL_CHUNK = 512        # tokens read per forward pass: progress to show, memory bounded
@@ -42,7 +43,7 @@ class Shape:
 def model_shape(lm: LoadedModel) -> Shape:
     model = lm.model
     cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-    total = sum(p.numel() for p in model.parameters())
+    total = model_params(model)
     emb = model.get_input_embeddings()
     body = total - (emb.weight.numel() if emb is not None else 0)
     layers = _first(cfg, "num_hidden_layers", "n_layer", "num_layers")

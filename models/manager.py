@@ -28,7 +28,7 @@ import torch
 
 from .device import DeviceInfo, format_bytes
 from .errors import UserError
-from .files import atomic_folder
+from .files import atomic_folder, model_params
 from .registry import ModelSpec, Registry
 from .scheduler import BACKGROUND, REQUEST, DeviceScheduler
 
@@ -312,7 +312,7 @@ class ModelManager:
         nbytes = model_nbytes(model)
         if need is None:                                  # size was unknown before loading
             self._make_room(spec, nbytes)
-        n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+        n_params = model_params(model)
         self._report(spec.key, progress, 1.0, "loaded")
         return LoadedModel(spec, model, tokenizer, self.device.torch_device, nbytes, n_params,
                            time.perf_counter() - started)

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
-from .files import atomic_folder
+from .files import atomic_folder, model_params
 from .token_text import whole_characters
 from .pretrain_data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
                             encode_corpus, read_corpus, train_tokenizer)
@@ -239,7 +239,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
                         f"at least {2 * config.block_size + 1} (twice the context). Add more text "
                         "or lower the training context.", tokens=len(data),
                         need=2 * config.block_size + 1, context=config.block_size)
-    n_params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    n_params = model_params(model)
     # the device the app was started on (--device); the weights train in fp32 and, on a GPU,
     # the forward pass runs in bf16 autocast
     device = manager.device.torch_device if manager is not None else torch.device("cpu")

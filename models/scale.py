@@ -263,11 +263,6 @@ def from_config(config) -> Architecture:
                     f"models; {mt or 'this model'} is not one of them.", model_type=mt)
 
 
-def real_param_count(model) -> int:
-    """sum(p.numel()) with shared (tied) tensors counted once."""
-    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-
-
 # ---- presets --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Preset:

@@ -47,3 +47,16 @@ def test_atomic_folder_replaces_an_existing_folder(tmp_path):
     with atomic_folder(final) as tmp:
         (tmp / "new.txt").write_text("new")
     assert _names(final) == ["new.txt"] and _names(tmp_path) == ["mine"]
+
+
+def test_model_params_counts_a_tied_tensor_once(tmp_path):
+    import torch
+    from safetensors.torch import save_model
+
+    from models.files import model_params, safetensors_params
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 10, bias=False))
+    assert model_params(model) == 2 * 40
+    model[1].weight = model[0].weight                       # tie the head to the embeddings
+    assert model_params(model) == 40
+    save_model(model, str(tmp_path / "model.safetensors"))  # the saved files agree
+    assert safetensors_params(tmp_path) == 40

@@ -7,6 +7,7 @@ from transformers import AutoModel, AutoModelForCausalLM
 
 from models import scale as sc
 from models.errors import UserError
+from models.files import model_params
 
 
 @pytest.mark.parametrize("name,auto", [("gpt2", AutoModelForCausalLM), ("llama", AutoModelForCausalLM),
@@ -14,7 +15,7 @@ from models.errors import UserError
 def test_param_count_equals_real_tiny_models(tiny_models, name, auto):
     model = auto.from_pretrained(tiny_models[name])
     arch = sc.from_config(model.config)
-    assert sc.count_params(arch).total == sc.real_param_count(model)
+    assert sc.count_params(arch).total == model_params(model)
 
 
 def test_untied_head_counts_the_output_matrix_once_more(tiny_models):
@@ -24,7 +25,7 @@ def test_untied_head_counts_the_output_matrix_once_more(tiny_models):
     model = GPT2LMHeadModel(cfg)
     arch = sc.from_config(model.config)
     assert not arch.tied
-    assert sc.count_params(arch).total == sc.real_param_count(model)
+    assert sc.count_params(arch).total == model_params(model)
     tied = sc.count_params(sc.Architecture(**{**arch.__dict__, "tied": True})).total
     assert sc.count_params(arch).total - tied == 300 * 32
 
@@ -90,5 +91,5 @@ def test_heads_must_divide_width_and_setup_is_checked():
 def test_param_count_equals_packaged_models(real_manager, key):
     with real_manager.use(key) as lm:
         arch = sc.from_config(lm.model.config)
-        assert sc.count_params(arch).total == sc.real_param_count(lm.model)
+        assert sc.count_params(arch).total == model_params(lm.model)
         assert arch == sc.preset(key).arch        # the preset describes the packaged model

@@ -10,6 +10,7 @@ import gradio as gr
 
 from models import scale as sc
 from models.errors import UserError
+from models.files import model_params
 
 from . import pretrain_plots as plots
 from .common import AppContext, action_message, wire_action
@@ -209,7 +210,7 @@ def check_line(manager, key, arch, lang) -> str:
         return ""
     if model_arch != arch:
         return ""
-    formula, real = sc.count_params(arch).total, sc.real_param_count(lm.model)
+    formula, real = sc.count_params(arch).total, model_params(lm.model)
     return t("scale.check", lang, formula=formula, real=real,
              mark="✓" if formula == real else "✗")
 
