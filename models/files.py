@@ -1,6 +1,7 @@
 """Model files: where a package's files are, exact parameter counts (from safetensors headers
-without loading, or of a loaded model), small JSON files, a Hub config, and the one way a model
-folder is saved (`atomic_folder`). Used by the registry to say what exists and how big it is,
+without loading, or of a loaded model), small JSON files, a Hub config, the one rule that turns
+a user's name into a folder name or registry key (`slug`) and the one way a model folder is
+saved (`atomic_folder`). Used by the registry to say what exists and how big it is,
 from disk only, and by everything that writes a model."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -17,6 +19,18 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import UserError
+
+
+SLUG_MAX = 60      # characters; far below any file system's limit, long enough to tell apart
+
+
+def slug(text, fallback: str = "") -> str:
+    """A user's name as a folder name or registry key, the same on every system: ASCII letters,
+    digits, '.', '_' and '-' only (every other run becomes one '-'), never starting or ending
+    with '.', '_' or '-' (so never '..', hidden or a path), at most SLUG_MAX characters.
+    `fallback` when nothing is left ('情感模型' has no ASCII letters). slug(slug(x)) == slug(x)."""
+    cut = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text or "")).strip("-._")[:SLUG_MAX]
+    return cut.rstrip("-._") or fallback
 
 
 def package_dir(package: str) -> Path | None:

@@ -12,7 +12,6 @@ user's name with every path part removed, and checked to lie inside that folder.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 import threading
@@ -23,7 +22,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
-from .files import atomic_folder
+from .files import atomic_folder, slug
 from .finetune import Callback, EpochInfo, FinetuneConfig, StepInfo, TrainOutcome, train
 from .finetune_data import LabelledData, split
 from .jobs import Job, JobContext, JobRunner
@@ -64,16 +63,10 @@ class ClassProbs:
 
 
 # ---- saving -------------------------------------------------------------------------------
-def safe_folder_name(name: str) -> str:
-    """Letters, digits, '.', '_' and '-' only (any script); never '..' or a path."""
-    slug = re.sub(r"[^\w.-]+", "-", str(name or "")).strip(".-_ ")[:60]
-    return slug or "model"
-
-
 def finetuned_dir(cache_dir: Path, name: str) -> Path:
     """A new, unused folder under <cache_dir>/finetuned for `name`."""
     root = (Path(cache_dir) / "finetuned").resolve()
-    base = safe_folder_name(name)
+    base = slug(name, "model")
     candidate, n = root / base, 2
     while candidate.exists():
         candidate, n = root / f"{base}-{n}", n + 1

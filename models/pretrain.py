@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 import torch
 
 from .errors import UserError
-from .files import atomic_folder, model_params
+from .files import atomic_folder, model_params, read_json, slug
 from .token_text import whole_characters
 from .pretrain_data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
                             encode_corpus, read_corpus, train_tokenizer)
@@ -117,12 +116,20 @@ class PretrainResult:
     samples: list = field(default_factory=list)   # [(step, text)]
 
 
-def slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", (name or "").strip()).strip("-.")[:40]
-
-
 def model_dir(cache_dir: Path, name: str) -> Path:
-    return Path(cache_dir) / "pretrained" / slug(name)
+    """The folder of the run called `name`: pretrained/<slug(name)>, or a run saved under an
+    earlier naming rule, found by the name its settings file recorded."""
+    root = Path(cache_dir) / "pretrained"
+    folder = root / slug(name)
+    if not folder.exists() and root.exists():
+        for settings in root.glob(f"*/{CONFIG_FILE}"):
+            if not settings.parent.name.startswith(".") and read_json(settings).get("name") == name:
+                return settings.parent
+    return folder
+
+
+def has_saved_run(cache_dir: Path, name: str) -> bool:
+    return (model_dir(cache_dir, name) / STATE_FILE).exists()
 
 
 # ---- 3. model --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .families import family_of
-from .files import fetch_hub_config, package_dir, read_json, safetensors_params
+from .files import fetch_hub_config, package_dir, read_json, safetensors_params, slug
 
 # Tasks a model can serve. Tabs ask `Registry.for_task(...)`.
 TASKS = ("generate", "chat", "summarize", "translate", "answer", "embed", "classify",
@@ -261,7 +261,7 @@ class Registry:
             found_tasks = found_tasks | {"chat", "summarize", "translate", "answer"}
         label = name or folder.name
         spec = ModelSpec(
-            key=self._free_key("local:" + _slug(label), folder), name=label, source="local",
+            key=self._free_key("local:" + slug(label, "model"), folder), name=label, source="local",
             kind=kind, head=head, location=str(folder), tasks=tasks or found_tasks,
             license=config.get("license", "see folder"), chat=chat,
             note=f"{config.get('model_type', '?')} from {folder}")
@@ -353,7 +353,4 @@ class Registry:
             except (UserError, KeyError):
                 continue  # a folder that was deleted since: skip it, keep the others
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "model"
 

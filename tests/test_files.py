@@ -60,3 +60,17 @@ def test_model_params_counts_a_tied_tensor_once(tmp_path):
     assert model_params(model) == 40
     save_model(model, str(tmp_path / "model.safetensors"))  # the saved files agree
     assert safetensors_params(tmp_path) == 40
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("my-gpt2-en", "my-gpt2-en"), ("browser tiny", "browser-tiny"), ("gpt2", "gpt2"),
+    ("../../x", "x"), ("/etc/passwd", "etc-passwd"), ("..", ""), ("a/../../b", "a-..-..-b"),
+    (".hidden_", "hidden"), ("情感 模型", ""), ("BERT 情感 v1.0", "BERT-v1.0"),
+    ("x" * 59 + "-y", "x" * 59), (None, ""), ("  tiny-gpt  ", "tiny-gpt")])
+def test_slug_is_one_safe_rule(name, expected):
+    from models.files import SLUG_MAX, slug
+    got = slug(name)
+    assert got == expected
+    assert slug(got) == got and len(got) <= SLUG_MAX
+    assert slug(name, "model") == (expected or "model")
+    assert got == "" or (got[0] not in "._-" and got[-1] not in "._-" and "/" not in got)

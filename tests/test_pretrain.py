@@ -2,6 +2,7 @@
 steps, samples, stop/resume, and the saved model loading through the registry and generating."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -177,3 +178,16 @@ def test_lr_schedule_warms_up_then_decays():
     peak = lrs.index(max(lrs))
     assert 0 < peak < 50 and lrs[0] < lrs[peak] and lrs[-1] < 0.2 * lrs[peak]
     assert torch.isclose(torch.tensor(max(lrs)), torch.tensor(cfg.learning_rate))
+
+
+def test_a_run_saved_under_the_old_naming_rule_is_still_found(tmp_path):
+    """Before models/files.py slug, a run named '_old_run_' was saved as pretrained/_old_run_;
+    the one rule now says 'old_run', so the run is found by the name its settings recorded."""
+    legacy = tmp_path / "pretrained" / "_old_run_"
+    legacy.mkdir(parents=True)
+    (legacy / pt.CONFIG_FILE).write_text(json.dumps({"name": "_old_run_"}), "utf-8")
+    assert pt.model_dir(tmp_path, "_old_run_") == legacy
+    assert not pt.has_saved_run(tmp_path, "_old_run_")
+    (legacy / pt.STATE_FILE).write_bytes(b"")
+    assert pt.has_saved_run(tmp_path, "_old_run_")
+    assert pt.model_dir(tmp_path, "new run") == tmp_path / "pretrained" / "new-run"

@@ -241,7 +241,7 @@ def resume_pretraining(manager, jobs, *settings) -> str:
     """/pretrain_resume: continue a saved run of the same name up to the given steps."""
     cfg = pretrain_config(*settings)
     cache_dir = manager.registry.cache_dir
-    if pt.slug(cfg.name) not in pt.saved_runs(cache_dir):
+    if not pt.has_saved_run(cache_dir, cfg.name):
         raise UserError("pre_nothing_to_resume", f"There is no saved run called {cfg.name!r} "
                         "to resume. Start a new one.", name=cfg.name)
     return jobs.submit("pretrain", f"resume {cfg.name}",
