@@ -33,8 +33,9 @@ from typing import Any, Callable
 
 import torch
 
-from .errors import UserError
-from .finetune_data import IMBALANCE_RATIO, LabelledData, Split, cjk_share, load, split
+from .errors import UserError, check_ranges
+from .finetune_data import (IMBALANCE_RATIO, SETTING_LIMITS, LabelledData, Split, bad_setting,
+                           cjk_share, load, split)
 from .finetune_eval import EvalReport, evaluate
 
 UNK_WARN = 0.10   # warn when this share of a dataset's tokens are unknown to the base model
@@ -65,14 +66,8 @@ class FinetuneConfig:
     class_weights: str = "auto"     # "auto": weigh classes by 1/size when unbalanced; "on"; "off"
 
     def check(self) -> "FinetuneConfig":
-        limits = {"epochs": (1, 50), "learning_rate": (1e-6, 1e-2), "batch_size": (1, 256),
-                  "max_length": (8, 512), "val_fraction": (0.05, 0.5), "seed": (0, 2**31 - 1)}
-        for name, (low, high) in limits.items():
-            value = getattr(self, name)
-            if value is None or not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-                raise UserError("ft_bad_setting", f"{name} = {value} is out of range; use a value "
-                                f"from {low:g} to {high:g}.", name=name, value=value, low=f"{low:g}",
-                                high=f"{high:g}")
+        check_ranges({name: getattr(self, name) for name in SETTING_LIMITS}, SETTING_LIMITS,
+                     bad_setting)
         if self.class_weights not in ("auto", "on", "off"):
             raise UserError("ft_bad_setting", f"class_weights = {self.class_weights} is not one of "
                             "auto, on, off.", name="class_weights", value=self.class_weights,

@@ -18,7 +18,7 @@ from pathlib import Path, PurePath
 
 import pandas as pd
 
-from .errors import UserError
+from .errors import UserError, check_ranges
 
 FORMATS = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".xlsx")
 MAX_FILE_BYTES = 50 * 1024 * 1024   # same as the app's upload limit (app.py max_file_size)
@@ -296,12 +296,19 @@ def prepare(table: Table, text_column: str | None = None, label_column: str | No
                         table.name, rows_read)
 
 
+# The fine-tuning settings' limits (FinetuneConfig.check; split checks its own share again).
+SETTING_LIMITS = {"epochs": (1, 50), "learning_rate": (1e-6, 1e-2), "batch_size": (1, 256),
+                  "max_length": (8, 512), "val_fraction": (0.05, 0.5), "seed": (0, 2**31 - 1)}
+
+
+def bad_setting(name: str, value, low: float, high: float) -> UserError:
+    return UserError("ft_bad_setting", f"{name} = {value} is out of range; use a value from "
+                     f"{low:g} to {high:g}.", name=name, value=value, low=f"{low:g}", high=f"{high:g}")
+
+
 def split(data: LabelledData, val_fraction: float, seed: int) -> Split:
     """Stratified split: every class appears in validation in its own proportion (at least once)."""
-    if not 0.05 <= val_fraction <= 0.5:                 # FinetuneConfig.check says the same
-        raise UserError("ft_bad_setting", f"val_fraction = {val_fraction} is out of range; use a "
-                        "value from 0.05 to 0.5.", name="val_fraction", value=val_fraction,
-                        low="0.05", high="0.5")
+    check_ranges({"val_fraction": val_fraction}, SETTING_LIMITS, bad_setting)
     index = {c: i for i, c in enumerate(data.classes)}
     by_class: dict[int, list[int]] = {}
     for i, label in enumerate(data.labels):

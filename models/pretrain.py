@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import UserError
+from .errors import UserError, check_ranges
 from .files import atomic_folder, model_params, read_json, slug
 from .token_text import whole_characters
 from .pretrain_data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
@@ -55,6 +55,19 @@ FIELD_NAMES = {
 }
 
 
+# Bounds that keep a run small enough for a laptop and reject typos (check_ranges).
+LIMITS = {"n_layer": (1, 12), "n_embd": (16, 768), "n_head": (1, 16), "block_size": (8, 512),
+          "vocab_size": (300, 32_000), "batch_size": (1, 128), "learning_rate": (1e-5, 0.1),
+          "steps": (1, MAX_STEPS), "sample_every": (1, MAX_STEPS), "sample_tokens": (1, 256),
+          "seed": (0, 2**31), "report_every": (1, 1000)}
+
+
+def _bad_setting(name: str, value, lo: float, hi: float) -> UserError:
+    en, zh = FIELD_NAMES[name]
+    return UserError("pre_bad_setting", f"{en} must be between {lo:g} and {hi:g}; got {value!r}.",
+                     field=zh, lo=f"{lo:g}", hi=f"{hi:g}")
+
+
 @dataclass
 class PretrainConfig:
     name: str = "tiny-gpt"
@@ -74,17 +87,7 @@ class PretrainConfig:
     report_every: int = 5
 
     def check(self) -> "PretrainConfig":
-        limits = {"n_layer": (1, 12), "n_embd": (16, 768), "n_head": (1, 16),
-                  "block_size": (8, 512), "vocab_size": (300, 32_000), "batch_size": (1, 128),
-                  "learning_rate": (1e-5, 0.1), "steps": (1, MAX_STEPS),
-                  "sample_every": (1, MAX_STEPS), "sample_tokens": (1, 256), "seed": (0, 2**31),
-                  "report_every": (1, 1000)}
-        for name, (lo, hi) in limits.items():
-            value = getattr(self, name)
-            if value is None or not (lo <= value <= hi) or (isinstance(value, float) and not math.isfinite(value)):
-                en, zh = FIELD_NAMES[name]
-                raise UserError("pre_bad_setting", f"{en} must be between {lo:g} and {hi:g}; "
-                                f"got {value!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}")
+        check_ranges({name: getattr(self, name) for name in LIMITS}, LIMITS, _bad_setting)
         if self.n_embd % self.n_head:
             raise UserError("pre_heads_divide", f"The width ({self.n_embd}) must divide evenly "
                             f"into {self.n_head} heads.", width=self.n_embd, heads=self.n_head)

@@ -21,10 +21,9 @@ Formulas (all approximations say so in the UI):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 
-from .errors import UserError
+from .errors import UserError, check_ranges
 
 FAMILIES = ("gpt2", "bert", "llama")
 
@@ -169,16 +168,14 @@ class Estimate:
         return out
 
 
+def out_of_range(name: str, value, lo: float, hi: float) -> UserError:
+    en, zh = FIELD_NAMES[name]
+    return UserError("scale_out_of_range", f"{en} must be between {lo:g} and {hi:g}; got "
+                     f"{value!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
+
+
 def _check_number(name: str, value) -> None:
-    lo, hi = LIMITS[name]
-    try:
-        ok = value is not None and math.isfinite(float(value)) and lo <= float(value) <= hi
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        en, zh = FIELD_NAMES[name]
-        raise UserError("scale_out_of_range", f"{en} must be between {lo:g} and {hi:g}; got "
-                        f"{value!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
+    check_ranges({name: value}, LIMITS, out_of_range)
 
 
 def count_params(arch: Architecture) -> ParamCount:

@@ -138,9 +138,7 @@ def _whole(name: str, v) -> int:
     except (TypeError, ValueError):
         f = float("nan")
     if f != f or abs(f) > 1e18:
-        lo, hi = sc.LIMITS[name]
-        raise UserError("scale_out_of_range", f"{en} must be between {lo:g} and {hi:g}; got "
-                        f"{v!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(v))
+        raise sc.out_of_range(name, v, *sc.LIMITS[name])
     if f != int(f):
         raise UserError("scale_not_whole", f"{en} must be a whole number; got {v!r}.", field=zh,
                         value=repr(v))

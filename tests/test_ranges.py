@@ -1,0 +1,46 @@
+"""models/errors.py check_ranges: the one range check every settings object uses."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from models.errors import UserError, check_ranges, in_range
+
+
+@pytest.mark.parametrize("value, ok", [
+    (1, True), (5, True), (10, True), (2.5, True), (0, False), (11, False), (None, False),
+    (math.nan, False), (math.inf, False), ("5", False), (b"5", False), ([5], False)])
+def test_in_range(value, ok):
+    assert in_range(value, 1, 10) is ok
+
+
+def test_check_ranges_names_the_first_bad_value():
+    def error(name, value, low, high):
+        return UserError("bad", f"{name}={value} not in {low}-{high}", name=name)
+
+    limits = {"a": (1, 10), "b": (0.5, 1.0), "c": (0, 3)}
+    check_ranges({"a": 3, "b": 0.5, "c": 0}, limits, error)             # all fine: no error
+    with pytest.raises(UserError) as err:
+        check_ranges({"a": 3, "b": 2.0, "c": -1}, limits, error)
+    assert err.value.params == {"name": "b"} and err.value.message == "b=2.0 not in 0.5-1.0"
+
+
+def test_every_settings_object_uses_it():
+    from models import pretrain as pt
+    from models import scale as sc
+    from models.finetune import FinetuneConfig
+    from models.finetune_data import split
+    with pytest.raises(UserError) as ft:
+        FinetuneConfig(val_fraction=0.9).check()
+    with pytest.raises(UserError) as sp:
+        split(None, 0.9, 0)                                   # refused before the data is read
+    assert (ft.value.code, ft.value.message) == (sp.value.code, sp.value.message) == (
+        "ft_bad_setting", "val_fraction = 0.9 is out of range; use a value from 0.05 to 0.5.")
+    with pytest.raises(UserError) as pre:
+        pt.PretrainConfig(steps=0).check()
+    assert pre.value.code == "pre_bad_setting" and pre.value.params["field"] == "训练步数"
+    with pytest.raises(UserError) as scale:
+        sc.Architecture("gpt2", n_layers=float("nan"), d_model=64, n_heads=4, vocab=100,
+                        context=32).check()
+    assert scale.value.code == "scale_out_of_range" and scale.value.params["value"] == "nan"
