@@ -44,3 +44,38 @@ def test_every_settings_object_uses_it():
         sc.Architecture("gpt2", n_layers=float("nan"), d_model=64, n_heads=4, vocab=100,
                         context=32).check()
     assert scale.value.code == "scale_out_of_range" and scale.value.params["value"] == "nan"
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, None), ("", None), ("   ", None), (3, 3.0), (2.5, 2.5), (" 2e-4 ", 2e-4), ("7", 7.0)])
+def test_read_number(value, expected):
+    from webapp.common import read_number
+    assert read_number(value) == expected
+
+
+@pytest.mark.parametrize("value", ["fast", "1,5", [1], object()])
+def test_read_number_refuses_what_is_not_a_number(value):
+    from webapp.common import read_number
+    with pytest.raises(ValueError):
+        read_number(value)
+
+
+def test_the_tabs_read_numbers_through_it():
+    """Fine-tune, Pre-training and Scale keep their own codes for what read_number refuses."""
+    from webapp import tab_finetune, tab_pretrain, tab_scale
+    assert tab_finetune._number(" 5 ", "epochs", int) == 5
+    for bad in ("fast", None, ""):
+        with pytest.raises(UserError) as err:
+            tab_finetune._number(bad, "learning_rate")
+        assert err.value.code == "ft_not_number"
+    with pytest.raises(UserError) as err:                        # an empty box: check() names it
+        tab_pretrain.pretrain_config("run", "", 128, 4, 64, 2000, 16, 3e-3, 300, 25, "", 0)
+    assert err.value.code == "pre_bad_setting" and err.value.params["field"] == "层数"
+    assert tab_pretrain.pretrain_config("run", "2", 128, 4, 64, 2000, 16, "3e-3", 300, 25, "",
+                                        0).n_layer == 2
+    assert tab_scale._whole("n_layers", " 12 ") == 12
+    for bad, code in ((None, "scale_empty_field"), ("  ", "scale_empty_field"),
+                      ("many", "scale_out_of_range"), (2.5, "scale_not_whole")):
+        with pytest.raises(UserError) as err:
+            tab_scale._whole("n_layers", bad)
+        assert err.value.code == code

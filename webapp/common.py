@@ -1,5 +1,6 @@
 """What every tab shares: the app context passed to each `build`, the heavy-work concurrency
-settings, and the wrapper that turns errors into messages a user can act on."""
+settings, the wrapper that turns errors into messages a user can act on, and the one reader
+of number boxes (`read_number`)."""
 from __future__ import annotations
 
 import functools
@@ -187,3 +188,15 @@ def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message:
         events.append(endpoint.click(friendly(fn), inputs, outputs, api_name=api_name,
                                      **event_kwargs))
     return events
+
+
+def read_number(value) -> float | None:
+    """What a number box (or an API client) sent, as a float: None when it is empty (None, ''
+    or spaces); ValueError when it holds something that is not a number. NaN and infinity come
+    back as they are, for the caller's range check to refuse with its own message."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(value.strip() if isinstance(value, str) else value)
+    except TypeError:
+        raise ValueError(f"{value!r} is not a number") from None

@@ -23,7 +23,7 @@ from models.jobs import FINISHED
 
 from . import finetune_views as views
 from .common import (HEAVY, AppContext, action_message, friendly, model_choices, model_picker,
-                     wire_action)
+                     read_number, wire_action)
 from .i18n import error_text, t
 
 TITLE_KEY = "ft.tab"
@@ -41,8 +41,11 @@ LOAD_JOB_JS = """(id) => { try { return localStorage.getItem('llm-explorer-finet
 
 def _number(value, name: str, cast=float):
     try:
-        return cast(float(str(value).strip()))
-    except (TypeError, ValueError):
+        number = read_number(value)
+        if number is None:
+            raise ValueError("empty")
+        return cast(number)
+    except (TypeError, ValueError, OverflowError):
         raise UserError("ft_not_number", f"{name} = {value!r} is not a number.", name=name,
                         value=value) from None
 

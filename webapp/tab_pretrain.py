@@ -20,7 +20,8 @@ from models.jobs import FINISHED
 from models.surprisal import token_surprisal
 
 from . import pretrain_plots as plots
-from .common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
+from .common import (HEAVY, AppContext, action_message, friendly, model_picker, read_number,
+                     wire_action)
 from .i18n import error_text, job_error_text, t
 
 TITLE_KEY = "pre.tab"
@@ -207,11 +208,10 @@ def pretrain_config(*values) -> pt.PretrainConfig:
     nm, ly, wd, hd, cx, vc, bt, rate, st, ev, pr, sd = values
 
     def number(v, cast):
-        if v in (None, ""):
-            return None
         try:
-            return cast(v)
-        except (TypeError, ValueError):
+            value = read_number(v)
+            return None if value is None else cast(value)
+        except (ValueError, OverflowError):
             return None                                   # check() names the field
     return pt.PretrainConfig(name=str(nm or ""), n_layer=number(ly, int), n_embd=number(wd, int),
                              n_head=number(hd, int), block_size=number(cx, int),

@@ -13,7 +13,7 @@ from models.errors import UserError
 from models.files import model_params
 
 from . import pretrain_plots as plots
-from .common import AppContext, action_message, wire_action
+from .common import AppContext, action_message, read_number, wire_action
 from .i18n import t
 
 TITLE_KEY = "scale.tab"
@@ -128,15 +128,23 @@ def build(ctx: AppContext) -> None:
 
 
 # ---- handlers (module level: plain inputs and outputs) ------------------------------------------
-def _whole(name: str, v) -> int:
-    """A box that must hold a whole number (sc.FIELD_NAMES names it in the message)."""
-    en, zh = sc.FIELD_NAMES[name]
-    if v is None or v == "":
-        raise UserError("scale_empty_field", f"{en} is empty: type a number.", field=zh)
+def _number(name: str, v) -> float:
+    """A box that must hold a number (sc.FIELD_NAMES names it in the message); text that is
+    not a number reads as NaN, which the range check refuses."""
     try:
-        f = float(v)
-    except (TypeError, ValueError):
+        f = read_number(v)
+    except ValueError:
         f = float("nan")
+    if f is None:
+        en, zh = sc.FIELD_NAMES[name]
+        raise UserError("scale_empty_field", f"{en} is empty: type a number.", field=zh)
+    return f
+
+
+def _whole(name: str, v) -> int:
+    """A box that must hold a whole number."""
+    en, zh = sc.FIELD_NAMES[name]
+    f = _number(name, v)
     if f != f or abs(f) > 1e18:
         raise sc.out_of_range(name, v, *sc.LIMITS[name])
     if f != int(f):
@@ -161,12 +169,10 @@ def estimate_view(manager, key, fam, ly, wd, hd, kvh, f, vc, cx, tie, tok_b, n_g
                   bt, lang):
     """/compute_estimate: the table, the check line, three plots and the JSON."""
     arch = arch_of(fam, ly, wd, hd, kvh, f, vc, cx, tie)
-    for name, v in (("tokens", tok_b), ("gpu_tflops", tf), ("utilisation", u)):
-        if v is None or v == "":
-            en, zh = sc.FIELD_NAMES[name]
-            raise UserError("scale_empty_field", f"{en} is empty: type a number.", field=zh)
-    setup = sc.TrainingSetup(float(tok_b) * 1e9, _whole("gpus", n_gpu), float(u) / 100,
-                             float(tf), dt, _whole("batch", bt))
+    tokens, tflops, util = (_number(name, v) for name, v in
+                            (("tokens", tok_b), ("gpu_tflops", tf), ("utilisation", u)))
+    setup = sc.TrainingSetup(tokens * 1e9, _whole("gpus", n_gpu), util / 100, tflops, dt,
+                             _whole("batch", bt))
     est = sc.estimate(arch, setup)
     p = est.params
     fmt = sc.format_count
