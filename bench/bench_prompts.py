@@ -16,6 +16,7 @@ Then greedy vs sampling (temperature 0.7, top-k 50, 3 seeds) for the default for
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import sys
@@ -195,27 +196,26 @@ def main(argv=None) -> None:
     tasks = [t for t in argv if t in BENCHES] or list(BENCHES)
     greedy = GenerationSettings(greedy=True)
     mgr = manager()
-    results, details = {}, []
     with mgr.use("smollm2") as lm:
         for task in tasks:
             formats = list(FORMATS[task]) if only is None else [f for f in only if f in FORMATS[task]]
             print(f"\n--- {task}: {len(formats)} formats, greedy", flush=True)
             rows, det = BENCHES[task](apps, Batcher, lm, formats, greedy)
-            if sampling and (only is None or DEFAULT[task] in only):  # greedy vs sampling
+            defaults = sorted(set(DEFAULT[task].values()))
+            if sampling and (only is None or set(defaults) & set(only)):  # greedy vs sampling
                 for seed in SEEDS:
                     sample = replace(GenerationSettings(greedy=False, temperature=0.7, top_k=50,
                                                         top_p=0.95), seed=seed)
-                    more, det2 = BENCHES[task](apps, Batcher, lm, [DEFAULT[task]], sample,
+                    more, det2 = BENCHES[task](apps, Batcher, lm, defaults, sample,
                                                f"sampling seed {seed}")
                     rows += more
                     det += det2
             table(rows)
-            results[task] = rows
-            details += det
+            # one file per task, so measuring one task again keeps the others' figures
+            path = save(f"bench_prompts_{task}", rows, defaults=DEFAULT[task], outputs=det,
+                        device=mgr.device.describe(), load_average=os.getloadavg())
+            print(f"saved {path}")
     print("\ndefaults (models/apps_prompts.py):", DEFAULT)
-    path = save("bench_prompts", [dict(r, task=t) for t, rs in results.items() for r in rs],
-                defaults=DEFAULT, outputs=details, device=mgr.device.describe())
-    print(f"saved {path}")
 
 
 if __name__ == "__main__":

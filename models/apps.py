@@ -32,6 +32,7 @@ from .tasks import GenerationSettings, check_text
 # Summary length -> (sentences asked of an instruct model, max new tokens)
 LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 96),
            "long": ("one paragraph", 160)}
+SENTENCES = {"short": 1, "medium": 2, "long": 3}   # an extractive summary's sentences
 # The translation directions T5 was trained on, with the prefix it expects.
 T5_PAIRS = {("en", "de"): "translate English to German: ",
             ("en", "fr"): "translate English to French: ",
@@ -70,6 +71,9 @@ class Prepared:
     notices: tuple = ()       # Notice items: input cut to fit, ...
     fmt: PromptFormat | None = None   # decoder LMs: the prompt format (apps_prompts.py)
     copy_from: str | None = None      # "copy" formats: the answer must be a piece of this text
+    null_ids: list | None = None      # calibrated span formats: the prompt with a question
+                                      # that asks nothing (models/apps_span.py)
+    sentences: int = 0                # "+extract" summaries: how many sentences to pick
 
 
 @dataclass(frozen=True)
@@ -190,16 +194,18 @@ def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium",
     if lm.spec.kind == "seq2seq":
         prefix = "summarize: " if _model_type(lm) == "t5" else ""
         return _seq2seq_prepare(lm, "summarize", prefix, text, max_new)
-    form = prompts.lookup("summarize", fmt)
     lang = "zh" if zh else "en"
+    form = prompts.lookup("summarize", fmt, lang)
     in_zh = " Write the summary in Chinese." if zh else ""
     instruction = f"Summarize the following text in {sentences}.{in_zh}\n\n"
     if form.chat:
         ex_text, ex_sum = prompts.SUMMARY_SHOTS[lang]
         shot = (instruction + ex_text, ex_sum)
-        return _lm_prepare(lm, "summarize", form,
-                           lambda doc: _chat(lm, form, "summarize", instruction + doc, shot),
-                           text, max_new)[0]
+        prep, kept = _lm_prepare(lm, "summarize", form,
+                                 lambda doc: _chat(lm, form, "summarize", instruction + doc, shot),
+                                 text, max_new)
+        # extractive: the summary is picked from the sentences of the text the model read
+        return replace(prep, copy_from=kept, sentences=SENTENCES[length]) if form.extract else prep
     label = "Summary (in Chinese)" if zh else "Summary"
     frame = f"Text: {{doc}}\n{label}, in {sentences}:"
     head = ""
@@ -247,7 +253,7 @@ def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
                           {"name": lm.spec.name})
             prep = replace(prep, notices=prep.notices + (note,))
         return prep
-    form = prompts.lookup("translate", fmt)
+    form = prompts.lookup("translate", fmt, source)
     src, tgt = LANGUAGES[source], LANGUAGES[target]
     ex_src, ex_tgt = prompts.TRANSLATE_SHOT[source], prompts.TRANSLATE_SHOT[target]
     if form.chat:
@@ -269,7 +275,8 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
     check_task(lm.spec, "answer")
     question = check_text(question, "question")
     context = (context or "").strip()
-    form = prompts.lookup("answer", fmt)
+    lang = "zh" if is_chinese(question) else "en"
+    form = prompts.lookup("answer", fmt, lang)
     if not context:                    # nothing to copy from: the model answers from memory
         form = replace(form, copy=False)
         if form.chat:
@@ -278,7 +285,6 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
                                "", ANSWER_TOKENS)[0]
         return _lm_prepare(lm, "answer", form, lambda _doc: f"Question: {question}\nAnswer:",
                            "", ANSWER_TOKENS)[0]
-    lang = "zh" if is_chinese(question) else "en"
     ex_ctx, ex_q, ex_a = prompts.QA_SHOTS[lang]
     if form.chat:
         def block(doc, q):
@@ -297,6 +303,9 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
                                  context, ANSWER_TOKENS)
     if form.copy:
         prep = replace(prep, copy_from=kept)
+    if form.span and form.calibrate and not form.chat:
+        null = head + block(kept, prompts.NULL_QUESTION[lang])
+        prep = replace(prep, null_ids=lm.tokenizer(null, add_special_tokens=False)["input_ids"])
     if form.span and len(prep.input_ids) > SPAN_MAX_TOKENS:
         note = Notice("span_long", f"The context is long, so the answer is chosen token by token "
                       f"instead of comparing every piece of the context (that is done up to "
@@ -320,6 +329,9 @@ def run(batcher: Batcher, lm: LoadedModel, prep: Prepared,
     fmt = prep.fmt
     if fmt is not None and fmt.span and prep.copy_from:
         yield _run_span(batcher, lm, prep, settings)
+        return
+    if fmt is not None and fmt.extract and prep.copy_from:
+        yield _run_extract(batcher, lm, prep)
         return
     allowed = None
     if fmt is not None and fmt.copy and prep.copy_from:
@@ -354,7 +366,20 @@ def _run_span(batcher: Batcher, lm: LoadedModel, prep: Prepared,
         waited = time.perf_counter() - queued
         got = apps_span.answer(lm, prep.input_ids, prep.copy_from, is_chinese(prep.copy_from),
                                lead, prompts.newline_ids(lm.tokenizer), settings.greedy,
-                               settings.temperature, settings.top_k, settings.seed)
+                               settings.temperature, settings.top_k, settings.seed,
+                               null_ids=prep.null_ids, calibrate=prep.fmt.calibrate)
+    out = AppUpdate(got.text, len(got.token_ids), got.seconds, waited, 1, done=True)
+    out.insight = insight(lm.tokenizer, got.token_ids, got.steps)
+    return out
+
+
+def _run_extract(batcher: Batcher, lm: LoadedModel, prep: Prepared) -> AppUpdate:
+    """The "+extract" summary formats: the text's own sentences the model scores highest
+    (models/apps_span.py), as many as the length asks for. Takes its turn on the device."""
+    queued = time.perf_counter()
+    with batcher.device_lock:
+        waited = time.perf_counter() - queued
+        got = apps_span.extract(lm, prep.input_ids, prep.copy_from, prep.sentences)
     out = AppUpdate(got.text, len(got.token_ids), got.seconds, waited, 1, done=True)
     out.insight = insight(lm.tokenizer, got.token_ids, got.steps)
     return out

@@ -7,7 +7,11 @@ Chinese, a character) is scored as a whole answer, with the model's own probabil
 
     score(piece) = log P(" " + piece | prompt) + log P(line break | prompt + piece)
 
-so a piece must both be likely and be likely to *end* there. The prompt is computed once and
+so a piece must both be likely and be likely to *end* there. Calibrated formats subtract
+a share c of the same score under a question that asks nothing ("What does the text
+mention?"): score − c · score_null. A small model likes some pieces whatever is asked (the
+first name in the context, the subject of the sentence); this discounts them, as
+domain-conditional PMI does (Holtzman et al. 2021, "Surface form competition"). The prompt is computed once and
 its key/value cache is shared by all the pieces that start at the same place (one forward
 pass per group of starts). Greedy takes the best piece; sampling draws a piece with
 probability ∝ exp(score / temperature) among the top-k. Then the chosen piece is read once
@@ -141,17 +145,36 @@ class SpanRun:
     probability: float   # exp(score): the model's probability of this answer, line break included
 
 
+def calibrated(pieces: list[Piece], null: list[Piece], share: float) -> list[Piece]:
+    """score − share · (the same piece's score under the null question)."""
+    base = {(p.start, p.end): p.score for p in null}
+    return [Piece(p.start, p.end, p.score - share * base.get((p.start, p.end), 0.0))
+            for p in pieces]
+
+
 def answer(lm, prompt_ids: list[int], context: str, chinese: bool, lead: str, newline_ids,
            greedy: bool = True, temperature: float = 1.0, top_k: int = 0,
-           seed: int | None = None) -> SpanRun:
-    from .batching import TOP_N, StepCandidates
+           seed: int | None = None, null_ids: list[int] | None = None,
+           calibrate: float = 0.0) -> SpanRun:
     started = time.perf_counter()
     pieces = score_pieces(lm, prompt_ids, context, chinese, lead, newline_ids)
+    raw = {(p.start, p.end): p.score for p in pieces}
+    if null_ids and calibrate:
+        pieces = calibrated(pieces, score_pieces(lm, null_ids, context, chinese, lead,
+                                                 newline_ids), calibrate)
     if not pieces:
         return SpanRun("", 0, 0, [], [], time.perf_counter() - started, 0, 0.0)
     best = choose(pieces, greedy, temperature, top_k, seed)
-    tok = lm.tokenizer
-    piece_ids = tok(lead + context[best.start:best.end], add_special_tokens=False)["input_ids"]
+    piece_ids, steps = _read_back(lm, prompt_ids, lead + context[best.start:best.end])
+    return SpanRun(context[best.start:best.end], best.start, best.end, piece_ids, steps,
+                   time.perf_counter() - started, len(pieces), math.exp(raw[best.start, best.end]))
+
+
+def _read_back(lm, prompt_ids: list[int], text: str) -> tuple[list[int], list]:
+    """The chosen text read once more after the prompt: its token ids and the top candidates
+    at each of its tokens (shown like a generation's)."""
+    from .batching import TOP_N, StepCandidates
+    piece_ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
     ids = torch.tensor([list(prompt_ids) + piece_ids], device=lm.device)
     with torch.inference_mode():
         probs = torch.softmax(lm.model(input_ids=ids).logits[0].float(), -1)
@@ -161,5 +184,64 @@ def answer(lm, prompt_ids: list[int], context: str, chinese: bool, lead: str, ne
         top = p.topk(TOP_N)
         steps.append(StepCandidates(tuple(top.indices.tolist()), tuple(top.values.tolist()), None,
                                     float(p[tid]), None))
-    return SpanRun(context[best.start:best.end], best.start, best.end, piece_ids, steps,
-                   time.perf_counter() - started, len(pieces), math.exp(best.score))
+    return piece_ids, steps
+
+
+# ---- extractive summaries ----------------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?])(?=\s+[\"“‘(]?[A-Z])")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of the text (Chinese or Latin punctuation)."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start()
+        if text[start:end].strip():
+            out.append((start, end))
+        start = end
+    if text[start:].strip():
+        out.append((start, len(text)))
+    # trim the spaces around each sentence
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b - len(text[a:b]) + len(text[a:b].rstrip()))
+            for a, b in out]
+
+
+def sentence_scores(lm, prompt_ids: list[int], text: str, spans: list[tuple[int, int]],
+                    lead: str = "") -> list[float]:
+    """Mean log-probability per token of each sentence as the model's reply to the prompt."""
+    tok, device = lm.tokenizer, lm.device
+    with torch.inference_mode():
+        out = lm.model(input_ids=torch.tensor([prompt_ids], device=device), use_cache=True)
+    first = torch.log_softmax(out.logits[0, -1].float(), -1)
+    encs = [tok(lead + text[a:b], add_special_tokens=False)["input_ids"] for a, b in spans]
+    width = max(len(e) for e in encs)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    batch = torch.tensor([e + [pad] * (width - len(e)) for e in encs], device=device)
+    cache = copy.deepcopy(out.past_key_values)
+    cache.batch_repeat_interleave(len(encs))
+    mask = torch.ones(len(encs), len(prompt_ids) + width, dtype=torch.long, device=device)
+    with torch.inference_mode():
+        logp = torch.log_softmax(lm.model(input_ids=batch, past_key_values=cache,
+                                          attention_mask=mask, use_cache=False).logits.float(), -1)
+    scores = []
+    for row, ids in enumerate(encs):
+        total = float(first[ids[0]]) + sum(float(logp[row, j - 1, t]) for j, t in enumerate(ids) if j)
+        scores.append(total / len(ids))
+    return scores
+
+
+def extract(lm, prompt_ids: list[int], text: str, n: int, lead: str = "") -> SpanRun:
+    """The `n` sentences the model scores highest, in the text's order (at most all but one
+    sentence of a text of two or more, so the summary is shorter than the text)."""
+    started = time.perf_counter()
+    spans = sentences(text)
+    n = max(1, min(n, len(spans) - 1)) if len(spans) > 1 else 1
+    scores = sentence_scores(lm, prompt_ids, text, spans, lead)
+    best = sorted(sorted(range(len(spans)), key=lambda i: -scores[i])[:n])
+    joiner = "" if re.search(r"[\u3400-\u9fff]", text) else " "
+    chosen = joiner.join(text[spans[i][0]:spans[i][1]] for i in best)
+    ids, steps = _read_back(lm, prompt_ids, lead + chosen)
+    first = spans[best[0]]
+    return SpanRun(chosen, first[0], spans[best[-1]][1], ids, steps,
+                   time.perf_counter() - started, len(spans),
+                   math.exp(sum(scores[i] for i in best) / len(best)))

@@ -5,6 +5,7 @@ check what the runners promise — prompts, shapes, limits, spans, messages — 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from dataclasses import replace
 
@@ -142,10 +143,11 @@ def test_default_formats_are_the_measured_ones(mgr):
         with pytest.raises(UserError) as err:
             apps.prepare_answer(lm, "what", "ctx", fmt="no-such-format")
     assert err.value.code == "bad_setting"
-    assert qa.fmt.key == prompts.DEFAULT["answer"] and qa.copy_from == "paris is the capital of france"
+    assert qa.fmt.key == prompts.DEFAULT["answer"]["en"] and qa.copy_from == "paris is the capital of france"
     assert qa.prompt_text.endswith("Context: paris is the capital of france\n"
                                    "Question: what is the capital\nAnswer:")
     assert prompts.QA_SHOTS["en"][2] in qa.prompt_text and prompts.QA_SHOTS["zh"][2] in zh.prompt_text
+    assert zh.fmt.key == prompts.DEFAULT["answer"]["zh"] and zh.fmt.span   # measured per language
     assert tr.prompt_text.endswith("English: hello world\nChinese:")
     assert prompts.TRANSLATE_SHOT["zh"] in tr.prompt_text
     assert prompts.TRANSLATE_SHOT["de"] in de.prompt_text and de.prompt_text.endswith("French:")
@@ -194,6 +196,59 @@ def test_span_answers_score_whole_pieces_of_the_context(mgr):
     assert len(pieces) > 20 and best.text == context[top[0].start:top[0].end]
     assert drawn <= {context[p.start:p.end] for p in top[:3]}
     assert best.insight and best.n_tokens == len(best.insight)
+
+
+def test_extractive_summaries_pick_the_best_scored_sentences_in_order(mgr):
+    """The default summary format picks the text's own sentences the model scores highest
+    (mean log-probability per token as the reply to the instruction), as many as the length
+    asks for and never all of them, kept in the text's order; Chinese sentences too."""
+    from models import apps_span
+    text = ("The cat sat on the mat. A storm hit the coast on Monday. The dog ran in the park. "
+            "Prices rose again in May.")
+    zh = "猫坐在垫子上。周一暴风雨袭击了海岸。狗在公园里跑。"
+    with mgr.use(mgr.keys["llama"]) as lm:
+        outs = {}
+        for length in ("short", "medium", "long"):
+            prep = apps.prepare_summarize(lm, text, length)
+            outs[length] = apps.run_to_end(Batcher(), lm, prep, GREEDY)
+        spans = apps_span.sentences(text)
+        scores = apps_span.sentence_scores(lm, prep.input_ids, text, spans)
+        zh_out = apps.run_to_end(Batcher(), lm, apps.prepare_summarize(lm, zh, "long"), GREEDY)
+    assert prep.fmt.extract and prep.copy_from == text and len(spans) == 4
+    for length, n in (("short", 1), ("medium", 2), ("long", 3)):
+        picked = [text[a:b] for a, b in spans if text[a:b] in outs[length].text]
+        assert len(picked) == n and outs[length].text == " ".join(picked), outs[length].text
+        _check_insight(outs[length])
+    best = max(range(4), key=lambda i: scores[i])
+    assert outs["short"].text == text[spans[best][0]:spans[best][1]]
+    assert zh_out.text in zh and zh_out.text.count("。") == 2        # 3 sentences: at most 2
+
+
+def test_calibrated_span_answers_discount_what_the_model_likes_whatever_is_asked(mgr):
+    """The calibrated formats score each piece under the real question and under a question
+    that asks nothing, and pick by the difference (a share of it): the chosen piece is the
+    best by that difference, and its shown probability is its real, uncalibrated one."""
+    from models import apps_span
+    context = "Paris is the capital of France. Berlin is in Germany."
+    with mgr.use(mgr.keys["llama"]) as lm:
+        prep = apps.prepare_answer(lm, "what is the capital of france", context,
+                                   fmt="few-shot+span+calibrated")
+        nl = prompts.newline_ids(lm.tokenizer)
+        real = apps_span.score_pieces(lm, prep.input_ids, context, False, " ", nl)
+        null = apps_span.score_pieces(lm, prep.null_ids, context, False, " ", nl)
+        got = apps_span.answer(lm, prep.input_ids, context, False, " ", nl,
+                               null_ids=prep.null_ids, calibrate=0.5)
+        shown = apps.run_to_end(Batcher(), lm, prep, GREEDY)
+        plain = apps.prepare_answer(lm, "what", context, fmt="few-shot+span")
+    assert lm.tokenizer.decode(prep.null_ids).endswith(
+        f"Question: {prompts.NULL_QUESTION['en']}\nAnswer:")
+    nulls = {(p.start, p.end): p.score for p in null}
+    diff = {(p.start, p.end): p.score - 0.5 * nulls[p.start, p.end] for p in real}
+    best = max(diff, key=diff.get)
+    assert (got.start, got.end) == best and shown.text == context[best[0]:best[1]]
+    raw = {(p.start, p.end): p.score for p in real}
+    assert got.probability == pytest.approx(math.exp(raw[best]))
+    assert plain.null_ids is None
 
 
 def test_streamed_text_never_ends_in_a_broken_character(mgr):
