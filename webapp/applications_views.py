@@ -49,8 +49,9 @@ def notices_md(notices, lang: str) -> str:
 
 
 def stats_md(upd: AppUpdate, model_name: str, lang: str) -> str:
-    line = t("apps.stats", lang, n=upd.n_tokens, secs=upd.seconds, tps=upd.tokens_per_s,
-             model=model_name)
+    """The run's figures; a finished run starts with ✓ (while tokens stream, it does not)."""
+    line = ("✓ " if upd.done else "") + t("apps.stats", lang, n=upd.n_tokens, secs=upd.seconds,
+                                          tps=upd.tokens_per_s, model=model_name)
     if upd.batch_size > 1:
         line += t("apps.batch", lang, others=upd.batch_size - 1)
     if upd.waited >= 0.5:
@@ -112,7 +113,7 @@ def highlight_html(context: str, span: tuple[int, int] | None) -> str:
 def span_md(ans: SpanAnswer, model_name: str, lang: str) -> str:
     return (t("apps.qa.span", lang, score=ans.score, window=ans.window + 1, windows=ans.windows,
               tokens=ans.window_tokens) + "\n\n" +
-            t("apps.qa.stats", lang, secs=ans.seconds, model=model_name))
+            "✓ " + t("apps.qa.stats", lang, secs=ans.seconds, model=model_name))
 
 
 def scores_md(scores: Scores, lang: str) -> str:

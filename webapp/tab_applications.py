@@ -131,9 +131,9 @@ def build(ctx: AppContext) -> None:
                     tr_model = model_picker(ctx, "translate", label_key="apps.model",
                                             value="smollm2", elem_id="tr-model")
                     with gr.Row():
-                        tr_src = loc.Dropdown(label_key="apps.tr.source", value="en",
+                        tr_src = loc.Dropdown(label_key="apps.tr.source", value="zh",
                                               choices=_lang_choices(loc.lang), elem_id="tr-source")
-                        tr_tgt = loc.Dropdown(label_key="apps.tr.target", value="zh",
+                        tr_tgt = loc.Dropdown(label_key="apps.tr.target", value="en",
                                               choices=_lang_choices(loc.lang), elem_id="tr-target")
                     tr_text = loc.Textbox(label_key="apps.tr.text", value_key="apps.tr.example",
                                           lines=4, elem_id="tr-text")

@@ -40,8 +40,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "apps.sum.output": ("Summary", "摘要"),
     # translate
     "apps.tr.text": ("Text to translate", "要翻译的文本"),
-    "apps.tr.example": ("The weather is nice today, so we are going to the park after school.",
-                        "The weather is nice today, so we are going to the park after school."),
+    # Chinese → English in both languages: the packaged 135M model translates a simple Chinese
+    # sentence into English right, but nothing it was measured on into Chinese (README,
+    # "Applications"); the tab's advice names a model that does.
+    "apps.tr.example": ("今天天气很好。", "今天天气很好。"),
     "apps.tr.source": ("From", "源语言"),
     "apps.tr.target": ("To", "目标语言"),
     "apps.tr.run": ("Translate", "翻译"),
@@ -81,13 +83,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     # how each task is asked (the format measured best on assets/eval/, bench/bench_prompts.py)
     "apps.how.summarize": (
         "**How the model is asked.** A small model is very sensitive to the way a task is put to "
-        "it, so we measured several ways on our own evaluation set and kept the best: the "
-        "instruction inside the model's chat template, with our own short system line (the "
-        "template's default one makes SmolLM2 start with its own name), and the output ends at "
-        "its first line break. Below is exactly what the model reads.",
-        "**我们怎样向模型提问。** 小模型对任务的表述方式非常敏感，所以我们在自己的评测集上比较了几种问法，"
-        "选用了效果最好的一种：把指令放进模型的对话模板，并换上我们自己写的一句简短系统提示（模板默认的那句会让 "
-        "SmolLM2 在开头报出自己的名字），输出在第一个换行处结束。下面就是模型实际读到的全部内容。"),
+        "it, so we measured several ways on our own evaluation set and kept the best. Asked to "
+        "write a summary, this 135M model often invents details (and in Chinese it writes "
+        "mostly non-words), so here it *chooses* instead: the instruction goes into its chat "
+        "template, then every sentence of your text is scored as the model's reply (its average "
+        "log-probability per token), and the best-scored sentences, as many as the length asks "
+        "for, are the summary, in the text's order. This is an *extractive* summary; the "
+        "specialist models write their own (*abstractive*). Below is exactly what the model reads.",
+        "**我们怎样向模型提问。** 小模型对任务的表述方式非常敏感，所以我们在自己的评测集上比较了几种问法，选用了效果最好的"
+        "一种。让这个 1.35 亿参数的模型自己写摘要时，它常常编造细节（写中文时大多不成词），所以这里让它*选择*：把指令放进"
+        "它的对话模板，再把你文本中的每一句都当作模型的回答来打分（每个词元的平均对数概率），按长度要求取得分最高的几句，"
+        "按原文顺序组成摘要。这叫*抽取式*摘要；专用模型会用自己的话写（*生成式*摘要）。下面就是模型实际读到的全部内容。"),
     "apps.how.translate": (
         "**How the model is asked.** We measured several ways of asking on our own evaluation "
         "set and kept the best: one worked example (the same sentence in both languages) and then "
@@ -98,13 +104,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "apps.how.answer": (
         "**How the model is asked.** We measured several ways of asking on our own evaluation "
         "set and kept the best: one worked example, then the context and your question as plain "
-        "text (\"Context: … Question: … Answer:\"), and the answer is *copied from the context*: "
-        "at each step the model may only choose a token that continues a piece of the context, "
-        "and it stops at a line break. So the answer is always a piece of the context — the model "
-        "decides which piece. Below is exactly what the model reads.",
+        "text (\"Context: … Question: … Answer:\"), and the answer is always *a piece of the "
+        "context*. For an English question the model writes it token by token, but may only "
+        "choose a token that continues a piece of the context, and it stops at a line break. For "
+        "a Chinese question every short piece of the context is scored as a whole answer (how "
+        "likely the model finds it, and a line break after it) and the best one is taken: token "
+        "by token, this model starts a Chinese answer at the start of a clause. Below is exactly "
+        "what the model reads.",
         "**我们怎样向模型提问。** 我们在自己的评测集上比较了几种问法，选用了效果最好的一种：先给一个示例，再以普通文本"
-        "给出上下文和你的问题（“Context: … Question: … Answer:”），并且答案要*从上下文中抄出*：每一步模型只能选择能接上"
-        "上下文中某一段的词元，遇到换行就停止。所以答案总是上下文中的一段——由模型决定是哪一段。下面就是模型实际读到的全部内容。"),
+        "给出上下文和你的问题（“Context: … Question: … Answer:”），答案总是*上下文中的一段*。英文问题由模型逐个词元写出，"
+        "但每一步只能选择能接上上下文中某一段的词元，遇到换行就停止。中文问题则把上下文中每一个短片段都当作完整答案来打分"
+        "（模型认为它有多可能，以及它后面接换行的可能），取得分最高的一段：如果逐个词元地写，这个模型总是从一个分句的开头"
+        "写起。下面就是模型实际读到的全部内容。"),
     "apps.insight": ("Generation insight: the top-5 candidates at every step",
                      "生成洞察：每一步概率最高的 5 个候选词元"),
     "apps.insight_help": (
