@@ -63,9 +63,12 @@ def measure(lm, item: dict, settings, samples: int) -> dict:
     from models.tasks import generate_text, prepare_prompt, shown_text
     greedy_settings = type(settings)(**{**settings.__dict__, "greedy": True, "seed": None})
     greedy = generate_text(lm, item["prompt"], greedy_settings, chat=item["chat"]).text
+    # what a user gets with the tab's defaults as they are (its fixed seed), by the app's path
+    default = generate_text(lm, item["prompt"], settings, chat=item["chat"]).text
     if samples <= 0:          # greedy only
         return {"greedy": greedy, "greedy_right": is_right(item, greedy),
-                "greedy_zh": in_chinese(item, greedy), "answers": [], "right": 0, "zh": 0}
+                "greedy_zh": in_chinese(item, greedy), "default": default,
+                "default_right": is_right(item, default), "answers": [], "right": 0, "zh": 0}
     prompt = prepare_prompt(lm, item["prompt"], item["chat"], settings.max_new_tokens)
     n = prompt.input_ids.shape[1]
     torch.manual_seed(0)
@@ -78,7 +81,8 @@ def measure(lm, item: dict, settings, samples: int) -> dict:
                                 else tok.eos_token_id, **settings.generate_kwargs())
     answers = [shown_text(tok, row[n:].tolist()) for row in out]
     return {"greedy": greedy, "greedy_right": is_right(item, greedy),
-            "greedy_zh": in_chinese(item, greedy), "answers": answers,
+            "greedy_zh": in_chinese(item, greedy), "default": default,
+            "default_right": is_right(item, default), "answers": answers,
             "right": sum(is_right(item, a) for a in answers),
             "zh": sum(in_chinese(item, a) for a in answers)}
 
@@ -112,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
                 row = {"id": item["id"], "shown as": shown.get(item["prompt"], "-"),
                        "prompt": item["prompt"][:44], "T": temp,
                        "greedy": "right" if r["greedy_right"] else "WRONG",
+                       f"seed {settings.seed}": "right" if r["default_right"] else "WRONG",
                        "sampled right": f"{r['right']}/{args.samples}",
                        "rate": r["right"] / max(args.samples, 1), "seconds": tm.seconds}
                 if item["lang"] == "zh":
@@ -119,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(row)
                 details.append({"id": item["id"], "temperature": temp, **r})
                 print(f"{item['id']} T={temp}: greedy {r['greedy'][:70]!r} · "
+                      f"seed {settings.seed}: {r['default'][:70]!r} · "
                       f"{r['right']}/{args.samples} right", flush=True)
     table(rows)
     path = save("generate_defaults", rows, details=details, samples=args.samples,

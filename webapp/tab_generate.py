@@ -32,11 +32,16 @@ STREAM_INTERVAL = 0.1   # seconds between updates sent to the browser
 # Each one answered right by the packaged SmolLM2 under the default settings, in a measured
 # share of runs (bench/bench_generate_defaults.py; figures in the README).
 EXAMPLES = [["What is the capital of France?"],
+            ["What color is the sky on a clear day?"],
             ["Explain in two sentences what a neural network is."],
             ["Write a short poem about the sea."],
-            ["法国的首都是哪里？"],
-            ["用一句话介绍一下长城。"]]
-DEFAULTS = GenerationSettings()
+            ["法国的首都是哪里？(What is the capital of France?)"],
+            ["用一句话介绍一下长城。(Describe the Great Wall of China in one sentence.)"]]
+# The tab's defaults, chosen on assets/eval/generate.jsonl (bench/bench_generate_defaults.py):
+# at temperature 0.3 the packaged model answers the pre-filled prompts right in nearly every
+# draw. The seed is fixed so that a class pressing Generate together sees the same, measured
+# answer; -1 draws anew each time.
+DEFAULTS = GenerationSettings(temperature=0.3, seed=0)
 
 
 def fmt_duration(seconds: float, lang: str) -> str:
@@ -264,7 +269,8 @@ def build(ctx: AppContext) -> None:
             top_p = loc.Slider(label_key="gen.top_p", minimum=0.05, maximum=1.0, step=0.01,
                                value=DEFAULTS.top_p, elem_id="gen-top-p")
             greedy = loc.Checkbox(label_key="gen.greedy", value=DEFAULTS.greedy, elem_id="gen-greedy")
-            seed = loc.Number(label_key="gen.seed", value=-1, precision=0, elem_id="gen-seed")
+            seed = loc.Number(label_key="gen.seed", value=DEFAULTS.seed, precision=0,
+                              elem_id="gen-seed")
     output = loc.Textbox(label_key="gen.output", lines=8, interactive=False, elem_id="gen-output")
     stats = gr.Markdown(elem_id="gen-stats")
     with loc.Accordion(label_key="gen.probs", open=True, elem_id="gen-probs"):

@@ -16,7 +16,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gen.model": ("Model", "模型"),
     "gen.prompt": ("Prompt", "提示词"),
     "gen.prompt_info": ("Shift+Enter generates too.", "按 Shift+Enter 也可以生成。"),
-    "gen.prompt_value": ("What is the capital of France?", "法国的首都是哪里？"),
+    # the Chinese default carries the English question: asked in Chinese only, the packaged
+    # model answers nonsense (bench/bench_generate_defaults.py, README "Generate")
+    "gen.prompt_value": ("What is the capital of France?",
+                         "法国的首都是哪里？(What is the capital of France?)"),
     "gen.model_note": (
         "The packaged SmolLM2-135M is small and learned mostly English: it reads little Chinese. "
         "So the Chinese examples carry the English question too, and it answers in English. A "
