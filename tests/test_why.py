@@ -12,7 +12,7 @@ import torch
 
 from models.errors import UserError
 from models.runners import attribution as attr_mod
-from models.runners.branching import branch, parse_choices
+from models.runners.branching import EXTEND, branch, follow, parse_choices
 from models.runners.logit_lens import logit_lens
 from models.runners.parts import embed, prepare
 from models.runners.rollout import attention_rollout, rollout_of
@@ -267,6 +267,116 @@ def test_branch_tree_handlers_walk_back(mgr):
     # walking back to path 1 shows its steps again
     back, steps_back, _, _ = tab.open_branch(tree2, "en", _select([0, 0]))
     assert back["current"] == 1 and steps_back.iloc[0, 1].startswith("▶")
+
+
+def _softmax_at_each_step(lm, prompt_ids, ids):
+    """The model's next-token distribution before each of `ids`, one full forward pass per
+    step (no cache, no teacher forcing in one pass): what `follow` must reproduce."""
+    from models.runners.parts import decoder_start
+    out = []
+    with torch.no_grad():
+        for i in range(len(ids)):
+            if lm.spec.kind == "decoder":
+                logits = lm.model(input_ids=torch.tensor([prompt_ids + ids[:i]])).logits[0, -1]
+            else:
+                logits = lm.model(input_ids=torch.tensor([prompt_ids]), decoder_input_ids=torch.tensor(
+                    [[decoder_start(lm)] + ids[:i]])).logits[0, -1]
+            out.append(logits.float().softmax(-1))
+    return out
+
+
+@pytest.mark.parametrize("family", LMS)
+def test_follow_takes_the_given_path_with_the_models_probabilities(mgr, family):
+    with mgr.use(mgr.keys[family]) as lm:
+        tok = lm.tokenizer
+        eos = {tok.eos_token_id, lm.model.generation_config.eos_token_id}
+        gen = torch.Generator().manual_seed(1)
+        # a path the model would not take by itself: random tokens (most outside its top 5)
+        ids = [i for i in torch.randint(0, len(tok), (12,), generator=gen).tolist()
+               if i not in eos and i < lm.model.config.vocab_size][:8]
+        b = follow(lm, TEXT, ids, extend=0)
+        assert [s.chosen.token_id for s in b.steps] == ids and all(s.picked for s in b.steps)
+        prompt_ids = (prepare(lm, TEXT).ids if lm.spec.kind == "decoder"
+                      else tok(TEXT, add_special_tokens=True)["input_ids"])
+        for s, p in zip(b.steps, _softmax_at_each_step(lm, prompt_ids, ids)):
+            assert abs(s.chosen.prob - float(p[s.chosen.token_id])) < 1e-5
+            assert s.rank == int((p > p[s.chosen.token_id]).sum()) + 1
+            top = p.topk(5)
+            assert [g.token_id for g in s.top] == top.indices.tolist()
+            np.testing.assert_allclose([g.prob for g in s.top], top.values.tolist(), atol=1e-5)
+        assert abs(b.logprob - sum(np.log(s.chosen.prob) for s in b.steps)) < 1e-4
+        assert b.choices == [s.rank for s in b.steps] and not b.ended
+        # then the model goes on with its own first choice, as `branch` does
+        more = follow(lm, TEXT, ids[:3], extend=4)
+        own = _softmax_at_each_step(lm, prompt_ids, [s.chosen.token_id for s in more.steps])
+        assert [s.chosen.token_id for s in more.steps[:3]] == ids[:3]
+        assert all(s.rank == 1 and not s.picked and s.chosen.token_id == int(p.argmax())
+                   for s, p in zip(more.steps[3:], own[3:]))
+        assert len(more.steps) == 7 or more.ended
+
+
+def test_branching_starts_from_generates_answer(mgr):
+    """Generate's sampled answer (temperature 0.3, seed 0, as the tab's defaults) is the
+    tree's first path, token for token; a click at step k keeps the k-1 tokens before it."""
+    from models.tasks import GenerationSettings, generate_text
+    key = mgr.keys["llama"]
+    with mgr.use(key) as lm:
+        upd = generate_text(lm, TEXT, GenerationSettings(max_new_tokens=10, temperature=0.3,
+                                                         seed=0))
+        prompt_ids = prepare(lm, upd.prompt_text).ids
+        own = _softmax_at_each_step(lm, prompt_ids, upd.token_ids)
+    assert upd.steps and [s.token_id for s in upd.steps] == upd.token_ids
+    tree, steps_df, tree_df, html = tab.seed_tree(mgr, key, upd.prompt_text, upd.steps, "en")
+    first = tree["branches"][0]
+    assert first["ids"] == upd.token_ids and first["text"] == upd.text and first["generated"]
+    assert len(steps_df) == len(upd.token_ids) and len(tree_df) == 1
+    for s, p in zip(first["steps"], own):
+        assert abs(s.chosen.prob - float(p[s.chosen.token_id])) < 1e-5
+    assert "Generate" in html and tab.views.esc(upd.text) in html
+    # every row marks the token taken: in a top-5 cell, or named in the step cell
+    for i, s in enumerate(first["steps"]):
+        row = [str(c) for c in steps_df.iloc[i]]
+        assert sum("▶" in c for c in row) == 1, row
+        if s.rank > 5:
+            assert "outside the top 5" in row[0]
+    # branch at step k (1-based) with an alternative the answer did not take
+    k = min(3, len(first["steps"]))
+    col = next(c for c in range(1, 6) if first["steps"][k - 1].top[c - 1].token_id
+               != first["ids"][k - 1])
+    tree2, steps2, tree_df2, _ = tab.branch_from(mgr, tree, "en", _select([k - 1, col]))
+    new = tree2["branches"][-1]
+    assert new["parent"] == 1 and new["at"] == k - 1 and tree2["current"] == new["id"] == 2
+    assert new["ids"][:k - 1] == upd.token_ids[:k - 1]
+    assert new["ids"][k - 1] == first["steps"][k - 1].top[col - 1].token_id
+    assert len(new["ids"]) == k + EXTEND or new["ended"]
+    assert steps2.iloc[k - 1, col].startswith("▶") and not new.get("generated")
+    # and from that branch again, at an earlier step
+    col0 = next(c for c in range(1, 6) if new["steps"][0].top[c - 1].token_id != new["ids"][0])
+    tree3 = tab.branch_from(mgr, tree2, "en", _select([0, col0]))[0]
+    assert tree3["branches"][-1]["parent"] == 2 and len(tree3["branches"]) == 3
+    back = tab.open_branch(tree3, "en", _select([0, 0]))[0]
+    assert back["current"] == 1 and back["branches"][0]["ids"] == upd.token_ids
+
+
+def test_seed_tree_without_an_answer_of_this_model(mgr):
+    """Nothing generated yet: the model's own path, as before. An answer from a model with
+    another vocabulary: the model's own path, and a note that says why."""
+    key = mgr.keys["llama"]
+    own, _, _, html = tab.seed_tree(mgr, key, TEXT, [], "en")
+    with mgr.use(key) as lm:
+        assert own["branches"][0]["ids"] == [s.chosen.token_id for s in branch(lm, TEXT).steps]
+    assert "another vocabulary" not in html and not own["branches"][0].get("generated")
+    from models.tasks import GenerationSettings, generate_text
+    with mgr.use(mgr.keys["t5"]) as lm:
+        other = generate_text(lm, TEXT, GenerationSettings(max_new_tokens=6, greedy=True),
+                              chat=False)
+    assert other.steps
+    with mgr.use(key) as lm:
+        assert tab.generated_ids(lm.tokenizer, other.steps) is None
+        assert tab.generated_ids(lm.tokenizer, []) == []
+    tree, _, _, html = tab.seed_tree(mgr, key, TEXT, other.steps, "zh")
+    assert tree["branches"][0]["ids"] == own["branches"][0]["ids"]
+    assert "词表不同" in html
 
 
 # ---- side by side -------------------------------------------------------------------------

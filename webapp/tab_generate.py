@@ -323,4 +323,5 @@ def build(ctx: AppContext) -> None:
     tokens.select(pick_token, [steps_state], [step], **quiet)
     lang.change(draw_step, [steps_state, step, lang], [chart], **quiet)
     ctx.shared["generate"] = {"prompt": prompt, "examples": examples, "run": run,
-                              "model": model, "sent": sent, "why": why}
+                              "model": model, "sent": sent, "why": why,
+                              "steps": steps_state}   # the answer's TokenSteps (Why tab's tree)

@@ -12,6 +12,10 @@ the other parts of the tab read it, then one token at a time with the key/value 
 encoder-decoders (the decoder writes the output token by token for the encoded text).
 Classifiers and plain encoders do not write text: not applicable.
 
+`follow` starts from given tokens instead of ranks (an answer the Generate tab sampled, or a
+path's first tokens and the alternative the user clicked): they are read in one forward pass
+after the prompt, then the model goes on by itself as above.
+
 prepare (prompt ids, choices checked) -> run (the steps) -> post-process (steps with their
 top-k alternatives, the text, the probability).
 """
@@ -34,6 +38,7 @@ TOP_K = 5
 EXTEND = 8                # steps the model continues on its own after the last choice
 MAX_STEPS = 48            # choices + extension
 MAX_PROMPT_TOKENS = 256
+MAX_FOLLOW = 256          # tokens of a given path (Generate writes up to 1024): the first ones
 
 
 @dataclass(frozen=True)
@@ -89,29 +94,37 @@ def parse_choices(choices) -> list[int]:
 
 
 class _Stepper:
-    """Next-token logits one step at a time, for a decoder or an encoder-decoder."""
+    """Next-token logits one step at a time, for a decoder or an encoder-decoder.
 
-    def __init__(self, lm: LoadedModel, prompt: str):
+    `forced`: tokens read after the prompt in the same forward pass (teacher forcing);
+    `forced_logits[i]` is the step that wrote forced[i], `logits` the step after them all."""
+
+    def __init__(self, lm: LoadedModel, prompt: str, forced: list | tuple = ()):
         self.lm, model, tok = lm, lm.model, lm.tokenizer
         dev = lm.device
         ids = (decoder_ids(lm, prompt) if lm.spec.kind == "decoder" else
                tok(prompt, add_special_tokens=True)["input_ids"])[-MAX_PROMPT_TOKENS:]
         self.prompt_tokens = len(ids)
-        src = torch.tensor([ids], device=dev)
+        forced = [int(i) for i in forced]
         if lm.spec.kind == "decoder":
+            src = torch.tensor([ids + forced], device=dev)
             out = model(input_ids=src, use_cache=True)
             self.cache, self.enc = out.cache, None
+            self.forced_logits = out.logits[0, len(ids) - 1:-1]
             self.logits = out.logits[0, -1]
         else:
+            src = torch.tensor([ids], device=dev)
             self.enc = model.get_encoder()(input_ids=src, attention_mask=torch.ones_like(src))
             self.mask = torch.ones_like(src)
-            self.dec = [decoder_start(lm)]
-            self.logits = self._dec_logits()
+            self.dec = [decoder_start(lm)] + forced
+            logits = self._dec_logits(all_steps=True)
+            self.forced_logits, self.logits = logits[:-1], logits[-1]
 
-    def _dec_logits(self):
+    def _dec_logits(self, all_steps: bool = False):
         dev = self.lm.device
-        return self.lm.model(encoder_outputs=self.enc, attention_mask=self.mask,
-                             decoder_input_ids=torch.tensor([self.dec], device=dev)).logits[0, -1]
+        logits = self.lm.model(encoder_outputs=self.enc, attention_mask=self.mask,
+                               decoder_input_ids=torch.tensor([self.dec], device=dev)).logits[0]
+        return logits if all_steps else logits[-1]
 
     def take(self, token_id: int) -> None:
         if self.enc is None:
@@ -155,3 +168,55 @@ def branch(lm: LoadedModel, prompt: str, choices=None, extend: int = EXTEND) -> 
     text = whole_characters(tok.decode(ids, skip_special_tokens=True))
     return Branch(lm.spec.name, prompt, stepper.prompt_tokens, ranks[:len(steps)], steps, text,
                   logprob, ended)
+
+
+def _top(tok, logp) -> list:
+    top_lp, top_ids = logp.topk(min(TOP_K, logp.shape[-1]))
+    return [Guess(single_token_text(tok, int(t)), int(t), math.exp(float(v)))
+            for v, t in zip(top_lp, top_ids)]
+
+
+def follow(lm: LoadedModel, prompt: str, ids, extend: int = EXTEND) -> Branch:
+    """The path that takes the given tokens (a written answer, such as the Generate tab's, or
+    a path's first tokens and the alternative clicked), then the model's own first choice for
+    `extend` more steps. The given tokens are read in one forward pass after the prompt
+    (teacher forcing): each step gets the model's probability of the token taken, its rank
+    among all tokens (it may lie outside the top-k when the answer was sampled) and the top-k
+    alternatives. At most MAX_FOLLOW given tokens are read; `choices` holds their ranks."""
+    if lm.spec.kind not in ("decoder", "seq2seq"):
+        raise unsupported(lm, "branching")
+    prompt = check_text(prompt, "prompt")
+    tok = lm.tokenizer
+    forced = [int(i) for i in ids][:MAX_FOLLOW]
+    eos = {t for t in (tok.eos_token_id, getattr(lm.model.generation_config, "eos_token_id", None))
+           if isinstance(t, int)}
+    steps, taken, logprob, ended = [], [], 0.0, False
+    with torch.no_grad():
+        stepper = _Stepper(lm, prompt, forced)
+        vocab = stepper.logits.shape[-1]
+        if any(not 0 <= i < vocab for i in forced):
+            raise ValueError(f"token ids outside {lm.spec.name}'s vocabulary ({vocab})")
+        for i, token_id in enumerate(forced):
+            logp = stepper.forced_logits[i].float().log_softmax(-1)
+            rank = int((logp > logp[token_id]).sum()) + 1
+            chosen = Guess(single_token_text(tok, token_id), token_id, math.exp(float(logp[token_id])))
+            steps.append(Step(i, chosen, rank, _top(tok, logp), True))
+            taken.append(token_id)
+            logprob += float(logp[token_id])
+            if token_id in eos:
+                ended = True
+                break
+        for i in range(len(steps), len(steps) + (0 if ended else max(0, int(extend)))):
+            if i > len(forced):
+                stepper.take(taken[-1])
+            logp = stepper.logits.float().log_softmax(-1)
+            top = _top(tok, logp)
+            steps.append(Step(i, top[0], 1, top, False))
+            taken.append(top[0].token_id)
+            logprob += math.log(max(top[0].prob, 1e-45))
+            if top[0].token_id in eos:
+                ended = True
+                break
+    text = whole_characters(tok.decode(taken, skip_special_tokens=True))
+    return Branch(lm.spec.name, prompt, stepper.prompt_tokens,
+                  [s.rank for s in steps if s.picked], steps, text, logprob, ended)

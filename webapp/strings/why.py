@@ -216,10 +216,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The model continues the text with its own first choice at every step. Each row is a "
         "step with its 5 most likely tokens (▶ marks the one taken). **Click any other token** "
         "to continue from it; every path you open is kept in the tree below, with its "
-        "probability — click a row of the tree to go back to it.",
+        "probability — click a row of the tree to go back to it. Coming from Generate (its "
+        "“Explore other words” button), the first path is the answer Generate wrote.",
         "模型每一步都用自己的首选续写文本。每一行是一步，列出最可能的 5 个词元（▶ 标出被选中的那个）。"
         "**点击任何其他词元**，就从它继续写下去；你打开的每条路径都保存在下面的树里，并附有它的概率——"
-        "点击树中的一行即可回到那条路径。"),
+        "点击树中的一行即可回到那条路径。从“生成”标签页（它的“探索其他的词”按钮）过来时，"
+        "第一条路径就是“生成”写出的回答。"),
     "why.branch_run": ("Continue the text", "续写文本"),
     "why.branch_cols": ("step|1st|2nd|3rd|4th|5th", "步|第 1|第 2|第 3|第 4|第 5"),
     "why.tree_label": ("Paths explored (a tree: each branch starts from its parent)",
@@ -230,8 +232,20 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "**路径 {id}** · 这段续写的概率 {p} · {n} 个词元{ended}"),
     "why.branch_ended": (" · the model ended the text", " · 模型结束了文本"),
     "why.branch_root": ("—", "—"),
-    "why.from_generate": ("Explore other words from this prompt (Why this token?)",
-                          "从这个提示词出发，探索其他的词（为什么是这个词元？）"),
+    "why.branch_outside": ("{step} · ▶ {token} · {p} (ranked {rank}, outside the top {k})",
+                           "{step} · ▶ {token} · {p}（排第 {rank}，不在前 {k} 名里）"),
+    "why.branch_generated": (
+        " · the answer from Generate (each probability is the model's own, before temperature "
+        "and the other sampling settings)",
+        " · 来自“生成”标签页的回答（每个概率都是模型自己的，未经温度等采样设置调整）"),
+    "why.branch_cut": ("Generate's answer has {n} tokens; its first {m} are shown here.",
+                       "“生成”的回答有 {n} 个词元；这里显示前 {m} 个。"),
+    "why.seed_other_model": (
+        "Generate's last answer was written by a model with another vocabulary, so this path "
+        "is this model's own continuation of the prompt.",
+        "“生成”的上一个回答来自词表不同的模型，所以这条路径是当前模型自己对提示词的续写。"),
+    "why.from_generate": ("Explore other words in this answer (Why this token?)",
+                          "在这个回答里探索其他的词（为什么是这个词元？）"),
     # ---- side by side ----
     "why.cmp_help": (
         "Run two models on the same text. Good pairs: MiniLM and a classifier you fine-tuned "

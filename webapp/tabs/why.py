@@ -14,10 +14,11 @@ import gradio as gr
 
 from models.errors import UserError
 from models.runners import attribution as attr_mod
-from models.runners.branching import EXTEND, branch, parse_choices
+from models.runners.branching import EXTEND, MAX_FOLLOW, branch, follow, parse_choices
 from models.runners.logit_lens import LogitLens, logit_lens
 from models.runners.rollout import Rollout, attention_rollout
 from models.runners.side_by_side import compare
+from models.token_text import single_token_text
 
 from ..common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
 from ..i18n import t
@@ -129,10 +130,14 @@ def rollout_layer(r: Rollout, layer, lang):
 
 
 # ---- branching ------------------------------------------------------------------------------
-def _as_dict(b, bid: int, parent: int | None, at: int | None) -> dict:
+def _as_dict(b, bid: int, parent: int | None, at: int | None, **extra) -> dict:
+    """A path of the tree; `extra`: "generated" (the first path is the Generate tab's answer),
+    "cut" (that answer's length when only its first MAX_FOLLOW tokens are read), "note" (a
+    string key shown under the path's header)."""
     return {"id": bid, "parent": parent, "at": at, "ranks": [s.rank for s in b.steps],
+            "ids": [s.chosen.token_id for s in b.steps],
             "text": b.text, "probability": b.probability, "ended": b.ended, "steps": b.steps,
-            "prompt": b.prompt}
+            "prompt": b.prompt, **extra}
 
 
 def _tree_view(tree: dict, lang: str):
@@ -151,21 +156,52 @@ def start_tree(manager, key, text, lang, progress=None):
     return _tree_view(tree, lang)
 
 
+def generated_ids(tok, steps) -> list[int] | None:
+    """The token ids of the Generate tab's answer (its per-step records), or None when they
+    cannot be this tokenizer's (the answer came from a model with another vocabulary)."""
+    try:
+        ids = [int(s.token_id) for s in steps]
+        if all(single_token_text(tok, i) == s.text for i, s in zip(ids, steps)):
+            return ids
+    except Exception:           # ids outside this vocabulary, or records of another shape
+        pass
+    return None
+
+
+def seed_tree(manager, key, text, steps, lang, progress=None):
+    """A new tree whose first path is the Generate tab's answer (the tokens it drew, each with
+    the model's probability and top-k at its step); the model's own continuation when
+    Generate has not written anything yet, or wrote it with a model of another vocabulary."""
+    key = _key(key)
+    with manager.use(key, progress=_report(progress), label="branching") as lm, manager.guard():
+        ids = generated_ids(lm.tokenizer, steps) if steps else None
+        if ids:
+            b = follow(lm, text, ids, extend=0)
+            extra = {"generated": True, "cut": len(ids) if len(ids) > MAX_FOLLOW else None}
+        else:
+            b = branch(lm, text, [], EXTEND)
+            extra = {"note": "why.seed_other_model"} if steps else {}
+    tree = {"model": key, "prompt": b.prompt, "current": 1,
+            "branches": [_as_dict(b, 1, None, None, **extra)]}
+    return _tree_view(tree, lang)
+
+
 def branch_from(manager, tree: dict, lang, evt: gr.SelectData, progress=None):
-    """A click on a step's alternative: continue from that token (a new path in the tree)."""
+    """A click on a step's alternative: continue from that token (a new path in the tree
+    that keeps the tokens before it and goes on with the model's own choices)."""
     tree = _need(tree)
     row, col = evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, 0)
     row, rank = int(row), int(col)
     cur = next(b for b in tree["branches"] if b["id"] == tree["current"])
     if rank < 1 or row >= len(cur["steps"]) or rank > len(cur["steps"][row].top) \
-            or cur["ranks"][row] == rank:
+            or cur["steps"][row].top[rank - 1].token_id == cur["ids"][row]:
         return _tree_view(tree, lang)                      # the step column or the path taken
-    choices = cur["ranks"][:row] + [rank]
+    path = cur["ids"][:row] + [cur["steps"][row].top[rank - 1].token_id]
     with manager.use(tree["model"], progress=_report(progress), label="branching") as lm, \
             manager.guard():
-        b = branch(lm, tree["prompt"], choices, EXTEND)
-    ranks = [s.rank for s in b.steps]
-    same = next((x for x in tree["branches"] if x["ranks"] == ranks), None)
+        b = follow(lm, tree["prompt"], path, EXTEND)
+    ids = [s.chosen.token_id for s in b.steps]
+    same = next((x for x in tree["branches"] if x["ids"] == ids), None)
     tree = dict(tree, branches=list(tree["branches"]))
     if same is None:
         new_id = max(x["id"] for x in tree["branches"]) + 1
@@ -380,6 +416,9 @@ def build(ctx: AppContext) -> None:
     def tree_ui(key, txt, lang, progress=gr.Progress()):
         return start_tree(manager, key, txt, lang, progress)
 
+    def seed_ui(key, txt, steps, lang, progress=gr.Progress()):
+        return seed_tree(manager, key, txt, steps, lang, progress)
+
     def branch_ui(tree, lang, evt: gr.SelectData, progress=gr.Progress()):
         return branch_from(manager, tree, lang, evt, progress)
 
@@ -434,15 +473,20 @@ def build(ctx: AppContext) -> None:
     register_api(manager)
 
     def wire_generate(ctx: AppContext) -> None:
-        """Generate's "explore other words" button: its model and the prompt it sent come
-        here, the branching part opens and starts from them."""
+        """Generate's "explore other words" button: its model, the prompt it sent and the
+        answer it wrote come here; the branching part opens with that answer as the first path
+        of the tree, to branch from at any step."""
         gen = ctx.shared.get("generate", {})
         if not all(k in gen for k in ("why", "model", "prompt", "sent")):
             return
         event = gen["why"].click(from_generate, [gen["model"], gen["prompt"], gen["sent"]],
                                  [model, text, ctx.tabs, subtabs], api_visibility="private")
-        wire_action(event.success, tree_ui, [model, text, lang], tree_out, message=branch_msg,
-                    clear=tree_out[1:], **HEAVY)
+        if "steps" in gen:          # Generate's answer, step by step: the tree's first path
+            wire_action(event.success, seed_ui, [model, text, gen["steps"], lang], tree_out,
+                        message=branch_msg, clear=tree_out[1:], **HEAVY)
+        else:
+            wire_action(event.success, tree_ui, [model, text, lang], tree_out,
+                        message=branch_msg, clear=tree_out[1:], **HEAVY)
     ctx.after_build.append(wire_generate)
 
 

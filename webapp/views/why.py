@@ -232,14 +232,19 @@ def rollout_figure(r: Rollout, layer: int, lang: str) -> go.Figure:
 
 # ---- branching ------------------------------------------------------------------------------
 def steps_frame(steps: list, lang: str) -> pd.DataFrame:
-    """One row per step: the step number, then the top-k alternatives ("▶" = taken)."""
+    """One row per step: the step number, then the top-k alternatives ("▶" = taken). A token
+    taken from outside the top-k (a sampled answer can take one) is named in the step cell."""
     cols = t("why.branch_cols", lang).split("|")
     k = len(cols) - 1
     rows = []
     for s in steps:
         cells = [f"{'▶ ' if g.token_id == s.chosen.token_id else ''}{g.token} · {pct(g.prob)}"
                  for g in s.top[:k]]
-        rows.append([s.index + 1] + cells + [""] * (k - len(cells)))
+        first = s.index + 1
+        if all(g.token_id != s.chosen.token_id for g in s.top[:k]):
+            first = t("why.branch_outside", lang, step=s.index + 1, token=s.chosen.token,
+                      p=pct(s.chosen.prob), rank=s.rank, k=k)
+        rows.append([first] + cells + [""] * (k - len(cells)))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -254,7 +259,13 @@ def tree_frame(branches: list, lang: str) -> pd.DataFrame:
 def branch_text(b: dict, lang: str) -> str:
     head = t("why.branch_text", lang, id=b["id"], p=pct(b["probability"]), n=len(b["steps"]),
              ended=t("why.branch_ended", lang) if b["ended"] else "")
-    return (f'<div class="why-branch"><div>{_md_bold_to_html(head)}</div>'
+    if b.get("generated"):
+        head += t("why.branch_generated", lang)
+    notes = [t("why.branch_cut", lang, n=b["cut"], m=len(b["steps"]))] if b.get("cut") else []
+    if b.get("note"):
+        notes.append(t(b["note"], lang))
+    notes = "".join(f'<div class="why-branch-note">{esc(n)}</div>' for n in notes)
+    return (f'<div class="why-branch"><div>{_md_bold_to_html(head)}</div>{notes}'
             f'<p style="font-size:1.1rem;white-space:pre-wrap"><b>{esc(b["prompt"])}</b>'
             f'<span class="why-cont">{esc(b["text"])}</span></p></div>')
 
