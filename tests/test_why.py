@@ -14,7 +14,7 @@ from models.errors import UserError
 from models.runners import attribution as attr_mod
 from models.runners.branching import EXTEND, branch, follow, parse_choices
 from models.runners.logit_lens import logit_lens
-from models.runners.parts import embed, prepare
+from models.runners.parts import decoder_ids, embed, prepare
 from models.runners.rollout import attention_rollout, rollout_of
 from models.runners.side_by_side import compare
 from tests.tiny import make_bert
@@ -323,11 +323,13 @@ def test_branching_starts_from_generates_answer(mgr):
     with mgr.use(key) as lm:
         upd = generate_text(lm, TEXT, GenerationSettings(max_new_tokens=10, temperature=0.3,
                                                          seed=0))
-        prompt_ids = prepare(lm, upd.prompt_text).ids
-        own = _softmax_at_each_step(lm, prompt_ids, upd.token_ids)
+        # the prompt as Generate sent it, its final newline included (the answer follows it)
+        assert upd.prompt_text.endswith("assistant\n")
+        own = _softmax_at_each_step(lm, decoder_ids(lm, upd.prompt_text), upd.token_ids)
     assert upd.steps and [s.token_id for s in upd.steps] == upd.token_ids
     tree, steps_df, tree_df, html = tab.seed_tree(mgr, key, upd.prompt_text, upd.steps, "en")
     first = tree["branches"][0]
+    assert tree["prompt"] == upd.prompt_text
     assert first["ids"] == upd.token_ids and first["text"] == upd.text and first["generated"]
     assert len(steps_df) == len(upd.token_ids) and len(tree_df) == 1
     for s, p in zip(first["steps"], own):
@@ -362,9 +364,12 @@ def test_seed_tree_without_an_answer_of_this_model(mgr):
     """Nothing generated yet: the model's own path, as before. An answer from a model with
     another vocabulary: the model's own path, and a note that says why."""
     key = mgr.keys["llama"]
-    own, _, _, html = tab.seed_tree(mgr, key, TEXT, [], "en")
+    own, _, _, html = tab.seed_tree(mgr, key, TEXT + "\n", [], "en")
     with mgr.use(key) as lm:
-        assert own["branches"][0]["ids"] == [s.chosen.token_id for s in branch(lm, TEXT).steps]
+        steps = _softmax_at_each_step(lm, decoder_ids(lm, TEXT + "\n"), own["branches"][0]["ids"])
+        assert [s.chosen.token_id for s in own["branches"][0]["steps"]] == [
+            int(p.argmax()) for p in steps]
+        assert len(steps) == EXTEND or own["branches"][0]["ended"]
     assert "another vocabulary" not in html and not own["branches"][0].get("generated")
     from models.tasks import GenerationSettings, generate_text
     with mgr.use(mgr.keys["t5"]) as lm:
@@ -374,7 +379,7 @@ def test_seed_tree_without_an_answer_of_this_model(mgr):
     with mgr.use(key) as lm:
         assert tab.generated_ids(lm.tokenizer, other.steps) is None
         assert tab.generated_ids(lm.tokenizer, []) == []
-    tree, _, _, html = tab.seed_tree(mgr, key, TEXT, other.steps, "zh")
+    tree, _, _, html = tab.seed_tree(mgr, key, TEXT + "\n", other.steps, "zh")
     assert tree["branches"][0]["ids"] == own["branches"][0]["ids"]
     assert "词表不同" in html
 

@@ -182,10 +182,12 @@ def follow(lm: LoadedModel, prompt: str, ids, extend: int = EXTEND) -> Branch:
     `extend` more steps. The given tokens are read in one forward pass after the prompt
     (teacher forcing): each step gets the model's probability of the token taken, its rank
     among all tokens (it may lie outside the top-k when the answer was sampled) and the top-k
-    alternatives. At most MAX_FOLLOW given tokens are read; `choices` holds their ranks."""
+    alternatives. At most MAX_FOLLOW given tokens are read; `choices` holds their ranks.
+    The prompt is read exactly as given (not stripped): an answer continues the very text it
+    was written after (a chat prompt ends with a newline after "assistant")."""
     if lm.spec.kind not in ("decoder", "seq2seq"):
         raise unsupported(lm, "branching")
-    prompt = check_text(prompt, "prompt")
+    check_text(prompt, "prompt")        # refuses an empty or too long prompt
     tok = lm.tokenizer
     forced = [int(i) for i in ids][:MAX_FOLLOW]
     eos = {t for t in (tok.eos_token_id, getattr(lm.model.generation_config, "eos_token_id", None))

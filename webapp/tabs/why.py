@@ -171,7 +171,8 @@ def generated_ids(tok, steps) -> list[int] | None:
 def seed_tree(manager, key, text, steps, lang, progress=None):
     """A new tree whose first path is the Generate tab's answer (the tokens it drew, each with
     the model's probability and top-k at its step); the model's own continuation when
-    Generate has not written anything yet, or wrote it with a model of another vocabulary."""
+    Generate has not written anything yet, or wrote it with a model of another vocabulary.
+    The text is read as Generate sent it, final newline included."""
     key = _key(key)
     with manager.use(key, progress=_report(progress), label="branching") as lm, manager.guard():
         ids = generated_ids(lm.tokenizer, steps) if steps else None
@@ -179,7 +180,7 @@ def seed_tree(manager, key, text, steps, lang, progress=None):
             b = follow(lm, text, ids, extend=0)
             extra = {"generated": True, "cut": len(ids) if len(ids) > MAX_FOLLOW else None}
         else:
-            b = branch(lm, text, [], EXTEND)
+            b = follow(lm, text, [], EXTEND)
             extra = {"note": "why.seed_other_model"} if steps else {}
     tree = {"model": key, "prompt": b.prompt, "current": 1,
             "branches": [_as_dict(b, 1, None, None, **extra)]}
