@@ -43,7 +43,8 @@ ANSWER_TOKENS = 40   # short answers; a Chinese character takes ~3 of SmolLM2's 
 BETTER = {"summarize": ("hub:distilbart-cnn", "hub:t5-small", "hub:qwen2.5-0.5b-instruct"),
           "translate": ("hub:qwen2.5-0.5b-instruct",),
           "answer": ("hub:distilbert-squad", "hub:qwen2.5-0.5b-instruct")}
-CAVEAT = {"summarize": "its summaries can miss the main point or invent details",
+CAVEAT = {"summarize": ("it picks sentences of your text rather than writing a summary, and "
+                        "can miss the main point"),
           "translate": "it translates poorly, especially into Chinese: expect mistakes",
           "answer": "it often answers wrongly: check the answer against the context"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

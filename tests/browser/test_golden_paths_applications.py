@@ -22,6 +22,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from webapp.i18n import t
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LONG = 420_000          # ms: a generation on 2 shared cores, behind other users' requests
@@ -101,6 +103,8 @@ def test_answer_questions_golden_path(lang_page, app_url, artifacts):
     assert len(mark) <= len(w["qa_entity"]) + 12, mark               # the entity, not a sentence
     if lang_page.lang == "zh":
         assert _CJK.search(answer), f"a Chinese question answered in another script: {answer!r}"
+    page.locator("#qa-sent-box").get_by_text(
+        "The prompt actually sent" if lang_page.lang == "en" else "实际发送给模型的提示词").click()
     expect(page.locator("#qa-how")).to_contain_text("Context: … Question: … Answer:")
     page.screenshot(path=str(artifacts / f"apps_answer_{lang_page.lang}.png"), full_page=True)
 
@@ -111,7 +115,8 @@ def test_answer_questions_golden_path(lang_page, app_url, artifacts):
     _clean_text(sampled)
     mark, = _marked(page)
     assert sampled.strip(" .。") == mark.strip() and mark.strip() in context
-    assert page.locator("#qa-insight").inner_html().count("<details") >= 1
+    page.locator("#qa-insight-box").get_by_text(t("apps.insight", lang_page.lang)).click()
+    expect(page.locator("#qa-insight details").first).to_be_attached()
 
 
 def test_translate_golden_path(lang_page, app_url, artifacts):

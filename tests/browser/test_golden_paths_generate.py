@@ -60,7 +60,9 @@ def test_generate_golden_path(lang_page, app_url, artifacts):
     page, lang = lang_page, lang_page.lang
     page.goto(app_url)
     expect(page.locator("#gen-prompt textarea")).to_have_value(t("gen.prompt_value", lang))
+    page.locator("#gen-settings").get_by_text(t("gen.settings", lang)).click()
     expect(page.locator("#gen-temperature input[type=number]")).to_have_value("0.3")
+    expect(page.locator("#gen-seed input")).to_have_value("0")
 
     answer = _run_and_wait(page, lambda: page.locator("#gen-run").click())
     _assert_right(answer, RIGHT[lang], lang)
@@ -73,7 +75,7 @@ def test_generate_golden_path(lang_page, app_url, artifacts):
     assert len(drawn) == 1 and bars["x"][drawn[0]] > 0, bars
     assert f"“{bars['labels'][drawn[0]]}”" in bars["title"], bars
     assert sum(bars["x"]) <= 1.0 + 1e-6
-    assert t("gen.chart_sampled", lang, i=1, token="", p=0, kept=0).split("“")[0] in bars["title"]
+    assert t("gen.chart_sampled", lang, i=1, token="@", p=0, kept=0).split("@")[0] in bars["title"]
     page.screenshot(path=str(artifacts / f"golden-generate-{lang}.png"), full_page=True)
 
     # a click on the answer's second token opens step 2

@@ -4,12 +4,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab.applications": ("Applications", "应用"),
     "apps.intro": (
         "What can a language model **do**? Here it summarizes, translates and answers questions. "
-        "An instruct model gets each task as an instruction inside its chat template (open "
-        "*The prompt actually sent* to see it); a specialist such as T5, BART or an opus-mt "
+        "An instruct model gets each task in the way we measured to work best for it (open "
+        "*The prompt actually sent* to see it and why); a specialist such as T5, BART or an opus-mt "
         "translator was trained for one task; an extractive QA model copies the answer out of "
         "the context. Open *Generation insight* to see which tokens the model hesitated between.",
-        "语言模型能**做**什么？这里让它做摘要、翻译和回答问题。指令模型把每个任务当作一条指令，放在它的对话模板里"
-        "（展开“实际发送给模型的提示词”就能看到）；T5、BART、opus-mt 翻译模型这类专用模型是专门为一个任务训练的；"
+        "语言模型能**做**什么？这里让它做摘要、翻译和回答问题。指令模型以我们实测效果最好的方式接收每个任务"
+        "（展开“实际发送给模型的提示词”就能看到具体内容和原因）；T5、BART、opus-mt 翻译模型这类专用模型是专门为一个任务训练的；"
         "抽取式问答模型则直接从上下文里“抄”出答案。展开“生成洞察”，可以看到模型在每一步犹豫过哪些词元。"),
     "apps.settings": ("Sampling settings (all three tasks)", "采样设置（三个任务通用）"),
     "apps.greedy": ("Greedy: always the most likely token (best for these tasks)",
@@ -159,10 +159,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                                  "{better} 做这件事更好；可以在列表中选择它（可能需要先下载）。"),
     "apps.notice.better_offline_summarize": (
         "{better} would summarize better, but it needs a download and the app is offline. "
-        "Using {name} instead, a {size}-parameter model: its summaries can miss the main point "
-        "or invent details.",
+        "Using {name} instead, a {size}-parameter model: it picks sentences of your text "
+        "rather than writing a summary, and can miss the main point.",
         "{better} 的摘要效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
-        "小模型：它的摘要可能漏掉要点，甚至编造细节。"),
+        "小模型：它从你的文本里挑选句子，而不是自己写摘要，可能漏掉要点。"),
     "apps.notice.better_offline_translate": (
         "{better} would translate better, but it needs a download and the app is offline. "
         "Using {name} instead, a {size}-parameter model: it translates poorly, especially into "
