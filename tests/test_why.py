@@ -327,7 +327,12 @@ def test_branching_starts_from_generates_answer(mgr):
         assert upd.prompt_text.endswith("assistant\n")
         own = _softmax_at_each_step(lm, decoder_ids(lm, upd.prompt_text), upd.token_ids)
     assert upd.steps and [s.token_id for s in upd.steps] == upd.token_ids
-    tree, steps_df, tree_df, html = tab.seed_tree(mgr, key, upd.prompt_text, upd.steps, "en")
+    # the prompt comes from Generate's "sent" box, which gives it back stripped: the tree
+    # puts the chat template's final newline back
+    import gradio as gr
+    shown = gr.Code().postprocess(upd.prompt_text)
+    assert shown == upd.prompt_text.strip()
+    tree, steps_df, tree_df, html = tab.seed_tree(mgr, key, shown, upd.steps, "en")
     first = tree["branches"][0]
     assert tree["prompt"] == upd.prompt_text
     assert first["ids"] == upd.token_ids and first["text"] == upd.text and first["generated"]

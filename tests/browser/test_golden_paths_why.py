@@ -11,7 +11,9 @@ Chinese browser, with the pre-filled example ("The capital of France is") and Sm
   opens a second path that starts with it; clicking the tree's first row goes back;
 - side by side: SmolLM2 and MiniLM in one view (SmolLM2 predicts " Paris", MiniLM says it has
   no task head), two attention heatmaps;
-- an empty text gives one message next to the button (no pop-up).
+- an empty text gives one message next to the button (no pop-up);
+- from Generate ("explore other words"): the tree's first path is Generate's sampled answer,
+  token for token, and a click at step 2 branches from it keeping its first token.
 Screenshots per language go to tests/artifacts/."""
 from __future__ import annotations
 
@@ -31,11 +33,13 @@ WORDS = {
            "attr": "Which words made it likely", "roll": "Attention rollout",
            "branch": "What if it picked another word?", "cmp": "Two models side by side",
            "verified": "Verified", "complete": "Completeness error", "no_head": "no task head",
-           "empty": "empty", "path": "Path"},
+           "empty": "empty", "path": "Path", "generated": "the answer from Generate",
+           "tokens": "tokens"},
     "zh": {"tab": "为什么是这个词元？", "lens": "每一层在预测什么", "attr": "哪些词让它变得可能",
            "roll": "注意力展开", "branch": "如果选了另一个词呢？", "cmp": "两个模型并排对比",
            "verified": "已验证", "complete": "完备性误差", "no_head": "没有任务头",
-           "empty": "输入为空", "path": "路径"},
+           "empty": "输入为空", "path": "路径", "generated": "来自“生成”标签页的回答",
+           "tokens": "个词元"},
 }
 PLOT = """(sel) => { const g = document.querySelector(sel + ' .js-plotly-plot');
   if (!g || !g._fullData) return null;
@@ -155,8 +159,10 @@ def test_why_golden_path(lang_page, app_url, artifacts):
 
 def test_generate_opens_branching_at_its_prompt(lang_page, app_url, artifacts):
     """Generate's "explore other words" button: after a run with the pre-filled prompt (chat
-    mode), this tab opens at the branching part with Generate's model and the prompt it sent,
-    and the model's own path is there to branch from; clicking another token adds a path."""
+    mode, the default sampling), this tab opens at the branching part with Generate's model and
+    the prompt it sent, and the tree's first path is exactly the answer Generate wrote (its
+    text, its number of tokens); clicking another token at step 2 adds a path that keeps the
+    answer's first token."""
     page, w = lang_page, WORDS[lang_page.lang]
     page.set_default_timeout(LONG)
     page.goto(app_url)
@@ -166,13 +172,39 @@ def test_generate_opens_branching_at_its_prompt(lang_page, app_url, artifacts):
     step = page.locator("#gen-step input[type=number]")
     expect(step).to_be_disabled(timeout=30_000)
     expect(step).to_be_enabled(timeout=LONG)
+    answer = page.locator("#gen-output textarea").input_value()
+    n_tokens = int(re.match(r"\s*(\d+)", page.locator("#gen-stats").inner_text()).group(1))
+    assert answer.strip()
     page.locator("#gen-why").click()
-    expect(page.locator("#why-branch-text")).to_contain_text(f"{w['path']} 1", timeout=LONG)
+    head = page.locator("#why-branch-text")
+    expect(head).to_contain_text(f"{w['path']} 1", timeout=LONG)
+    expect(head).to_contain_text(w["generated"])
     text = page.locator("#why-text textarea").input_value()
     assert prompt in text and "<|im_start|>assistant" in text, text     # the prompt it sent
-    expect(_cell(page, "#why-branch-steps", 0, 1)).to_contain_text("▶")
-    _cell(page, "#why-branch-steps", 1, 3).click()
+    # the first path is Generate's answer, token for token
+    assert page.locator("#why-branch-text .why-cont").inner_text().strip() == answer.strip()
+    assert re.search(rf"\b{n_tokens} ?{w['tokens']}", head.inner_text()), head.inner_text()
+    row0 = [_cell(page, "#why-branch-steps", 0, c).inner_text() for c in range(6)]
+    assert sum("▶" in c for c in row0) == 1, row0
+    # read after the exact prompt Generate sent (its final newline too), the answer's first
+    # token, drawn at temperature 0.3, is among the model's 5 most likely (it fell to rank
+    # 135, 4e-6 %, when the prompt lost its newline)
+    assert "▶" not in row0[0], row0
+    first_word = next(c for c in row0 if "▶" in c).split("▶")[1].split("·")[0].strip()
+    # step 2: an alternative the answer did not take (a word, when there is one among them)
+    others = [(c, _cell(page, "#why-branch-steps", 1, c).inner_text()) for c in range(1, 6)]
+    others = [(c, x.split("·")[0].strip()) for c, x in others if "▶" not in x]
+    col, alt = next(((c, x) for c, x in others if x.isalpha()), others[0])
+    _cell(page, "#why-branch-steps", 1, col).click()
     expect(_cell(page, "#why-branch-tree", 1, 2)).to_have_text("2", timeout=LONG)  # at step 2
-    assert "\ufffd" not in page.locator("#why-branch-text").inner_text()
+    expect(head).to_contain_text(f"{w['path']} 2")
+    expect(_cell(page, "#why-branch-steps", 1, col)).to_contain_text("▶")
+    expect(_cell(page, "#why-branch-steps", 0, row0.index(next(c for c in row0 if "▶" in c)))
+           ).to_contain_text("▶")                     # step 1 is still the answer's token
+    cont = page.locator("#why-branch-text .why-cont").inner_text()
+    assert cont.strip() != answer.strip()
+    if first_word.isalpha() and alt.isalpha():          # words: both read in the new text
+        assert cont.lstrip().startswith(first_word) and alt in cont, (first_word, alt, cont)
+    assert "\ufffd" not in head.inner_text()
     page.screenshot(path=str(artifacts / f"golden-why-from-generate-{page.lang}.png"),
                     full_page=True)

@@ -168,6 +168,25 @@ def generated_ids(tok, steps) -> list[int] | None:
     return None
 
 
+def sent_prompt(tok, sent: str) -> str:
+    """The prompt as Generate sent it. Its "sent" box (a gr.Code) gives the text back stripped,
+    and a chat prompt ends in whitespace after the assistant's turn ("<|im_start|>assistant\n"
+    for SmolLM2), which the answer follows; the model's own chat template says what it was,
+    so it is put back. Any other text comes back unchanged."""
+    if not getattr(tok, "chat_template", None):
+        return sent
+    try:
+        probe = tok.apply_chat_template([{"role": "user", "content": "\u2063"}],
+                                        add_generation_prompt=True, tokenize=False)
+    except Exception:           # a template that needs more than one user message
+        return sent
+    after = probe[probe.rfind("\u2063") + 1:]          # e.g. "<|im_end|>\n<|im_start|>assistant\n"
+    ending = after.rstrip()
+    if ending and after != ending and sent == sent.rstrip() and sent.endswith(ending):
+        return sent + after[len(ending):]
+    return sent
+
+
 def seed_tree(manager, key, text, steps, lang, progress=None):
     """A new tree whose first path is the Generate tab's answer (the tokens it drew, each with
     the model's probability and top-k at its step); the model's own continuation when
@@ -175,6 +194,7 @@ def seed_tree(manager, key, text, steps, lang, progress=None):
     The text is read as Generate sent it, final newline included."""
     key = _key(key)
     with manager.use(key, progress=_report(progress), label="branching") as lm, manager.guard():
+        text = sent_prompt(lm.tokenizer, text or "")
         ids = generated_ids(lm.tokenizer, steps) if steps else None
         if ids:
             b = follow(lm, text, ids, extend=0)
