@@ -139,8 +139,8 @@ def build(ctx: AppContext) -> None:
                                           lines=4, elem_id="tr-text")
                     tr_run = loc.Button(value_key="apps.tr.run", variant="primary", elem_id="tr-run")
                     tr_msg = action_message(elem_id="tr-msg")
-                tr_advice = gr.Markdown(advise("translate", "smollm2", "en", "zh", loc.lang),
-                                        elem_id="tr-advice")
+                tr_advice = gr.Markdown(advise("translate", "smollm2", tr_src.value, tr_tgt.value,
+                                               loc.lang), elem_id="tr-advice")
             tr_out = _outputs(loc, "tr", "apps.tr.output", "translate")
             tr_q = _quality(loc, "tr")
 
