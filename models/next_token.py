@@ -81,7 +81,9 @@ class StepRecorder:
             return None
         model_p = self._model_p
         final_p = model_p if self.greedy or self._final_p is None else self._final_p
-        top = torch.topk(final_p, min(self.top_n, final_p.shape[0]))
+        # the tokens that could be drawn, most likely first; the rest of the list are the
+        # model's own next likeliest (not arbitrary zero-probability tokens)
+        top = torch.topk(final_p + 1e-6 * model_p, min(self.top_n, final_p.shape[0]))
         ids = top.indices.tolist()
         if token_id not in ids:
             ids.append(int(token_id))

@@ -173,6 +173,11 @@ def test_sampled_steps_show_the_distribution_drawn_from(llama, settings):
         assert tid in ids and step.p > 0                 # the drawn token has a bar
         assert sum(c.p for c in step.candidates) <= 1 + 1e-5
         assert not step.greedy
+        listed = [c for c in step.candidates if c.token_id != tid or c.p > 0][:10]
+        drawable = [c for c in listed if c.p > 0]
+        assert listed[:len(drawable)] == drawable        # what could be drawn comes first,
+        rest = [c.model_p for c in listed[len(drawable):]]
+        assert rest == sorted(rest, reverse=True)        # then the model's next likeliest
         if settings.top_k:
             assert step.kept <= settings.top_k
             assert sum(c.p for c in step.candidates) == pytest.approx(1, abs=1e-5)

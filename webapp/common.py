@@ -144,7 +144,8 @@ def _as_list(out, n: int) -> list:
 
 
 def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message: gr.HTML,
-                clear: list | None = None, api_name: str | None = None, **event_kwargs) -> list:
+                clear: list | None = None, api_name: str | None = None,
+                skip: Callable | None = None, **event_kwargs) -> list:
     """Wire an action so that its errors appear in one place, next to its button.
 
     `triggers`: one event listener or a list (`[run.click, prompt.submit]`). `fn`: the handler,
@@ -155,7 +156,9 @@ def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message:
 
     With `api_name`, the same handler is also published under that name for API clients, with
     the same inputs and outputs, and errors reach them as exceptions (gradio_client raises).
-    Returns the events, for `cancels=`."""
+    `skip(*args, **kwargs)`, called with the handler's arguments when a UI event starts: when
+    it returns True the run is dropped before it touches anything (a run that waited in the
+    queue while the user pressed Stop). Returns the events, for `cancels=`."""
     triggers = triggers if isinstance(triggers, (list, tuple)) else [triggers]
     outputs = list(outputs)
     n = len(outputs)
@@ -165,6 +168,9 @@ def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message:
 
     @functools.wraps(fn)
     def ui(*args, **kwargs):
+        if skip is not None and skip(*args, **kwargs):
+            yield *[gr.update()] * n, gr.update()
+            return
         # plain values, not gr.update(value=...): Gradio skips an update back to the initial value
         yield *[None if id(c) in to_clear else gr.update() for c in outputs], hide
         try:

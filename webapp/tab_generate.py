@@ -67,6 +67,7 @@ class GenerateActions:
         self._lock = threading.Lock()
         self._running: dict[str, int] = {}     # session -> runs in progress
         self._queued: dict[str, int] = {}      # session -> runs waiting behind them
+        self._dropped: dict[str, int] = {}     # session -> queued runs Stop has called off
 
     # ---- the main action -------------------------------------------------------------------
     def generate(self, key, text, chat_mode, max_new_tokens, temp, k, p, is_greedy, seed_value,
@@ -165,10 +166,24 @@ class GenerateActions:
         return NO_MESSAGE if note and "gen-queued-note" in note else gr.update()
 
     def on_stop(self, request: gr.Request = None):
+        """Stop ends the run in progress and calls off the ones this session queued behind it
+        (they end at once when their turn comes, without emptying the answer on screen)."""
         session = getattr(request, "session_hash", None) or ""
         with self._lock:
+            self._dropped[session] = self._dropped.get(session, 0) + self._queued.get(session, 0)
             self._queued[session] = 0
         return NO_MESSAGE
+
+    def called_off(self, *args, **kwargs) -> bool:
+        """wire_action's `skip` (called with the handler's arguments, the gr.Request among
+        them): is this run one that Stop called off while it waited?"""
+        request = next((a for a in args if isinstance(a, gr.Request)), kwargs.get("request"))
+        session = getattr(request, "session_hash", None) or ""
+        with self._lock:
+            if self._dropped.get(session, 0) > 0:
+                self._dropped[session] -= 1
+                return True
+        return False
 
     # ---- a long prompt ---------------------------------------------------------------------
     def cut(self, key, text, chat_mode, info, lang):
@@ -308,7 +323,7 @@ def build(ctx: AppContext) -> None:
         trigger(actions.on_click, [lang], [note, tokens, step, chart], **quiet)
     # trigger_mode "multiple": a second click is queued behind the first (and said so), not dropped
     ui_runs = wire_action([run.click, prompt.submit], actions.generate_checked, inputs, outputs,
-                          trigger_mode="multiple", **common)
+                          trigger_mode="multiple", skip=actions.called_off, **common)
     anyway.click(lambda lg: (gr.update(visible=False), *show_steps([], lg)), [lang],
                  [long_box, tokens, step, chart], **quiet)
     anyway_runs = wire_action(anyway.click, actions.generate, inputs, outputs, **common)

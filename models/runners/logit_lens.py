@@ -145,8 +145,12 @@ def logit_lens(lm: LoadedModel, text: str, top_k: int = TOP_K,
         notice = notice or Notice("why_lens_cut", f"The grid shows the last {keep} of "
                                   f"{len(columns_ids)} positions.", n=len(columns_ids), limit=keep)
 
+    names: dict[int, str] = {}         # layers repeat their guesses: decode each id once
+
     def name(tid: int) -> str:
-        return labels[tid] if classifier else single_token_text(tok, tid)
+        if tid not in names:
+            names[tid] = labels[tid] if classifier else single_token_text(tok, tid)
+        return names[tid]
 
     top, ranks, probs = [], [], []
     final_ids = model_probs[-keep:].argmax(-1)                       # [columns]
@@ -157,8 +161,8 @@ def logit_lens(lm: LoadedModel, text: str, top_k: int = TOP_K,
             p = scores.softmax(-1)
             k = min(top_k, p.shape[-1])
             tv, ti = p.topk(k, dim=-1)
-            top.append([[Guess(name(int(i)), int(i), float(v)) for v, i in zip(rv, ri)]
-                        for rv, ri in zip(tv, ti)])
+            top.append([[Guess(name(i), i, v) for v, i in zip(rv, ri)]
+                        for rv, ri in zip(tv.tolist(), ti.tolist())])
             chosen = p.gather(-1, final_ids[:, None])                # [cols, 1]
             ranks.append(((p > chosen).sum(-1) + 1).tolist())
             probs.append(chosen[:, 0].tolist())

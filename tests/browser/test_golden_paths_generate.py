@@ -26,7 +26,7 @@ EXAMPLE = {"en": ("What color is the sky on a clear day?", ("blue",)),
                   ("Great Wall", "长城"))}
 STATS = {"en": re.compile(r"\d+ tokens in [\d.]+ s · [\d.]+ tokens/s"),
          "zh": re.compile(r"\d+ 个词元，用时 [\d.]+ 秒")}
-LONG_RUN = "Write a short poem about the sea."
+LONG_RUN = "Write a long story about a dragon who learns to read."   # runs past 128 tokens
 PLOT = """() => { const g = document.querySelector('#gen-step-plot .js-plotly-plot');
   if (!g || !g._fullData || !g._fullData.length) return null;
   const bars = g._fullData[g._fullData.length - 1];
@@ -79,7 +79,7 @@ def test_generate_golden_path(lang_page, app_url, artifacts):
     page.screenshot(path=str(artifacts / f"golden-generate-{lang}.png"), full_page=True)
 
     # a click on the answer's second token opens step 2
-    page.locator("#gen-tokens .textspan").nth(1).click()
+    page.locator("#gen-tokens .token").nth(1).click()
     expect(page.locator(STEP)).to_have_value("2")
     page.wait_for_function("() => (document.querySelector('#gen-step-plot .gtitle') || {})"
                            ".textContent?.includes('2')", timeout=30_000)
