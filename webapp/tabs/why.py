@@ -27,9 +27,10 @@ from ..views import why as views
 TITLE_KEY = "why.title"
 TAB_ID = "why"
 BRANCH_TAB = "why-branch-tab"
-# Seconds per integrated-gradients step for SmolLM2 and a ~30-token text on a quiet 2-core CPU
-# (bench/bench_why.py); shown before the user's first run, then their own measurement is used.
-SECONDS_PER_STEP = 0.35
+# Seconds per integrated-gradients step for SmolLM2 and a ~30-token text on a 2-core CPU
+# (bench/bench_why.py measured 0.098-0.101, load 1-2); shown before the user's first run, then
+# their own measurement is used.
+SECONDS_PER_STEP = 0.1
 DECIMALS = 5
 
 
