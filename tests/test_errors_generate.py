@@ -64,3 +64,26 @@ def test_generate_errors_through_the_handler(make_manager, tiny_models, lang):
     assert "Chat" in message_text(_raised(actions, *cases["no_chat_template"], "en"), "en")
     assert "对话模式" in message_text(_raised(actions, *cases["no_chat_template"], "zh"), "zh")
     assert "112" in message_text(_raised(actions, *cases["window_too_small"], lang), lang)
+
+
+def test_stop_calls_off_only_the_runs_queued_behind_the_stopped_one():
+    """Stop during a run with a second click queued: the queued run ends at once when its
+    turn comes (wire_action's skip) — once; a later click, with nothing running, runs."""
+    import gradio as gr
+
+    from webapp.tab_generate import GenerateActions
+    acts = GenerateActions(manager=None)
+    me, other = gr.Request(session_hash="me"), gr.Request(session_hash="other")
+    acts._started("me")                                  # a run is going
+    acts.on_click("en", request=me)                      # a second click waits behind it
+    acts.on_stop(request=me)
+    acts._ended("me")                                    # the stopped run ends
+    assert not acts.called_off("k", "text", request=other)
+    assert acts.called_off("k", "text", "en", me) is True     # the queued one is called off
+    assert acts.called_off("k", "text", "en", me) is False    # only that one
+    acts._started("me")
+    acts.on_click("en", request=me)
+    acts.on_stop(request=me)
+    acts._ended("me")                  # Gradio dropped the queued run itself: it never starts
+    acts.on_click("en", request=me)                      # nothing runs: a fresh click
+    assert acts.called_off("k", "text", "en", me) is False    # is not called off

@@ -155,6 +155,8 @@ class GenerateActions:
             busy = self._running.get(session, 0) > 0
             if busy:
                 self._queued[session] = self._queued.get(session, 0) + 1
+            else:        # nothing of this session is running: no called-off run is left to come
+                self._dropped[session] = 0
         return (queued_note(lang) if busy else NO_MESSAGE, *show_steps([], lang))
 
     def after_run(self, note, lang, request: gr.Request = None):

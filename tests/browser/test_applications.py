@@ -41,7 +41,11 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
     # translation itself is checked in the golden path)
     page.get_by_role("tab", name="Translate").click()
     expect(page.locator("#tr-advice")).to_contain_text("translates poorly")
-    expect(page.locator("#tr-advice")).to_contain_text("opus-mt-en-zh")
+    expect(page.locator("#tr-advice")).not_to_contain_text("opus-mt-en-zh")   # Chinese → English
+    for box, option in (("#tr-source", "English"), ("#tr-target", "Chinese")):
+        page.locator(f"{box} input").click()
+        page.get_by_role("option", name=option, exact=True).click()
+    expect(page.locator("#tr-advice")).to_contain_text("opus-mt-en-zh")       # follows the pair
 
     # Answer: the context is shown (escaped) with the answer marked if it is found there
     page.get_by_role("tab", name="Answer questions").click()
