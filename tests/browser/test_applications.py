@@ -44,7 +44,7 @@ def test_summarize_translate_answer_from_the_ui(page, app_url, artifacts):
     expect(page.locator("#tr-advice")).not_to_contain_text("opus-mt-en-zh")   # Chinese → English
     for box, option in (("#tr-source", "English"), ("#tr-target", "Chinese")):
         page.locator(f"{box} input").click()
-        page.get_by_role("option", name=option, exact=True).click()
+        page.locator(box).get_by_role("option", name=option, exact=True).click()
     expect(page.locator("#tr-advice")).to_contain_text("opus-mt-en-zh")       # follows the pair
 
     # Answer: the context is shown (escaped) with the answer marked if it is found there

@@ -160,7 +160,7 @@ def test_translate_golden_path(lang_page, app_url, artifacts):
 
 def _pick(page, selector: str, option: str) -> None:
     page.locator(f"{selector} input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    page.locator(selector).get_by_role("option", name=option, exact=True).click()
     expect(page.locator(f"{selector} input")).to_have_value(option)
 
 
