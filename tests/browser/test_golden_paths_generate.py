@@ -86,7 +86,7 @@ def test_generate_golden_path(lang_page, app_url, artifacts):
 
     # an example prompt of the user's language, answered right
     prompt, words = EXAMPLE[lang]
-    page.locator("#gen-examples").get_by_text(prompt, exact=True).click()
+    page.locator("#gen-examples").get_by_text(prompt[:24]).click()   # long ones show cut
     expect(page.locator("#gen-prompt textarea")).to_have_value(prompt)
     _assert_right(_run_and_wait(page, lambda: page.locator("#gen-run").click()), words, lang)
     expect(page.locator("#gen-stats")).to_have_text(STATS[lang])
