@@ -1,7 +1,7 @@
 """Applications of language models: summarize, translate, answer questions.
 
 transformers 5 has no pipelines for these tasks, so the runners are written here, in the
-three stages of a pipeline (DESIGN.md §4):
+three stages of a pipeline (README "Architecture"):
 
   prepare       text + options -> token ids and the exact text the model reads
                 (chat template for instruct LMs; task prefix for T5; plain input for BART

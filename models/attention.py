@@ -8,7 +8,7 @@ needs to look at, as plain numpy arrays with their tokens.
 - Encoder-decoders (T5, BART, Marian): encoder self, decoder self and cross attention
   (decoder tokens x source tokens).
 
-Weights need eager attention (DESIGN.md §4): with sdpa, transformers silently returns no
+Weights need eager attention: with sdpa, transformers silently returns no
 attentions, which is reported as a clear error instead of an empty picture.
 The formula walkthrough that recomputes these weights lives in attention_walkthrough.py.
 """

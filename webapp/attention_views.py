@@ -4,7 +4,7 @@ the walkthrough figure, and bertviz pages that work offline.
 
 bertviz (Apache-2.0) loads require.js, d3 and jQuery from a CDN. Here its own HTML and JS come
 from the installed package; the require.js loader is replaced by a two-line shim and d3 5.7.0 /
-jQuery 2.2.4 are inlined from assets/vendor/ (DESIGN.md §4), with a Content-Security-Policy
+jQuery 2.2.4 are inlined from assets/vendor/ (see its README.md), with a Content-Security-Policy
 that forbids any network request. The page is shown in `<iframe sandbox="allow-scripts">`.
 What bertviz renders is capped (it sends every layer x head x n x n weight as JSON).
 """
