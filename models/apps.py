@@ -26,7 +26,7 @@ from .apps_prompts import LANGUAGES, PromptFormat
 from .batching import Batcher, StepCandidates, _eos_ids
 from .errors import UserError
 from .manager import LoadedModel
-from .registry import ModelSpec, Registry
+from .registry import ModelSpec
 from .tasks import GenerationSettings, check_text
 
 # Summary length -> (sentences asked of an instruct model, max new tokens)
@@ -39,14 +39,6 @@ T5_PAIRS = {("en", "de"): "translate English to German: ",
             ("en", "ro"): "translate English to Romanian: "}
 SPAN_MAX_TOKENS = 1024   # "+span" answers compare every piece of the context: up to this prompt
 ANSWER_TOKENS = 40   # short answers; a Chinese character takes ~3 of SmolLM2's byte-level tokens
-# Better models per task, best first (looked up in the registry; missing keys are skipped).
-BETTER = {"summarize": ("hub:distilbart-cnn", "hub:t5-small", "hub:qwen2.5-0.5b-instruct"),
-          "translate": ("hub:qwen2.5-0.5b-instruct",),
-          "answer": ("hub:distilbert-squad", "hub:qwen2.5-0.5b-instruct")}
-CAVEAT = {"summarize": ("it picks sentences of your text rather than writing a summary, and "
-                        "can miss the main point"),
-          "translate": "it translates poorly, especially into Chinese: expect mistakes",
-          "answer": "it often answers wrongly: check the answer against the context"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOP = {"the", "a", "an", "is", "are", "was", "were", "of", "in", "on", "to", "and", "or",
          "it", "its", "this", "that", "answer", "question", "context", "by", "for", "as", "at"}
@@ -431,32 +423,3 @@ def find_span(answer: str, context: str, question: str = "") -> tuple[int, int] 
 
 
 # ---- which model is better -------------------------------------------------------------------
-def advice(registry: Registry, task: str, key: str, source: str | None = None,
-           target: str | None = None) -> Notice | None:
-    """If a better model exists for the task, say which and whether it can be used now.
-    source/target: the translation direction; for "answer", source is the question's language.
-    Offline with only the packaged model, this is the honest note the UI shows."""
-    spec = registry.get(key)
-    better = list(BETTER.get(task, ()))
-    if task == "translate" and source and target:
-        better = [s.key for s in registry.for_task("translate")
-                  if lang_pair(s) == (source, target)] + better
-    if task == "answer" and source == "zh":           # the SQuAD model reads English only
-        better = [k for k in better if k != "hub:distilbert-squad"]
-    if spec.key in better or spec.kind == "seq2seq" or spec.head == "qa":
-        return None                                    # already a specialist
-    known = {s.key: s for s in registry.all()}
-    for bkey in better:
-        bspec = known.get(bkey)
-        if bspec is None:
-            continue
-        state = registry.availability(bspec)
-        size = f"{(registry.params(spec) or 0) / 1e6:.0f}M"
-        params = {"better": bspec.name, "name": spec.name, "size": size}
-        if state in ("ready", "downloadable"):
-            return Notice("better_ready", f"{bspec.name} does this better; pick it in the list "
-                          "(it may download first).", params)
-        return Notice("better_offline_" + task, f"{bspec.name} would do this better, but it "
-                      f"needs a download and the app is offline. Using {spec.name} instead, a "
-                      f"{size}-parameter model: {CAVEAT[task]}.", params)
-    return None

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from models import apps, apps_qa
+from models import apps, apps_advice, apps_qa
 from models import apps_prompts as prompts
 from models.batching import TOP_N, Batcher
 from models.errors import UserError
@@ -367,12 +367,12 @@ def test_find_span_locates_a_generated_answer():
 
 def test_advice_names_the_better_model_honestly_offline(make_manager):
     registry = make_manager().registry
-    note = apps.advice(registry, "translate", "smollm2", "en", "zh")
+    note = apps_advice.advice(registry, "translate", "smollm2", "en", "zh")
     assert note.code == "better_offline_translate" and note.params["better"] == "opus-mt-en-zh"
     assert "translates poorly" in note.message and "135M" in note.message
-    assert apps.advice(registry, "answer", "smollm2", "zh").params["better"] != \
+    assert apps_advice.advice(registry, "answer", "smollm2", "zh").params["better"] != \
         "distilbert-base-cased-distilled-squad"      # the SQuAD model reads English only
-    assert apps.advice(registry, "summarize", "hub:t5-small") is None    # already a specialist
+    assert apps_advice.advice(registry, "summarize", "hub:t5-small") is None    # already a specialist
 
 
 def test_every_message_of_the_applications_has_chinese():
@@ -385,7 +385,7 @@ def test_every_message_of_the_applications_has_chinese():
                      for f in ("apps.py", "apps_qa.py", "batching.py", "metrics.py"))
     errors = set(re.findall(r'UserError\("([a-z_]+)"', source))
     notices = {c for c in re.findall(r'Notice\("([a-z_]+)"', source) if not c.endswith("_")} | {
-        f"better_offline_{task}" for task in apps.BETTER}
+        f"better_offline_{task}" for task in apps_advice.BETTER}
     assert {"unsupported_pair", "qa_no_context", "wrong_task"} <= errors and "cut" in notices
     missing = [f"err.{c}" for c in errors if not STRINGS.get(f"err.{c}", ("", ""))[1]]
     missing += [f"apps.notice.{c}" for c in notices if not all(STRINGS.get(f"apps.notice.{c}", ("", "")))]

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from models import apps, apps_qa, metrics
+from models import apps, apps_advice, apps_qa, metrics
 from models.batching import Batcher
 from models.tasks import GenerationSettings, check_text
 
@@ -94,10 +94,10 @@ def build(ctx: AppContext) -> None:
             yield upd, (upd.text, head + views.stats_md(upd, lm.spec.name, lang),
                         prep.prompt_text, html)
 
-    # which model would be better (apps.advice), shown next to each picker
+    # which model would be better (apps_advice.advice), shown next to each picker
     def advise(task, key, a, b, lg):
         try:
-            text = views.notice_text(apps.advice(manager.registry, task, key, a, b), lg)
+            text = views.notice_text(apps_advice.advice(manager.registry, task, key, a, b), lg)
             return f"> {text}" if text else ""
         except Exception:  # an unknown key: the run button reports it properly
             return ""
