@@ -60,6 +60,15 @@ def _formats(*items: PromptFormat) -> dict[str, PromptFormat]:
     return {f.key: f for f in items}
 
 
+# The ways of asking for a text the model writes itself (summaries and translations).
+_WRITTEN = (
+    PromptFormat("chat-raw", chat=True),
+    PromptFormat("chat", chat=True, stop=True),
+    PromptFormat("chat+system", chat=True, system=True, stop=True),
+    PromptFormat("chat+system+few-shot", chat=True, system=True, shots=True, stop=True),
+    PromptFormat("plain", chat=False, stop=True),
+    PromptFormat("few-shot", chat=False, shots=True, stop=True))
+
 # "raw" is what the app did before measuring: the instruction in the chat template, no stop.
 FORMATS: dict[str, dict[str, PromptFormat]] = {
     "answer": _formats(
@@ -79,21 +88,9 @@ FORMATS: dict[str, dict[str, PromptFormat]] = {
         PromptFormat("few-shot+span", chat=False, shots=True, stop=True, copy=True, span=True),
         PromptFormat("few-shot+span+calibrated", chat=False, shots=True, stop=True, copy=True,
                      span=True, calibrate=0.5)),
-    "summarize": _formats(
-        PromptFormat("chat-raw", chat=True),
-        PromptFormat("chat", chat=True, stop=True),
-        PromptFormat("chat+system", chat=True, system=True, stop=True),
-        PromptFormat("chat+system+few-shot", chat=True, system=True, shots=True, stop=True),
-        PromptFormat("plain", chat=False, stop=True),
-        PromptFormat("few-shot", chat=False, shots=True, stop=True),
-        PromptFormat("chat+system+extract", chat=True, system=True, stop=True, extract=True)),
-    "translate": _formats(
-        PromptFormat("chat-raw", chat=True),
-        PromptFormat("chat", chat=True, stop=True),
-        PromptFormat("chat+system", chat=True, system=True, stop=True),
-        PromptFormat("chat+system+few-shot", chat=True, system=True, shots=True, stop=True),
-        PromptFormat("plain", chat=False, stop=True),
-        PromptFormat("few-shot", chat=False, shots=True, stop=True)),
+    "summarize": _formats(*_WRITTEN, PromptFormat("chat+system+extract", chat=True,
+                                                  system=True, stop=True, extract=True)),
+    "translate": _formats(*_WRITTEN),
 }
 # The measured best per task and input language, chosen on the `dev` items of assets/eval/
 # (bench/bench_prompts.py; figures in the README). Question answering differs by language:
