@@ -36,7 +36,7 @@ def hub_reachable(timeout: float = 2.0) -> bool:
 
 
 def decide_online(hub: str) -> bool:
-    from models.environment import hub_disabled_by_user
+    from models.core.environment import hub_disabled_by_user
     if hub == "off" or hub_disabled_by_user():
         return False
     return True if hub == "on" else hub_reachable()
@@ -68,13 +68,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build(args: argparse.Namespace):
     """Everything but the server: (demo, manager, jobs). Tests and benchmarks use this too."""
-    from models.environment import quiet_environment
+    from models.core.environment import quiet_environment
     online = decide_online(args.hub)
     quiet_environment(offline=not online)      # before gradio / huggingface_hub are imported
-    from models.device import parse_bytes, pick_device
-    from models.jobs import JobRunner
-    from models.manager import ModelManager
-    from models.registry import Registry
+    from models.core.device import parse_bytes, pick_device
+    from models.core.jobs import JobRunner
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
     from webapp.ui import build_app
 
     device = pick_device(args.device)

@@ -71,9 +71,9 @@ def _throughput(apps, Batcher, lm, settings, name, preps) -> list[dict]:
 
 
 def main() -> None:
-    from models import apps
-    from models.batching import Batcher
-    from models.tasks import GenerationSettings
+    from models.runners.applications import run as apps
+    from models.runners.batching import Batcher
+    from models.runners.generation import GenerationSettings
     from webapp.i18n import STRINGS
 
     mgr = manager()

@@ -51,8 +51,8 @@ def _random_12x12(mgr, folder: Path) -> str:
 def _lab(mgr):
     import gradio as gr
 
-    from models.jobs import JobRunner
-    from webapp import tab_attention
+    from models.core.jobs import JobRunner
+    from webapp.tabs import attention as tab_attention
     from webapp.common import AppContext
     from webapp.i18n import Localizer
     with gr.Blocks() as demo:
@@ -70,7 +70,7 @@ def _wire_bytes(components, values) -> int:
     """Bytes of the JSON Gradio sends for these outputs (State never leaves the server)."""
     import gradio as gr
 
-    from webapp.attention_views import payload_bytes
+    from webapp.views.attention import payload_bytes
     total = 0
     for comp, value in zip(components, values):
         if isinstance(comp, gr.State):
@@ -114,8 +114,8 @@ def main() -> None:
     import torch
     warnings.filterwarnings("ignore", message="The value passed into gr.Dropdown")
 
-    from models.attention import encode, run_model
-    from webapp import attention_views as views
+    from models.runners.attention import encode, run_model
+    from webapp.views import attention as views
     mgr = manager()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,7 +60,7 @@ def package_dir(name: str) -> Path:
 
 
 def _sample() -> pd.DataFrame:
-    from models.finetune_data import SAMPLES
+    from models.training.finetune.data import SAMPLES
     return pd.read_csv(SAMPLES["sentiment_en"])
 
 
@@ -162,7 +162,7 @@ class PeakRSS:
 def held_out(data, seed: int):
     """(rest as LabelledData, test texts, test labels): a stratified TEST_FRACTION of each class
     is kept aside."""
-    from models.finetune_data import LabelledData
+    from models.training.finetune.data import LabelledData
     rng = random.Random(seed)
     by_class: dict = {}
     for text, label in zip(data.texts, data.labels):
@@ -202,7 +202,7 @@ def scores(y_true, y_pred) -> dict:
 
 
 def run_app(cfg, parts, base_dir, test_texts, test_y):
-    from models.finetune import train
+    from models.training.finetune.loop import train
     with PeakRSS() as mem, Timer() as wall:
         outcome = train(cfg, parts, base_dir, base_name="all-MiniLM-L6-v2")
     pred = predict(outcome.model, outcome.tokenizer, test_texts, cfg.max_length)
@@ -239,8 +239,8 @@ def run_trainer(cfg, parts, base_dir, test_texts, test_y):
 
 
 def run_dataset(name: str, mgr, seed: int = 42) -> dict:
-    from models.finetune import FinetuneConfig, profile_data
-    from models.finetune_data import load, split
+    from models.training.finetune.loop import FinetuneConfig, profile_data
+    from models.training.finetune.data import load, split
     ds = DATASETS[name]
     rows = int(os.environ.get(f"FT_BENCH_ROWS_{name.upper()}", ds.rows))
     cfg = FinetuneConfig(seed=seed)
@@ -303,7 +303,7 @@ def _save(rows: list, names: list) -> list:
     from dataclasses import asdict
 
     from bench.common import RESULTS
-    from models.finetune import FinetuneConfig
+    from models.training.finetune.loop import FinetuneConfig
     previous = RESULTS / "finetune.json"
     if previous.exists():
         kept = [r for r in json.loads(previous.read_text()).get("rows", [])

@@ -35,7 +35,7 @@ def load_items() -> list[dict]:
 def tab_prompts() -> dict[str, str]:
     """The prompts the Generate tab pre-fills or offers: {prompt: role}."""
     from webapp.i18n import STRINGS
-    from webapp.tab_generate import EXAMPLES
+    from webapp.tabs.generate import EXAMPLES
     en, zh = STRINGS["gen.prompt_value"]
     out = {en: "default (en)", zh: "default (zh)"}
     for row in EXAMPLES:
@@ -60,7 +60,7 @@ def in_chinese(item: dict, answer: str) -> bool:
 def measure(lm, item: dict, settings, samples: int) -> dict:
     import torch
 
-    from models.tasks import generate_text, prepare_prompt, shown_text
+    from models.runners.generation import generate_text, prepare_prompt, shown_text
     greedy_settings = type(settings)(**{**settings.__dict__, "greedy": True, "seed": None})
     greedy = generate_text(lm, item["prompt"], greedy_settings, chat=item["chat"]).text
     # what a user gets with the tab's defaults as they are (its fixed seed), by the app's path
@@ -88,8 +88,8 @@ def measure(lm, item: dict, settings, samples: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from models.tasks import GenerationSettings
-    from webapp.tab_generate import DEFAULTS
+    from models.runners.generation import GenerationSettings
+    from webapp.tabs.generate import DEFAULTS
     ap = argparse.ArgumentParser()
     ap.add_argument("--all", action="store_true", help="every prompt of the eval set")
     ap.add_argument("--ids", default="", help="only these items, e.g. gen-en-01,gen-zh-03")

@@ -1,5 +1,5 @@
 """Pre-training lab figures: sentence-embedding throughput through the app's path (manager +
-models/embeddings.py, with PCA and the similarity matrix) vs a direct transformers call with the
+models/runners/embeddings.py, with PCA and the similarity matrix) vs a direct transformers call with the
 same mean pooling; tiny pre-training tokens/s; time from pressing Start to the first sample
 (step 0, gibberish) and to the first sample after training (step `sample_every`)."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ STEPS = 60
 
 
 def _sentences() -> list[str]:
-    from models.embeddings import EXAMPLES
+    from models.runners.embeddings import EXAMPLES
     base = [s for s, _ in EXAMPLES["en"]]
     return [f"{base[i % len(base)]} ({i})" for i in range(N_SENTENCES)]
 
@@ -24,7 +24,7 @@ def bench_embeddings(repeats: int = 3) -> list[dict]:
     """Interleaved repeats, best of each: the machine is shared, so single timings are noisy."""
     from transformers import AutoModel, AutoTokenizer
 
-    from models import embeddings as emb
+    from models.runners import embeddings as emb
     mgr = manager()
     sentences = _sentences()
     items = emb.parse_sentences("\n".join(sentences))
@@ -68,8 +68,8 @@ def bench_pretraining() -> list[dict]:
     import tempfile
     from pathlib import Path
 
-    from models import pretrain as pt
-    from models.jobs import JobRunner
+    from models.training.pretrain import loop as pt
+    from models.core.jobs import JobRunner
     jobs = JobRunner("bench")
     cfg = pt.PretrainConfig(name="bench-tiny", steps=STEPS, sample_every=STEPS // 2)
     corpus = pt.read_corpus(pt.bundled_corpora()["english"])

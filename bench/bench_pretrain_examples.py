@@ -27,7 +27,7 @@ SURPRISAL_CANDIDATES = [
 def word_surprisal(result, word: str) -> float:
     """Summed surprisal of the last occurrence of `word` (pieces that are the first bytes of a
     character count with that character)."""
-    from models.token_text import PARTIAL
+    from models.runners.token_text import PARTIAL
     text, spans, pending = "", [], 0.0
     for tok, s in zip(result.tokens, result.surprisal):
         s = s or 0.0
@@ -41,7 +41,7 @@ def word_surprisal(result, word: str) -> float:
 
 
 def bench_surprisal(mgr) -> list[dict]:
-    from models.surprisal import token_surprisal
+    from models.runners.surprisal import token_surprisal
     rows = []
     with mgr.use("smollm2") as lm:
         for lang, text, expected, surprising in SURPRISAL_CANDIDATES:
@@ -54,7 +54,7 @@ def bench_surprisal(mgr) -> list[dict]:
 
 
 def bench_neighbours(mgr) -> list[dict]:
-    from models import embeddings as emb
+    from models.runners import embeddings as emb
     rows = []
     with mgr.use("minilm") as lm:
         for lang in ("en", "zh"):

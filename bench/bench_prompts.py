@@ -1,6 +1,6 @@
 """Prompt formats for the Applications tab, measured on the evaluation set (assets/eval/):
 which way of asking the packaged SmolLM2-135M-Instruct works best per task. The app's
-default format per task (models/apps_prompts.py DEFAULT) is the one this bench picks on the
+default format per task (models/runners/applications/prompts.py DEFAULT) is the one this bench picks on the
 `dev` items; the held-out `test` items show whether the choice holds.
 
 Every run goes through the app's own path (apps.prepare_* -> Batcher -> post-processing), so
@@ -114,7 +114,7 @@ def bench_answer(apps, Batcher, lm, formats, settings, label="greedy") -> tuple[
 
 
 def bench_summarize(apps, Batcher, lm, formats, settings, label="greedy") -> tuple[list, list]:
-    from models import metrics
+    from models.runners import metrics
     items = load("summarize")
     rows, details = [], []
     for fmt in formats:
@@ -140,7 +140,7 @@ def bench_summarize(apps, Batcher, lm, formats, settings, label="greedy") -> tup
 
 
 def bench_translate(apps, Batcher, lm, formats, settings, label="greedy") -> tuple[list, list]:
-    from models import metrics
+    from models.runners import metrics
     items = load("translate")
     rows, details = [], []
     for fmt in formats:
@@ -172,10 +172,10 @@ BENCHES = {"answer": bench_answer, "summarize": bench_summarize, "translate": be
 def main(argv=None) -> None:
     from dataclasses import replace
 
-    from models import apps
-    from models.apps_prompts import DEFAULT, FORMATS
-    from models.batching import Batcher
-    from models.tasks import GenerationSettings
+    from models.runners.applications import run as apps
+    from models.runners.applications.prompts import DEFAULT, FORMATS
+    from models.runners.batching import Batcher
+    from models.runners.generation import GenerationSettings
 
     global SHOW, ONLY_LANG
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -215,7 +215,7 @@ def main(argv=None) -> None:
             path = save(f"bench_prompts_{task}", rows, defaults=DEFAULT[task], outputs=det,
                         device=mgr.device.describe(), load_average=os.getloadavg())
             print(f"saved {path}")
-    print("\ndefaults (models/apps_prompts.py):", DEFAULT)
+    print("\ndefaults (models/runners/applications/prompts.py):", DEFAULT)
 
 
 if __name__ == "__main__":

@@ -154,8 +154,8 @@ def completeness(lm, texts: list[str]) -> list[float]:
 def finetuned_minilm(mgr, folder) -> str:
     """MiniLM fine-tuned on the app's sample with the app's defaults (as the Fine-tune tab
     does), saved and registered like a model the user trained."""
-    from models.finetune import FinetuneConfig, profile_data, train
-    from models.finetune_data import SAMPLES, load, split
+    from models.training.finetune.loop import FinetuneConfig, profile_data, train
+    from models.training.finetune.data import SAMPLES, load, split
     from transformers import AutoTokenizer
     cfg = FinetuneConfig()
     base_dir = mgr.registry.files_dir(mgr.registry.get(cfg.base_model))
@@ -172,7 +172,7 @@ def classifier_texts(n: int) -> list[str]:
     import pandas as pd
 
     from bench.bench_finetune import _chatterbot
-    from models.finetune_data import SAMPLES
+    from models.training.finetune.data import SAMPLES
     lines = _chatterbot()["text"]
     lines = [x for x in lines if 4 <= len(x.split()) <= 20][:: 97][: n // 2]
     sample = pd.read_csv(SAMPLES["sentiment_en"])["text"].tolist()[:: 23][: n - len(lines)]

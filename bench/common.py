@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from models.environment import quiet_environment
+from models.core.environment import quiet_environment
 
 quiet_environment(offline=True)
 
@@ -48,7 +48,7 @@ class Timer:
 
 
 def manager(cache: Path | None = None, budget: int | None = None):
-    from models.device import pick_device
-    from models.manager import ModelManager
-    from models.registry import Registry
+    from models.core.device import pick_device
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
     return ModelManager(Registry(cache or CACHE, online=False), pick_device("auto"), budget)

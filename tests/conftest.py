@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from models.environment import quiet_environment
+from models.core.environment import quiet_environment
 
 quiet_environment(offline=True)
 
@@ -13,9 +13,9 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from models.device import pick_device  # noqa: E402
-from models.manager import ModelManager  # noqa: E402
-from models.registry import Registry  # noqa: E402
+from models.core.device import pick_device  # noqa: E402
+from models.core.manager import ModelManager  # noqa: E402
+from models.core.registry import Registry  # noqa: E402
 from tests.tiny import BUILDERS  # noqa: E402
 
 ARTIFACTS = Path(__file__).parent / "artifacts"   # screenshots etc. (git-ignored)

@@ -12,11 +12,13 @@ from dataclasses import replace
 import pytest
 import torch
 
-from models import apps, apps_advice, apps_qa
-from models import apps_prompts as prompts
-from models.batching import TOP_N, Batcher
-from models.errors import UserError
-from models.tasks import GenerationSettings
+from models.runners.applications import run as apps
+from models.runners.applications import advice as apps_advice
+from models.runners.applications import qa as apps_qa
+from models.runners.applications import prompts
+from models.runners.batching import TOP_N, Batcher
+from models.core.errors import UserError
+from models.runners.generation import GenerationSettings
 
 GREEDY = GenerationSettings(greedy=True)
 
@@ -132,7 +134,7 @@ def test_chat_formats_use_the_chat_template(mgr):
 
 
 def test_default_formats_are_the_measured_ones(mgr):
-    """The defaults of models/apps_prompts.py (chosen by bench/bench_prompts.py) shape the
+    """The defaults of models/runners/applications/prompts.py (chosen by bench/bench_prompts.py) shape the
     prompt: a worked example in the question's language, then the real input."""
     with mgr.use(mgr.keys["llama"]) as lm:
         qa = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france")
@@ -177,7 +179,7 @@ def test_span_answers_fall_back_to_copying_on_long_contexts(mgr, monkeypatch):
 def test_span_answers_score_whole_pieces_of_the_context(mgr):
     """Every candidate is a piece that starts and ends at a word (or a Chinese character); the
     chosen one is the best scored; sampling draws among the top-k pieces."""
-    from models import apps_span
+    from models.runners.applications import span as apps_span
     context = "Paris is the capital of France. Berlin is in Germany."
     cands = apps_span.candidates(context, chinese=False)
     assert cands[0][:2] == [5, 8] and 31 - 1 in cands[0] and 32 in cands     # "Paris", "Paris is"
@@ -202,7 +204,7 @@ def test_extractive_summaries_pick_the_best_scored_sentences_in_order(mgr):
     """The default summary format picks the text's own sentences the model scores highest
     (mean log-probability per token as the reply to the instruction), as many as the length
     asks for and never all of them, kept in the text's order; Chinese sentences too."""
-    from models import apps_span
+    from models.runners.applications import span as apps_span
     text = ("The cat sat on the mat. A storm hit the coast on Monday. The dog ran in the park. "
             "Prices rose again in May.")
     zh = "猫坐在垫子上。周一暴风雨袭击了海岸。狗在公园里跑。"
@@ -228,7 +230,7 @@ def test_calibrated_span_answers_discount_what_the_model_likes_whatever_is_asked
     """The calibrated formats score each piece under the real question and under a question
     that asks nothing, and pick by the difference (a share of it): the chosen piece is the
     best by that difference, and its shown probability is its real, uncalibrated one."""
-    from models import apps_span
+    from models.runners.applications import span as apps_span
     context = "Paris is the capital of France. Berlin is in Germany."
     with mgr.use(mgr.keys["llama"]) as lm:
         prep = apps.prepare_answer(lm, "what is the capital of france", context,
@@ -380,9 +382,9 @@ def test_every_message_of_the_applications_has_chinese():
     from pathlib import Path
 
     from webapp.i18n import STRINGS
-    root = Path(__file__).resolve().parent.parent / "models"
-    source = "".join((root / f).read_text(encoding="utf-8")
-                     for f in ("apps.py", "apps_qa.py", "batching.py", "metrics.py"))
+    root = Path(__file__).resolve().parent.parent / "models" / "runners"
+    source = "".join((root / f).read_text(encoding="utf-8") for f in (
+        "applications/run.py", "applications/qa.py", "batching.py", "metrics.py"))
     errors = set(re.findall(r'UserError\("([a-z_]+)"', source))
     notices = {c for c in re.findall(r'Notice\("([a-z_]+)"', source) if not c.endswith("_")} | {
         f"better_offline_{task}" for task in apps_advice.BETTER}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from models import apps
-from models.batching import Batcher
-from models.tasks import GenerationSettings
+from models.runners.applications import run as apps
+from models.runners.batching import Batcher
+from models.runners.generation import GenerationSettings
 
 pytestmark = pytest.mark.slow
 EVAL = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"

@@ -8,7 +8,7 @@ import html
 import gradio as gr
 import pytest
 
-from models.jobs import JobRunner
+from models.core.jobs import JobRunner
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -19,9 +19,9 @@ def _quiet(*_a, **_k):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, tiny_models):
-    from models.device import pick_device
-    from models.manager import ModelManager
-    from models.registry import Registry
+    from models.core.device import pick_device
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
     from webapp.ui import build_app
     manager = ModelManager(Registry(tmp_path_factory.mktemp("ui-cache")), pick_device("cpu"))
     keys = {"qa": manager.register_local(str(tiny_models["distilbert-qa"]), "qa").key,

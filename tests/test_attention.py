@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.attention import MAX_TOKENS, extract, head_csv, head_summary
-from models.attention_walkthrough import walkthrough
-from models.errors import UserError
+from models.runners.attention import MAX_TOKENS, extract, head_csv, head_summary
+from models.runners.walkthrough import walkthrough
+from models.core.errors import UserError
 
 TEXT = "the cat sat on the mat"
 TARGET = "the dog ran in the park"
@@ -17,9 +17,9 @@ TARGET = "the dog ran in the park"
 @pytest.fixture(scope="module")
 def tiny(tiny_models, tmp_path_factory):
     """One manager with every tiny model registered: {name: (manager, key)}."""
-    from models.device import pick_device
-    from models.manager import ModelManager
-    from models.registry import Registry
+    from models.core.device import pick_device
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
     manager = ModelManager(Registry(tmp_path_factory.mktemp("att-cache"), online=False),
                            pick_device("cpu"))
     keys = {name: manager.register_local(str(path), f"tiny-{name}").key
@@ -124,7 +124,7 @@ def test_model_without_attention_weights_is_a_clear_error(tiny):
     with manager.use(keys["bert"]) as lm:
         lm.model.set_attn_implementation("sdpa")
         try:
-            from models.attention import _stack
+            from models.runners.attention import _stack
             with pytest.raises(UserError) as e:
                 _stack((), "self")
             assert e.value.code == "att_unavailable"

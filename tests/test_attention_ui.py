@@ -9,8 +9,8 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from models.attention import extract
-from webapp import attention_views as views
+from models.runners.attention import extract
+from webapp.views import attention as views
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -18,11 +18,11 @@ EVIL = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def lab(tiny_models, tmp_path_factory):
     """(demo, manager, keys, fns): the attention tab built alone; fns by api_name."""
-    from models.device import pick_device
-    from models.jobs import JobRunner
-    from models.manager import ModelManager
-    from models.registry import Registry
-    from webapp import tab_attention
+    from models.core.device import pick_device
+    from models.core.jobs import JobRunner
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
+    from webapp.tabs import attention as tab_attention
     from webapp.common import AppContext
     from webapp.i18n import Localizer
 
@@ -76,7 +76,7 @@ def test_run_handler_draws_one_head_and_keeps_the_tensor_server_side(lab):
 
 def _synthetic(tokens, layers=2, heads=3):
     """An AttentionMap with chosen tokens (tiny tokenizers cannot produce HTML-like tokens)."""
-    from models.attention import AttentionMap
+    from models.runners.attention import AttentionMap
     n = len(tokens)
     w = np.random.default_rng(0).random((layers, heads, n, n)).astype(np.float32)
     return AttentionMap("self", "self", list(tokens), list(tokens), w / w.sum(-1, keepdims=True))
@@ -100,7 +100,7 @@ def test_markdown_tokens_are_escaped():
 
 
 def test_bertviz_page_is_offline_and_token_safe():
-    from models.attention import AttentionResult
+    from models.runners.attention import AttentionResult
     amap = _synthetic(["[CLS]", "</script><script>alert(1)</script>", EVIL, "[SEP]"])
     result = AttentionResult("k", "m", "encoder", {"self": amap}, amap.query_tokens)
     doc, message = views.bertviz_page(result, "head", 1)
@@ -171,7 +171,7 @@ def test_api_attention_and_walkthrough(lab):
 
 
 def test_walkthrough_view_shows_verification_and_latex(lab):
-    from webapp.tab_attention import explain
+    from webapp.tabs.attention import explain
     _, manager, keys, _, _ = lab
     verify, md, fig = explain(manager, keys["t5"], "the cat sat", "the dog", "encoder", 1, 0, 1,
                               "zh")
@@ -182,7 +182,7 @@ def test_walkthrough_view_shows_verification_and_latex(lab):
 
 def test_notices_and_model_kind_reach_the_chinese_ui(lab):
     """A text cut to fit: the info line says so in the user's language, as does the kind."""
-    from webapp.tab_attention import show_attention
+    from webapp.tabs.attention import show_attention
     _, manager, keys, _, _ = lab
     long_text = " ".join(["the cat sat on the mat"] * 60)
     out = show_attention(manager, keys["bert"], long_text, "", "self", 0, 0, False, "entropy", "zh")

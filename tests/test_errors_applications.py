@@ -11,7 +11,7 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from models.jobs import JobRunner
+from models.core.jobs import JobRunner
 from tests.messages import LANG, check_message, run_cases
 
 CASES = [
@@ -45,9 +45,9 @@ def _quiet(*_a, **_k):
 @pytest.fixture(scope="module")
 def fns(tmp_path_factory, tiny_models):
     """The app's own handlers (by API name) on tiny T5 and DistilBERT-QA models."""
-    from models.device import pick_device
-    from models.manager import ModelManager
-    from models.registry import Registry
+    from models.core.device import pick_device
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
     from webapp.ui import build_app
     manager = ModelManager(Registry(tmp_path_factory.mktemp("err-cache")), pick_device("cpu"))
     keys = {"qa": manager.register_local(str(tiny_models["distilbert-qa"]), "qa").key,

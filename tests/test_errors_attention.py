@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from models.errors import UserError
+from models.core.errors import UserError
 from tests.messages import LANG, _client, check_message, run_cases
 from webapp.common import message_text
 
@@ -64,8 +64,8 @@ def _check(call, code: str) -> None:
 
 
 def test_errors_no_api_call_can_reach(make_manager, tiny_models):
-    from models.attention import AttentionMap, _stack, extract, head_summary
-    from webapp import tab_attention
+    from models.runners.attention import AttentionMap, _stack, extract, head_summary
+    from webapp.tabs import attention as tab_attention
     _check(lambda: _stack((), "self"), "att_unavailable")
     manager = make_manager()
     key = manager.register_local(str(tiny_models["t5"]), "tiny-t5").key

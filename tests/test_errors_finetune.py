@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from gradio_client import handle_file
 
-from models.errors import UserError
+from models.core.errors import UserError
 from tests.messages import LANG, check_message, run_cases
 from webapp.common import message_text
 
@@ -84,9 +84,10 @@ def _check(call, code: str) -> None:
 
 
 def test_errors_no_api_call_can_reach(make_manager, tmp_path):
-    from models.finetune_store import BeforeModels, check_out_dir
-    from models.jobs import JobRunner
-    from webapp.tab_finetune import Handlers
+    from models.runners.classification import BeforeModels
+    from models.training.finetune.store import check_out_dir
+    from models.core.jobs import JobRunner
+    from webapp.tabs.finetune import Handlers
     manager = make_manager()
     handlers = Handlers(manager, JobRunner("test"))
     big = tmp_path / "big.csv"
@@ -102,8 +103,8 @@ def test_errors_no_api_call_can_reach(make_manager, tmp_path):
 
 
 def test_a_job_that_crashes_says_what_to_do_in_both_languages():
-    from models.jobs import JobRunner
-    from webapp.finetune_views import status_html
+    from models.core.jobs import JobRunner
+    from webapp.views.finetune import status_html
     runner = JobRunner("test")
     job = runner.wait(runner.submit("finetune", "crash", lambda ctx: {}["missing"]), 30)
     assert job.error_code == "job_bug"

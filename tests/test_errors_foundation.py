@@ -12,7 +12,7 @@ import shutil
 import pytest
 import torch
 
-from models.errors import UserError
+from models.core.errors import UserError
 from tests.messages import LANG, check_message, run_cases
 from webapp.common import message_text
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from models.errors import UserError
+from models.core.errors import UserError
 from tests.messages import LANG, check_message, run_cases
 from webapp.common import message_text
-from webapp.tab_generate import GenerateActions
+from webapp.tabs.generate import GenerateActions
 
 DEFAULT_SETTINGS = [True, 128, 0.7, 50, 0.95, False, -1]
 CASES = [
@@ -71,7 +71,7 @@ def test_stop_calls_off_only_the_runs_queued_behind_the_stopped_one():
     turn comes (wire_action's skip) — once; a later click, with nothing running, runs."""
     import gradio as gr
 
-    from webapp.tab_generate import GenerateActions
+    from webapp.tabs.generate import GenerateActions
     acts = GenerateActions(manager=None)
     me, other = gr.Request(session_hash="me"), gr.Request(session_hash="other")
     acts._started("me")                                  # a run is going

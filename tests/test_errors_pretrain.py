@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from gradio_client import handle_file
 
-from models.errors import UserError
+from models.core.errors import UserError
 from tests.messages import LANG, _client, check_message, run_cases
 from webapp.common import message_text
 
@@ -104,6 +104,6 @@ def _check(call, code: str) -> None:
 
 
 def test_errors_no_api_call_can_reach():
-    from models import embeddings as emb
+    from models.runners import embeddings as emb
     import numpy as np
     _check(lambda: emb.project(np.eye(5, 8, dtype=np.float32), "umap"), "pre_bad_method")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from models import scale as sc
-from models.errors import UserError
+from models.runners import scale as sc
+from models.core.errors import UserError
 from tests.messages import LANG, check_message, run_cases
 from webapp.common import message_text
 
@@ -59,7 +59,7 @@ def _check(call, code: str) -> None:
 
 
 def test_errors_no_api_call_can_reach(make_manager, tiny_models):
-    from webapp import tab_scale
+    from webapp.tabs import scale as tab_scale
     manager = make_manager()
     args = estimate()[1:-1]
     _check(lambda: tab_scale.estimate_view(manager, "gpt3", "rnn", *args[1:], "en"),

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from models.errors import UserError
+from models.core.errors import UserError
 from tests.messages import LANG, _client, check_message, run_cases
 from tests.tiny import make_bert
 from webapp.common import message_text

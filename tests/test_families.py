@@ -1,4 +1,4 @@
-"""The table of model families (models/families.py): every tiny model the tests build has an
+"""The table of model families (models/core/families.py): every tiny model the tests build has an
 entry, and the registry reads what a family can do from it."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from models.families import FAMILIES, family_of
-from models.registry import describe_config
+from models.core.families import FAMILIES, family_of
+from models.core.registry import describe_config
 from tests.tiny import BUILDERS
 
 

@@ -1,9 +1,9 @@
-"""models/files.py: the one atomic folder save (and the other shared helpers it owns)."""
+"""models/core/files.py: the one atomic folder save (and the other shared helpers it owns)."""
 from __future__ import annotations
 
 import pytest
 
-from models.files import atomic_folder
+from models.core.files import atomic_folder
 
 
 def _names(folder):
@@ -53,7 +53,7 @@ def test_model_params_counts_a_tied_tensor_once(tmp_path):
     import torch
     from safetensors.torch import save_model
 
-    from models.files import model_params, safetensors_params
+    from models.core.files import model_params, safetensors_params
     model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 10, bias=False))
     assert model_params(model) == 2 * 40
     model[1].weight = model[0].weight                       # tie the head to the embeddings
@@ -68,7 +68,7 @@ def test_model_params_counts_a_tied_tensor_once(tmp_path):
     (".hidden_", "hidden"), ("情感 模型", ""), ("BERT 情感 v1.0", "BERT-v1.0"),
     ("x" * 59 + "-y", "x" * 59), (None, ""), ("  tiny-gpt  ", "tiny-gpt")])
 def test_slug_is_one_safe_rule(name, expected):
-    from models.files import SLUG_MAX, slug
+    from models.core.files import SLUG_MAX, slug
     got = slug(name)
     assert got == expected
     assert slug(got) == got and len(got) <= SLUG_MAX

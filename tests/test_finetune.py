@@ -8,13 +8,15 @@ import time
 import pytest
 import torch
 
-from models.errors import UserError
-from models.finetune import Callback, FinetuneConfig, main as cli_main, train
-from models.finetune_data import LabelledData, split
-from models.finetune_store import (BeforeModels, classify, finetune_and_save, finetuned_dir,
-                                   save_model, start_job, status_dict, zip_model)
-from models.jobs import JobRunner
-from models.registry import Registry
+from models.core.errors import UserError
+from models.training.finetune.__main__ import main as cli_main
+from models.training.finetune.loop import Callback, FinetuneConfig, train
+from models.training.finetune.data import LabelledData, split
+from models.runners.classification import BeforeModels, classify
+from models.training.finetune.job import finetune_and_save, start_job, status_dict
+from models.training.finetune.store import finetuned_dir, save_model, zip_model
+from models.core.jobs import JobRunner
+from models.core.registry import Registry
 
 # Two classes a tiny model can separate from words alone (all in tests/tiny.py's vocabulary).
 ANIMALS = ["the cat sat on the mat", "a dog ran in the park", "the quick brown fox",
@@ -240,7 +242,7 @@ def test_a_job_whose_data_raises_notices_finishes_through_the_apps_own_job_path(
 
 
 def test_max_length_follows_the_token_lengths_of_the_data():
-    from models.finetune import suggest_max_length
+    from models.training.finetune.loop import suggest_max_length
     assert suggest_max_length([12] * 100) == 32                       # room for a longer probe
     assert suggest_max_length([100] * 95 + [400] * 5) == 112          # 95 % covered, x16
     assert suggest_max_length([100] * 90 + [400] * 10) == 256         # capped
@@ -248,7 +250,7 @@ def test_max_length_follows_the_token_lengths_of_the_data():
 
 
 def test_class_weights_switch_on_for_unbalanced_classes_and_say_so(tiny_manager):
-    from models.finetune import wants_class_weights
+    from models.training.finetune.loop import wants_class_weights
     assert wants_class_weights({"a": 30, "b": 5}) == (True, 6.0)
     assert wants_class_weights({"a": 10, "b": 9})[0] is False
     assert wants_class_weights({"a": 30, "b": 5}, "off")[0] is False
@@ -278,7 +280,7 @@ def test_class_weights_switch_on_for_unbalanced_classes_and_say_so(tiny_manager)
 
 
 def test_chinese_text_is_recognised():
-    from models.finetune_data import cjk_share
+    from models.training.finetune.data import cjk_share
     assert cjk_share(["服务员很热情。", "The food was great.", "这部电影真的太无聊了 so boring",
                       "a film 很 boring", ""]) == 0.4
     assert cjk_share([]) == 0.0

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from models.registry import Registry
+from models.core.registry import Registry
 from tests.test_finetune import separable
 
 

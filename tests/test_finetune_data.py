@@ -7,8 +7,8 @@ import os
 import pandas as pd
 import pytest
 
-from models.errors import UserError
-from models.finetune_data import (MAX_ROWS, MAX_TEXT_CHARS, SAMPLES, load, prepare, read_table,
+from models.core.errors import UserError
+from models.training.finetune.data import (MAX_ROWS, MAX_TEXT_CHARS, SAMPLES, load, prepare, read_table,
                                   safe_name, split)
 
 ROWS = [("I loved this film", "pos"), ("Terrible food and slow service", "neg"),
@@ -53,7 +53,7 @@ def test_every_format_reads_the_same_rows(tmp_path, fmt):
 
 
 def test_bundled_samples_are_balanced_english_and_chinese():
-    from models.finetune_data import cjk_share
+    from models.training.finetune.data import cjk_share
     english, chinese = load(SAMPLES["sentiment_en"]), load(SAMPLES["sentiment_zh"])
     for data in (english, chinese):
         assert data.counts == {"negative": 88, "positive": 88} and not data.notices
@@ -186,9 +186,11 @@ def test_every_message_of_the_tab_has_english_and_chinese():
 
     from webapp.strings.finetune import STRINGS
     root = Path(__file__).resolve().parent.parent
-    models_src = "".join((root / "models" / f).read_text() for f in
-                         ("finetune.py", "finetune_data.py", "finetune_store.py"))
-    web_src = "".join((root / "webapp" / f).read_text() for f in ("tab_finetune.py", "finetune_views.py"))
+    models_src = "".join((root / "models" / f).read_text() for f in (
+        "training/finetune/loop.py", "training/finetune/data.py", "training/finetune/store.py",
+        "training/finetune/job.py", "runners/classification.py"))
+    web_src = "".join((root / "webapp" / f).read_text() for f in ("tabs/finetune.py",
+                                                                  "views/finetune.py"))
     codes = set(re.findall(r'UserError\("(ft_\w+)"', models_src + web_src))
     assert len(codes) > 15
     missing = [c for c in codes if not STRINGS.get(f"err.{c}", ("", ""))[1]]

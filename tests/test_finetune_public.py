@@ -16,8 +16,8 @@ import pytest
 from gradio_client import Client, handle_file
 
 from bench.bench_finetune import public_file
-from models.finetune import FinetuneConfig, profile_data
-from models.finetune_data import load
+from models.training.finetune.loop import FinetuneConfig, profile_data
+from models.training.finetune.data import load
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.finetune import FinetuneConfig, profile_data
-from models.finetune_data import SAMPLES, load
-from models.finetune_store import BeforeModels, classify, start_job, status_dict
-from models.jobs import JobRunner
+from models.training.finetune.loop import FinetuneConfig, profile_data
+from models.training.finetune.data import SAMPLES, load
+from models.runners.classification import BeforeModels, classify
+from models.training.finetune.job import start_job, status_dict
+from models.core.jobs import JobRunner
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-import models.tasks as tasks
-from models.errors import UserError
-from models.gen_speed import Speed, SpeedMeter
-from models.tasks import (GenerationSettings, check_length, check_text, cut_to_fit, generate_text,
+import models.runners.generation as tasks
+from models.core.errors import UserError
+from models.runners.gen_speed import Speed, SpeedMeter
+from models.runners.generation import (GenerationSettings, check_length, check_text, cut_to_fit, generate_text,
                           prepare_prompt, shown_text, stream_generate)
 
 

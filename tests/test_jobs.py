@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from models.errors import UserError
-from models.jobs import CANCELLED, DONE, FAILED, JobRunner
+from models.core.errors import UserError
+from models.core.jobs import CANCELLED, DONE, FAILED, JobRunner
 
 
 def test_jobs_run_one_at_a_time_in_order_and_report_progress():

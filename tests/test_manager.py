@@ -6,8 +6,8 @@ import weakref
 
 import pytest
 
-from models.device import format_bytes
-from models.errors import UserError
+from models.core.device import format_bytes
+from models.core.errors import UserError
 
 
 def _register(manager, tiny_models, *names):

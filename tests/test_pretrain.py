@@ -8,10 +8,10 @@ import time
 import pytest
 import torch
 
-from models import pretrain as pt
-from models.errors import UserError
-from models.jobs import JobRunner
-from models.tasks import GenerationSettings, prepare_prompt, stream_generate
+from models.training.pretrain import loop as pt
+from models.core.errors import UserError
+from models.core.jobs import JobRunner
+from models.runners.generation import GenerationSettings, prepare_prompt, stream_generate
 
 FAST = dict(n_layer=2, n_embd=64, n_head=4, block_size=32, vocab_size=600, batch_size=8,
             learning_rate=3e-3, sample_every=20, sample_tokens=16, seed=0, report_every=5)
@@ -142,7 +142,7 @@ def test_corpus_too_short_for_the_context_is_refused(tmp_path):
 
 
 def test_big_corpus_is_capped_with_a_notice_in_both_languages(tmp_path):
-    from webapp.pretrain_plots import notice_text
+    from webapp.views.pretrain import notice_text
     big = tmp_path / "big.txt"
     big.write_text("The cat sat on the mat. " * 220_000, encoding="utf-8")   # ~5.3 MB
     corpus = pt.read_corpus(big)
@@ -150,8 +150,8 @@ def test_big_corpus_is_capped_with_a_notice_in_both_languages(tmp_path):
     assert "5 MB" in notice_text(corpus.notice, "en")
     assert "超过 5 MB" in notice_text(corpus.notice, "zh")
     # a job shows it as a notice event, translated in the status line
-    from models.jobs import Job
-    from webapp.tab_pretrain import status_line
+    from models.core.jobs import Job
+    from webapp.tabs.pretrain import status_line
     job = Job("pretrain-x", "pretrain", "t", status="running", message=pt.PHASES["tokenizer"],
               events=[{"type": "notice", "code": corpus.notice.code,
                        "message": corpus.notice.message, "params": corpus.notice.params}])
@@ -181,7 +181,7 @@ def test_lr_schedule_warms_up_then_decays():
 
 
 def test_a_run_saved_under_the_old_naming_rule_is_still_found(tmp_path):
-    """Before models/files.py slug, a run named '_old_run_' was saved as pretrained/_old_run_;
+    """Before models/core/files.py slug, a run named '_old_run_' was saved as pretrained/_old_run_;
     the one rule now says 'old_run', so the run is found by the name its settings recorded."""
     legacy = tmp_path / "pretrained" / "_old_run_"
     legacy.mkdir(parents=True)

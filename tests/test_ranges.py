@@ -1,11 +1,11 @@
-"""models/errors.py check_ranges: the one range check every settings object uses."""
+"""models/core/errors.py check_ranges: the one range check every settings object uses."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from models.errors import UserError, check_ranges, in_range
+from models.core.errors import UserError, check_ranges, in_range
 
 
 @pytest.mark.parametrize("value, ok", [
@@ -27,10 +27,10 @@ def test_check_ranges_names_the_first_bad_value():
 
 
 def test_every_settings_object_uses_it():
-    from models import pretrain as pt
-    from models import scale as sc
-    from models.finetune import FinetuneConfig
-    from models.finetune_data import split
+    from models.training.pretrain import loop as pt
+    from models.runners import scale as sc
+    from models.training.finetune.loop import FinetuneConfig
+    from models.training.finetune.data import split
     with pytest.raises(UserError) as ft:
         FinetuneConfig(val_fraction=0.9).check()
     with pytest.raises(UserError) as sp:
@@ -62,7 +62,9 @@ def test_read_number_refuses_what_is_not_a_number(value):
 
 def test_the_tabs_read_numbers_through_it():
     """Fine-tune, Pre-training and Scale keep their own codes for what read_number refuses."""
-    from webapp import tab_finetune, tab_pretrain, tab_scale
+    from webapp.tabs import finetune as tab_finetune
+    from webapp.tabs import pretrain as tab_pretrain
+    from webapp.tabs import scale as tab_scale
     assert tab_finetune._number(" 5 ", "epochs", int) == 5
     for bad in ("fast", None, ""):
         with pytest.raises(UserError) as err:

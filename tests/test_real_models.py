@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.manager import ModelManager
-from models.registry import Registry
-from models.tasks import GenerationSettings, generate_text
+from models.core.manager import ModelManager
+from models.core.registry import Registry
+from models.runners.generation import GenerationSettings, generate_text
 
 pytestmark = pytest.mark.slow
 

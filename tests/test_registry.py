@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from models.device import parse_bytes
-from models.errors import UserError
-from models.registry import Registry, safetensors_params
+from models.core.device import parse_bytes
+from models.core.errors import UserError
+from models.core.registry import Registry, safetensors_params
 
 
 def test_packaged_models_are_listed_with_their_sources(tmp_path):

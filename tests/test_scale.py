@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from transformers import AutoModel, AutoModelForCausalLM
 
-from models import scale as sc
-from models.errors import UserError
-from models.files import model_params
+from models.runners import scale as sc
+from models.core.errors import UserError
+from models.core.files import model_params
 
 
 @pytest.mark.parametrize("name,auto", [("gpt2", AutoModelForCausalLM), ("llama", AutoModelForCausalLM),

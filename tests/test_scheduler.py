@@ -1,4 +1,4 @@
-"""The device scheduler (models/scheduler.py) and the manager's memory reservations: a request
+"""The device scheduler (models/core/scheduler.py) and the manager's memory reservations: a request
 waits for at most the training step in progress; work shows its place in the queue; training
 memory counts against the budget and work that cannot fit is refused with its sizes."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from models.errors import UserError
-from models.scheduler import BACKGROUND, REQUEST, DeviceScheduler
+from models.core.errors import UserError
+from models.core.scheduler import BACKGROUND, REQUEST, DeviceScheduler
 
 
 def _training(scheduler: DeviceScheduler, steps: list, stop: threading.Event,
@@ -119,9 +119,9 @@ def test_finetuning_takes_the_device_step_by_step_and_counts_its_memory(make_man
     background work, and while it trains its memory is counted in the budget."""
     import pandas as pd
 
-    from models.finetune import FinetuneConfig
-    from models.finetune_data import load
-    from models.finetune_store import finetune_and_save, training_bytes
+    from models.training.finetune.loop import FinetuneConfig
+    from models.training.finetune.data import load
+    from models.training.finetune.job import finetune_and_save, training_bytes
 
     manager = make_manager()
     base = manager.register_local(str(tiny_models["bert"]))

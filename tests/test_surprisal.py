@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from models.errors import UserError
-from models.surprisal import token_surprisal
+from models.core.errors import UserError
+from models.runners.surprisal import token_surprisal
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_empty_text_and_an_encoder_are_refused(tiny_lm, make_manager, tiny_model
 
 
 def test_long_text_is_cut_with_a_notice(tiny_lm):
-    from webapp.pretrain_plots import notice_text
+    from webapp.views.pretrain import notice_text
     res = token_surprisal(tiny_lm, "the cat sat on the mat " * 100)
     assert res.notice and len(res.tokens) < tiny_lm.max_length
     zh = notice_text(res.notice, "zh")                   # the Chinese UI reads it in Chinese
@@ -85,8 +85,8 @@ def test_tokens_that_are_part_of_a_character_show_whole_characters():
     """A byte-level BPE splits rare Chinese characters into byte tokens: the text view shows
     each character once (on the token that completes it, a placeholder before), a token alone
     shows its bytes in hex, and nothing ever shows "�" or raw byte-level symbols."""
-    from models import pretrain as pt
-    from models.token_text import PARTIAL, single_token_text, token_pieces, whole_characters
+    from models.training.pretrain import loop as pt
+    from models.runners.token_text import PARTIAL, single_token_text, token_pieces, whole_characters
     tok = pt.train_tokenizer("小猫坐在垫子上。小狗坐在地毯上。\n" * 20, 300)
     text = "小猫喝水。鳄鱼🐊!"                        # 鳄, 🐊 never seen: split into bytes
     ids = tok(text, add_special_tokens=False)["input_ids"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.errors import UserError
+from models.core.errors import UserError
 from models.runners import attribution as attr_mod
 from models.runners.branching import EXTEND, branch, follow, parse_choices
 from models.runners.logit_lens import logit_lens
@@ -45,9 +45,9 @@ def make_distilbert_cls(folder, like, num_labels: int = 3):
 def mgr(tiny_models, tmp_path_factory):
     """A manager with every tiny model registered, plus a BERT and a DistilBERT classifier
     (as fine-tuned in the app: *ForSequenceClassification)."""
-    from models.device import pick_device
-    from models.manager import ModelManager
-    from models.registry import Registry
+    from models.core.device import pick_device
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
     root = tmp_path_factory.mktemp("why")
     manager = ModelManager(Registry(root / "cache", online=False), pick_device("cpu"))
     folders = dict(tiny_models, **{
@@ -318,7 +318,7 @@ def test_follow_takes_the_given_path_with_the_models_probabilities(mgr, family):
 def test_branching_starts_from_generates_answer(mgr):
     """Generate's sampled answer (temperature 0.3, seed 0, as the tab's defaults) is the
     tree's first path, token for token; a click at step k keeps the k-1 tokens before it."""
-    from models.tasks import GenerationSettings, generate_text
+    from models.runners.generation import GenerationSettings, generate_text
     key = mgr.keys["llama"]
     with mgr.use(key) as lm:
         upd = generate_text(lm, TEXT, GenerationSettings(max_new_tokens=10, temperature=0.3,
@@ -376,7 +376,7 @@ def test_seed_tree_without_an_answer_of_this_model(mgr):
             int(p.argmax()) for p in steps]
         assert len(steps) == EXTEND or own["branches"][0]["ended"]
     assert "another vocabulary" not in html and not own["branches"][0].get("generated")
-    from models.tasks import GenerationSettings, generate_text
+    from models.runners.generation import GenerationSettings, generate_text
     with mgr.use(mgr.keys["t5"]) as lm:
         other = generate_text(lm, TEXT, GenerationSettings(max_new_tokens=6, greedy=True),
                               chat=False)

@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from models.errors import UserError
-from models.jobs import JobRunner
-from models.manager import ModelManager
+from models.core.errors import UserError
+from models.core.jobs import JobRunner
+from models.core.manager import ModelManager
 
-from .i18n import LANGS, Localizer, error_text, t
+from webapp.i18n import LANGS, Localizer, error_text, t
 
 log = logging.getLogger("llm_explorer")
 

@@ -12,7 +12,7 @@ import functools
 
 import gradio as gr
 
-from models.errors import UserError
+from models.core.errors import UserError
 
 LANGS = ("en", "zh")
 
@@ -37,7 +37,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "come with the app and work offline; **Hub** models need a download once.",
         "这里列出应用知道的所有模型、它们的来源以及是否可用。模型在某个标签页第一次需要时才加载；也可以在这里手动加载或卸载。"
         "**内置**模型随应用安装，离线可用；**Hub** 模型需要先下载一次。"),
-    "models.device": ("Device", "设备"),
+    "models.core.device": ("Device", "设备"),
     "models.memory": ("Memory used by loaded models", "已加载模型占用的内存"),
     "models.table_title": ("**Registered models**", "**已登记的模型**"),
     "models.reading": ("Reading the models' state…", "正在读取模型状态…"),
@@ -110,7 +110,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
 }
 
-from .strings import TABLES as _TABLES  # noqa: E402  (per-tab tables, split to keep files small)
+from webapp.strings import TABLES as _TABLES  # noqa: E402  (per-tab tables, split to keep files small)
 
 for _table in _TABLES:
     STRINGS.update(_table)

@@ -7,14 +7,20 @@ from pathlib import Path
 
 import gradio as gr
 
-from models.jobs import JobRunner
-from models.manager import ModelManager
+from models.core.files import ASSETS
+from models.core.jobs import JobRunner
+from models.core.manager import ModelManager
 
-from . import (tab_applications, tab_attention, tab_finetune, tab_generate, tab_models,
-               tab_pretrain, tab_scale)
-from .common import AppContext, model_choices
-from .i18n import Localizer
-from .tabs import why as tabs_why
+from webapp.tabs import applications as tab_applications
+from webapp.tabs import attention as tab_attention
+from webapp.tabs import finetune as tab_finetune
+from webapp.tabs import generate as tab_generate
+from webapp.tabs import models as tab_models
+from webapp.tabs import pretrain as tab_pretrain
+from webapp.tabs import scale as tab_scale
+from webapp.common import AppContext, model_choices
+from webapp.i18n import Localizer
+from webapp.tabs import why as tabs_why
 
 # The order a learner meets the ideas: try a model, look inside (attention, then why this
 # token), how it learned (pre-training, fine-tuning), what it is used for, what it costs; the
@@ -22,7 +28,6 @@ from .tabs import why as tabs_why
 TABS = [tab_generate, tab_attention, tabs_why, tab_pretrain, tab_finetune, tab_applications,
         tab_scale, tab_models]
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = (ASSETS / "app.css").read_text(encoding="utf-8") if (ASSETS / "app.css").exists() else ""
 
 # Picks the browser's language on first load unless the server was started with --lang.

@@ -3,7 +3,7 @@ post-process and returning typed dataclass results (never Gradio objects).
 
 The "Why this token?" runners live here:
   parts.py         where each model family keeps its layers, final norm, output layer and
-                   input embeddings (read from models/families.py), and how a text is encoded
+                   input embeddings (read from models/core/families.py), and how a text is encoded
                    for an explanation
   logit_lens.py    every layer's residual stream through the final norm and output layer
   attribution.py   integrated gradients and gradient x input on the input embeddings (Captum),

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..errors import Notice, UserError
-from ..manager import LoadedModel
-from ..token_text import single_token_text
-from .logit_lens import Guess
-from .parts import (baseline_id, class_names, continuation_ids, decoder_start, embed,
+from models.core.errors import Notice, UserError
+from models.core.manager import LoadedModel
+from models.runners.token_text import single_token_text
+from models.runners.logit_lens import Guess
+from models.runners.parts import (baseline_id, class_names, continuation_ids, decoder_start, embed,
                     forward_embeds, is_classifier, prepare, unsupported)
 
 METHODS = ("ig", "grad_x_input")

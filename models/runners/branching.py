@@ -27,12 +27,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import UserError
-from ..manager import LoadedModel
-from ..tasks import check_text
-from ..token_text import single_token_text, whole_characters
-from .logit_lens import Guess
-from .parts import decoder_ids, decoder_start, unsupported
+from models.core.errors import UserError
+from models.core.manager import LoadedModel
+from models.runners.generation import check_text
+from models.runners.token_text import single_token_text, whole_characters
+from models.runners.logit_lens import Guess
+from models.runners.parts import decoder_ids, decoder_start, unsupported
 
 TOP_K = 5
 EXTEND = 8                # steps the model continues on its own after the last choice

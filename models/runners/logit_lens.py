@@ -8,7 +8,7 @@ probability, the rank the model's final choice has at every layer, and where it 
 
 Verified: the last layer through the lens must give the model's own output distribution;
 `max_abs_diff` is the largest difference of the two probability vectors (< 1e-4 in float32),
-as models/attention_walkthrough.py checks recomputed attention weights.
+as models/runners/walkthrough.py checks recomputed attention weights.
 
 Families: decoders (Llama/SmolLM2, GPT-2), the decoder of encoder-decoders (T5, BART,
 Marian: columns are the output tokens the model writes greedily for the text) and classifiers
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import Notice
-from ..manager import LoadedModel
-from ..token_text import single_token_text, token_pieces
-from .parts import decoder_start, lens_parts, prepare
+from models.core.errors import Notice
+from models.core.manager import LoadedModel
+from models.runners.token_text import single_token_text, token_pieces
+from models.runners.parts import decoder_start, lens_parts, prepare
 
 TOP_K = 5
 MAX_POSITIONS = 48        # columns of the grid (the last ones); more is unreadable and slow

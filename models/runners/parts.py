@@ -11,7 +11,7 @@ for one.
 - `prepare(lm, text)`: the ids of a text with the positions an explanation must hold fixed
   (special tokens, and the start token put in front of a decoder's text).
 
-Families come from models/families.py (one table for the app); a model of another family
+Families come from models/core/families.py (one table for the app); a model of another family
 gets a clear "does not apply" message instead of a wrong picture.
 """
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Callable
 
 import torch
 
-from ..errors import Notice, UserError
-from ..families import family_of
-from ..manager import LoadedModel
-from ..tasks import check_text
-from ..token_text import token_pieces
+from models.core.errors import Notice, UserError
+from models.core.families import family_of
+from models.core.manager import LoadedModel
+from models.runners.generation import check_text
+from models.runners.token_text import token_pieces
 
 MAX_TOKENS = 256        # explanations run the model many times: keep inputs short on a CPU
 
@@ -45,7 +45,7 @@ class Prepared:
     """A text encoded for an explanation.
 
     ids     the input ids (the encoder's for encoder-decoders); for decoders a start token is
-            put in front when the tokenizer adds none (models/surprisal.py does the same), so
+            put in front when the tokenizer adds none (models/runners/surprisal.py does the same), so
             the first real word is read like any other
     fixed   one flag per id: True for special tokens, held at their real value by attribution
     """

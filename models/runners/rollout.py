@@ -12,7 +12,7 @@ information only moved the way attention weights say. That is the assumption: it
 values, the feed-forward layers and the norms, and treats heads as averaged. Every row of
 every R_l sums to 1 (a product of row-stochastic matrices).
 
-Uses the weights of models/attention.py (one forward pass, eager attention). Encoder-decoders:
+Uses the weights of models/runners/attention.py (one forward pass, eager attention). Encoder-decoders:
 rollout of the encoder's self-attention (cross attention mixes two texts; rollout does not
 apply to it).
 """
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..attention import extract
-from ..errors import Notice
-from ..manager import LoadedModel
-from .parts import MAX_TOKENS
+from models.runners.attention import extract
+from models.core.errors import Notice
+from models.core.manager import LoadedModel
+from models.runners.parts import MAX_TOKENS
 
 RESIDUAL = 0.5      # share kept by the skip connection, as in the paper
 

@@ -7,7 +7,7 @@ left blank without a reason):
   steps        language models (decoders, encoder-decoders): the model's own continuation,
                with its top alternatives at every step (models/runners/branching.py)
   attention    every model: one head (layer, head; clipped to the model's shape), from
-               models/attention.py (the encoder's for an encoder-decoder)
+               models/runners/attention.py (the encoder's for an encoder-decoder)
   attribution  classifiers: integrated gradients for the predicted class
                (models/runners/attribution.py)
   lens         language models and classifiers: the logit lens (models/runners/logit_lens.py)
@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..attention import extract
-from ..manager import LoadedModel
-from . import attribution as attr_mod
-from .branching import branch
-from .logit_lens import LogitLens, logit_lens
-from .parts import is_classifier
+from models.runners.attention import extract
+from models.core.manager import LoadedModel
+from models.runners import attribution as attr_mod
+from models.runners.branching import branch
+from models.runners.logit_lens import LogitLens, logit_lens
+from models.runners.parts import is_classifier
 
 STEPS = 6                 # continuation steps per language model
 IG_STEPS = 32

@@ -158,7 +158,7 @@ def test_head_only_training_changes_only_the_head(page, app_url, real_cache):
 
     import torch
     from safetensors.torch import load_file
-    from models.registry import Registry
+    from models.core.registry import Registry
     registry = Registry(real_cache, online=False)
     saved = max((real_cache / "finetuned").glob("head-only*"), key=lambda p: p.stat().st_mtime)
     tuned = load_file(str(saved / "model.safetensors"))

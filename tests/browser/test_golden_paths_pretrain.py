@@ -20,7 +20,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from models.token_text import PARTIAL
+from models.runners.token_text import PARTIAL
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -161,7 +161,7 @@ def _sample_quality(sample: str, corpus: str, lang: str) -> float:
 
 
 def test_train_a_tiny_model_golden_path(lang_page, app_url, artifacts):
-    from models import pretrain as pt
+    from models.training.pretrain import loop as pt
     page, w = lang_page, WORDS[lang_page.lang]
     _open(page, app_url, w, "train")
     expect(page.locator("#pre-corpus input")).to_have_value(re.compile(w["corpus"]))

@@ -1,6 +1,6 @@
 """Per-tab string tables, merged into webapp.i18n.STRINGS. Each module defines
 STRINGS = {key: (English, Chinese)}; keys start with the tab's prefix (att., app., ft., pre., gen.)."""
-from . import applications, attention, finetune, generate, pretrain, why
+from webapp.strings import applications, attention, finetune, generate, pretrain, why
 
 TABLES = [attention.STRINGS, applications.STRINGS, finetune.STRINGS, pretrain.STRINGS,
           generate.STRINGS, why.STRINGS]

@@ -175,7 +175,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "against the context.",
         "{better} 回答得会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它经常答错——请对照上下文检查答案。"),
-    # errors raised in models/apps*.py and models/metrics.py
+    # errors raised in models/apps*.py and models/runners/metrics.py
     "err.bad_language": ("", "未知的语言 {language!r}；请从列表中选择。"),
     "err.same_language": ("", "源语言和目标语言相同；请选择两种不同的语言。"),
     "err.unsupported_pair": ("", "{name} 只能翻译：{pairs}。请选择这些方向之一，或换一个模型。"),

@@ -70,14 +70,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "are reset to zero, because they would otherwise add up from batch to batch. One pass "
         "over all training examples is an **epoch**. After each epoch the model is checked on "
         "the validation examples it never learns from, and the best epoch's weights are kept. "
-        "This is the code (models/finetune.py; it runs on `accelerate`, so the same code works "
+        "This is the code (models/training/finetune/loop.py; it runs on `accelerate`, so the same code works "
         "on a CPU, a GPU or several GPUs):",
         "训练就是把一个小步骤重复很多次。训练样本先被打乱，再分成一个个**批次**（批大小）。对每一批："
         "(1) 模型读入这些文本，给每个类别一个概率；(2) **损失**衡量错得有多离谱：取正确类别概率的 −log，"
         "再对这一批求平均（某些类别特别小时，它们的样本权重更大）；(3) `backward()` 算出每个权重往哪个方向变"
         "能让损失下降（**梯度**）；(4) 优化器让每个权重朝那个方向迈一小步（步子多大由**学习率**决定）；"
         "(5) 把梯度清零，否则它们会一批批累加下去。把所有训练样本过一遍叫一个**轮次**。每轮结束后，"
-        "用模型从不学习的验证样本检查一次，并保留最好那一轮的权重。下面就是这段代码（models/finetune.py；"
+        "用模型从不学习的验证样本检查一次，并保留最好那一轮的权重。下面就是这段代码（models/training/finetune/loop.py；"
         "它基于 `accelerate`，同一份代码在 CPU、单个或多个 GPU 上都能运行）："),
     "ft.h_train": ("### 3 · Training", "### 3 · 训练"),
     "ft.start": ("Start fine-tuning", "开始微调"),
@@ -199,7 +199,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
     "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
     "err.ft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
-    # models/jobs.py: any background job (fine-tuning, pre-training) that fails with a bug
+    # models/core/jobs.py: any background job (fine-tuning, pre-training) that fails with a bug
     "err.job_bug": ("", "任务因为应用内部的问题（{what}）而停止，不是你的数据或设置造成的。请再点一次“开始”；"
                     "如果还是同样失败，换一组设置（更小的批大小或最大长度）再试，并附上这个任务的 ID 报告问题。"),
 }

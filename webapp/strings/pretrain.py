@@ -1,6 +1,6 @@
 """User-visible strings of the Pre-training tab ("pre.") and the Cost of scale tab ("scale."),
 and the notices of the Attention and Pre-training tabs ("notice."): key -> (English, Chinese)."""
-from models.embeddings import example_text
+from models.runners.embeddings import example_text
 
 STRINGS: dict[str, tuple[str, str]] = {
     # ---- tab titles ----

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import gradio as gr
 
-from models.errors import UserError
+from models.core.errors import UserError
 from models.runners import attribution as attr_mod
 from models.runners.branching import EXTEND, MAX_FOLLOW, branch, follow, parse_choices
 from models.runners.logit_lens import LogitLens, logit_lens
 from models.runners.rollout import Rollout, attention_rollout
 from models.runners.side_by_side import compare
-from models.token_text import single_token_text
+from models.runners.token_text import single_token_text
 
-from ..common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
-from ..i18n import t
-from ..views import why as views
+from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
+from webapp.i18n import t
+from webapp.views import why as views
 
 TITLE_KEY = "why.title"
 TAB_ID = "why"

@@ -16,9 +16,9 @@ from models.runners.attribution import Attribution
 from models.runners.logit_lens import LogitLens
 from models.runners.rollout import Rollout
 
-from ..attention_views import label, md_token
-from ..i18n import t
-from ..pretrain_plots import notice_text
+from webapp.views.attention import label, md_token
+from webapp.i18n import t
+from webapp.views.pretrain import notice_text
 
 CELL_CHARS = 8            # token text inside a lens cell
 

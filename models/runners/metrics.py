@@ -1,0 +1,58 @@
+"""Quality figures against a reference the user provides, computed offline.
+
+- ROUGE-1 / ROUGE-2 / ROUGE-L (F1) for summaries, with the `rouge-score` package. Its
+  default tokenizer keeps only [a-z0-9] and would score Chinese as empty, so text is split
+  into words for Latin script and single characters for Chinese (the usual practice for
+  Chinese ROUGE).
+- BLEU and chrF for translations, with `sacrebleu` (the `zh` tokenizer for Chinese
+  targets). `evaluate.load` needs the Hub, so it is not used.
+Scores are 0..100, like the papers report them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.core.errors import UserError
+
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+
+
+class _MixedTokenizer:
+    """Words for alphabetic scripts, characters for CJK, lower-cased."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return _TOKEN.findall((text or "").lower())
+
+
+@dataclass(frozen=True)
+class Scores:
+    """name -> value (0..100), in display order."""
+    values: dict
+
+
+def _check(candidate: str, reference: str) -> None:
+    if not (candidate or "").strip():
+        raise UserError("no_output", "There is no output to score yet: run the task first.")
+    if not (reference or "").strip():
+        raise UserError("no_reference", "Paste a reference (a text written by a person) to "
+                        "compare the output with.")
+
+
+def rouge(candidate: str, reference: str) -> Scores:
+    from rouge_score import rouge_scorer
+    _check(candidate, reference)
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], tokenizer=_MixedTokenizer())
+    result = scorer.score(reference, candidate)
+    return Scores({"ROUGE-1": 100 * result["rouge1"].fmeasure,
+                   "ROUGE-2": 100 * result["rouge2"].fmeasure,
+                   "ROUGE-L": 100 * result["rougeL"].fmeasure})
+
+
+def bleu_chrf(candidate: str, reference: str, target_lang: str = "en") -> Scores:
+    import sacrebleu
+    _check(candidate, reference)
+    tokenize = "zh" if target_lang == "zh" else "13a"
+    bleu = sacrebleu.sentence_bleu(candidate, [reference], tokenize=tokenize)
+    chrf = sacrebleu.sentence_chrf(candidate, [reference])
+    return Scores({"BLEU": float(bleu.score), "chrF": float(chrf.score)})
