@@ -16,6 +16,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "一个新的小**分类头**把模型对句子的概括变成每个类别的概率 p(y | x; θ)。训练的目标是让正确类别的概率更高，"
         "也就是最小化损失 **L = −Σᵢ log p(yᵢ | xᵢ; θ)**（交叉熵）：一批接一批地计算损失和梯度，沿着下坡方向迈一小步，"
         "再把梯度清零。另有一部分数据留作**验证集**，用来检查模型是真的学会了任务，而不是死记硬背。"),
+    "ft.sub.classify": ("Classify sentences", "句子分类"),
     "ft.h_data": ("### 1 · Data", "### 1 · 数据"),
     "ft.upload": ("Your labelled data: CSV, TSV, JSON, JSONL, Parquet or Excel (max 50 MB)",
                   "带标签的数据：CSV、TSV、JSON、JSONL、Parquet 或 Excel（最大 50 MB）"),

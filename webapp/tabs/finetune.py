@@ -207,6 +207,14 @@ class Handlers:
 
 
 def build(ctx: AppContext) -> None:
+    """The Fine-tune tab: one sub-tab per kind of fine-tuning (each a module with its own build)."""
+    with gr.Tabs(elem_id="ft-tabs"):
+        with ctx.loc.Tab(label_key="ft.sub.classify", id="ft-classify", elem_id="ft-sub-classify"):
+            build_classifier(ctx)
+
+
+def build_classifier(ctx: AppContext) -> None:
+    """Sentence classification: a BERT-style encoder + a new head, trained on the user's data."""
     manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
     gr.set_static_paths([SAMPLES_DIR])          # the bundled samples can be put in the upload box
     h = Handlers(manager, ctx.jobs)
