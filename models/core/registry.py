@@ -23,7 +23,7 @@ from models.core.files import fetch_hub_config, package_dir, read_json, safetens
 
 # Tasks a model can serve. Tabs ask `Registry.for_task(...)`.
 TASKS = ("generate", "chat", "summarize", "translate", "answer", "embed", "classify",
-         "attention", "surprisal", "finetune")
+         "attention", "surprisal", "finetune", "analyze")   # analyze: entities per word (token classifiers)
 
 # head -> transformers Auto class name (looked up lazily so importing this file stays cheap)
 AUTO_CLASS = {
@@ -33,6 +33,7 @@ AUTO_CLASS = {
     "qa": "AutoModelForQuestionAnswering",
     "classification": "AutoModelForSequenceClassification",
     "masked-lm": "AutoModelForMaskedLM",
+    "token-classification": "AutoModelForTokenClassification",   # one label per word (NER)
 }
 
 
@@ -135,6 +136,9 @@ def describe_config(config: dict) -> tuple[str, str, frozenset]:
     elif "ForQuestionAnswering" in archs:
         kind, head = "encoder", "qa"
         tasks = {"answer", "attention"}
+    elif "ForTokenClassification" in archs:    # entity taggers (fine-tuned in the app or Hub NER)
+        kind, head = "encoder", "token-classification"
+        tasks = {"analyze", "attention"}
     elif "ForSequenceClassification" in archs:
         kind, head = "encoder", "classification"
         tasks = {"classify", "attention", "finetune"}
