@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from models.core.accounts import user_folder
 from models.core.errors import UserError, check_ranges
 from models.core.files import atomic_folder, model_params, read_json, slug
 from models.runners.token_text import whole_characters
@@ -122,7 +123,7 @@ class PretrainResult:
 def model_dir(cache_dir: Path, name: str) -> Path:
     """The folder of the run called `name`: pretrained/<slug(name)>, or a run saved under an
     earlier naming rule, found by the name its settings file recorded."""
-    root = Path(cache_dir) / "pretrained"
+    root = user_folder(Path(cache_dir) / "pretrained")    # classroom: each user's own runs
     folder = root / slug(name)
     if not folder.exists() and root.exists():
         for settings in root.glob(f"*/{CONFIG_FILE}"):
