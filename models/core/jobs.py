@@ -9,6 +9,13 @@ server keep running. Snapshots are plain copies, so the UI can poll them from an
 
 The runner does not know who listens: the UI polls `snapshot(job_id)`.
 
+In a classroom (models/core/accounts.py) a job belongs to whoever submitted it: the job runs
+with its submitter as the current user (so the model it saves is theirs), and `snapshot`,
+`cancel` and `jobs` treat another student's job exactly like an id that does not exist. A
+student may have `Limits.concurrent_jobs` jobs queued or running; a running job stops after
+`Limits.training_minutes`; `set_paused(True)` (the Teacher tab) holds every job at its next
+step (`JobContext.cancelled` waits while paused) and starts no new one until it is lifted.
+
 Events are plain dicts in `Job.events`: metrics (`report(progress, message, **metrics)`) and
 notices (`notice(code, message, **params)`: something the user should know, such as texts cut
 to the maximum length; `type="notice"`, translated by the UI from its code). A job that fails
@@ -18,6 +25,7 @@ exception's name stays in `Job.detail` and its traceback in the server log.
 """
 from __future__ import annotations
 
+import contextvars
 import copy
 import threading
 import time
@@ -27,6 +35,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from models.core.accounts import can_see, current_user
 from models.core.errors import UserError
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -52,6 +61,8 @@ class Job:
     finished: float | None = None
     queue_position: int = 0     # 0 = running or finished; 1 = next to run
     cancel_requested: bool = False
+    owner: str = ""             # classroom: the user who submitted it ("" = no classroom)
+    time_limit: float = 0.0     # seconds it may run (0 = no limit), from the owner's limits
 
     @property
     def eta_seconds(self) -> float | None:
@@ -73,7 +84,24 @@ class JobContext:
 
     @property
     def cancelled(self) -> bool:
-        return self._job.cancel_requested
+        """Checked by every job between steps: True once someone pressed Stop or the owner's
+        time limit is spent. While the teacher has paused training it waits here."""
+        job = self._job
+        paused_note = False
+        while self._runner.paused and not job.cancel_requested:
+            if not paused_note:
+                self.notice("training_paused", "Your teacher paused training for the class; "
+                            "it goes on by itself when they resume it.")
+                paused_note = True
+            self._runner._resume.wait(0.5)
+        if job.time_limit and job.started and not job.cancel_requested \
+                and time.time() - job.started > job.time_limit:
+            minutes = round(job.time_limit / 60)
+            self.notice("training_time_limit", f"This job reached the class limit of {minutes} "
+                        "minutes of training and was stopped; what it learned so far is kept "
+                        "where the job saves it.", minutes=minutes)
+            job.cancel_requested = True
+        return job.cancel_requested
 
     def report(self, progress: float | None = None, message: str | None = None, /,
                **metrics) -> None:
@@ -118,14 +146,30 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._queue: deque[tuple[Job, Callable]] = deque()
         self._wake = threading.Condition(self._lock)
+        self.paused = False                    # the Teacher tab's switch (see set_paused)
+        self._resume = threading.Event()
         self._worker = threading.Thread(target=self._run, name=f"jobs-{name}", daemon=True)
         self._worker.start()
 
     def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any]) -> str:
-        job = Job(id=f"{kind}-{uuid.uuid4().hex[:10]}", kind=kind, title=title)
+        user = current_user()
+        job = Job(id=f"{kind}-{uuid.uuid4().hex[:10]}", kind=kind, title=title,
+                  owner=user.name if user else "")
+        if user is not None and not user.is_teacher:
+            job.time_limit = 60.0 * user.limits.training_minutes
+        # the job runs as its submitter: what it saves is theirs (models/core/accounts.py)
+        run_as = contextvars.copy_context()
         with self._lock:
+            if user is not None and not user.is_teacher and user.limits.concurrent_jobs:
+                mine = [j for j in self._jobs.values()
+                        if j.owner == user.name and j.status not in FINISHED]
+                if len(mine) >= user.limits.concurrent_jobs:
+                    raise UserError("quota_jobs", f"You already have {len(mine)} job(s) queued "
+                                    f"or running, the class limit. Start this one when "
+                                    f"{mine[0].id} has finished (or stop it).",
+                                    count=len(mine), job_id=mine[0].id)
             self._jobs[job.id] = job
-            self._queue.append((job, fn))
+            self._queue.append((job, lambda ctx: run_as.run(fn, ctx)))
             self._renumber()
             self._wake.notify()
         return job.id
@@ -134,7 +178,7 @@ class JobRunner:
         """A copy of the job's state. Unknown id -> UserError."""
         with self._lock:
             job = self._jobs.get((job_id or "").strip())
-            if job is None:
+            if job is None or not can_see(job.owner):    # another student's: as if missing
                 raise UserError("job_unknown", f"There is no job {job_id!r} on this server. It may "
                                 "have finished before a restart; start a new one.", job_id=job_id)
             return self._copy(job)
@@ -143,7 +187,7 @@ class JobRunner:
         """Ask a job to stop. A queued job is dropped; a running one stops at its next step."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None or job.status in FINISHED:
+            if job is None or job.status in FINISHED or not can_see(job.owner):
                 return False
             job.cancel_requested = True
             if job.status == QUEUED:
@@ -154,7 +198,19 @@ class JobRunner:
 
     def jobs(self, kind: str | None = None) -> list[Job]:
         with self._lock:
-            return [self._copy(j) for j in self._jobs.values() if kind is None or j.kind == kind]
+            return [self._copy(j) for j in self._jobs.values()
+                    if (kind is None or j.kind == kind) and can_see(j.owner)]
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (True) or resume training for everyone: running jobs wait at their next step,
+        queued jobs do not start."""
+        with self._lock:
+            self.paused = bool(paused)
+            if self.paused:
+                self._resume.clear()
+            else:
+                self._resume.set()
+                self._wake.notify_all()
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until a job finishes (for tests and the command line)."""
@@ -181,8 +237,8 @@ class JobRunner:
     def _run(self) -> None:
         while True:
             with self._lock:
-                while not self._queue:
-                    self._wake.wait()
+                while not self._queue or self.paused:
+                    self._wake.wait(1.0 if self.paused else None)
                 job, fn = self._queue.popleft()
                 job.status, job.started, job.queue_position = RUNNING, time.time(), 0
                 self._renumber()

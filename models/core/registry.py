@@ -5,7 +5,11 @@ Three sources (README "Hub models (online)" and "Architecture"):
   local     any `save_pretrained` folder: models fine-tuned or trained in the app, or the user's
   hub       Hugging Face Hub ids, usable when online or already in the local HF cache
 
-Code looks models up here instead of branching on names. Availability is decided from files
+In a classroom (models/core/accounts.py) a model the app made belongs to the user whose job
+made it: `get` answers another student's model exactly like a missing one, and `all` /
+`for_task` list only what the current user may use (their own, the class's models the
+teacher allowed, and models published to the class). Code looks models up here instead of
+branching on names. Availability is decided from files
 on disk only (never the network), so listing models never hangs.
 """
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.core.accounts import can_see, current_user
 from models.core.errors import UserError
 from models.core.families import family_of
 from models.core.files import fetch_hub_config, package_dir, read_json, safetensors_params, slug
@@ -60,6 +65,8 @@ class ModelSpec:
     chat: bool = False                # tokenizer has a chat template worth using
     lang_pair: tuple[str, str] | None = None  # Marian-style translators: (source, target)
     note: str = ""                    # one line for the Models tab: what it is good at
+    owner: str = ""                   # classroom: the user whose job made it ("" = the class's)
+    shared: bool = False              # classroom: published to the class by a teacher
 
     @property
     def auto_class(self) -> str:
@@ -167,14 +174,48 @@ class Registry:
     def get(self, key: str) -> ModelSpec:
         with self._lock:
             spec = self._specs.get(key)
+        if spec is not None and not self.allowed(spec):
+            if spec.owner and not spec.shared:
+                spec = None                       # another student's model: as if missing
+            else:
+                raise UserError("model_not_allowed", f"Your teacher has not opened {spec.name} "
+                                "for the class. Pick another model from the list.",
+                                name=spec.name)
         if spec is None:
             raise UserError("unknown_model", f"There is no model called {key!r}. Pick one from "
                             "the list in the Models tab, or add a folder or Hub id there.", key=key)
         return spec
 
     def all(self) -> list[ModelSpec]:
+        """The models the current user may use (everything outside a classroom)."""
+        return [s for s in self._all() if self.allowed(s)]
+
+    def _all(self) -> list[ModelSpec]:
         with self._lock:
             return list(self._specs.values())
+
+    @staticmethod
+    def allowed(spec: ModelSpec) -> bool:
+        """May the current user use this model? Outside a classroom and for a teacher: yes.
+        A student: their own models, and the class's (no owner, or published) that the teacher
+        allowed (every one when the teacher set no list)."""
+        user = current_user()
+        if user is None or user.is_teacher:
+            return True
+        if spec.owner == user.name:
+            return True
+        if not can_see(spec.owner, spec.shared, user):
+            return False
+        return user.allowed is None or spec.key in user.allowed
+
+    def set_shared(self, key: str, shared: bool) -> ModelSpec:
+        """Publish a model to the class (teacher) or take it back."""
+        from dataclasses import replace
+        spec = self.get(key)
+        with self._lock:
+            spec = self._specs[key] = replace(self._specs[key], shared=bool(shared))
+        self._save()
+        return spec
 
     def for_task(self, task: str) -> list[ModelSpec]:
         if task not in TASKS:       # a misspelt task would otherwise list no model, silently
@@ -222,6 +263,8 @@ class Registry:
     def availability(self, spec: ModelSpec) -> str:
         """'ready' | 'needs preparation' | 'downloadable' | 'needs download (offline)' | 'missing'.
         Decided from disk only."""
+        if spec.source == "engine":        # served by the engine (models/runners/engine.py)
+            return "ready"
         if spec.source == "packaged" and spec.gguf_file:
             if self.files_dir(spec):
                 return "ready"
@@ -239,7 +282,8 @@ class Registry:
 
     # ---- user additions ----------------------------------------------------------------
     def add_local(self, path: str, name: str | None = None, persist: bool = True,
-                  tasks: frozenset | None = None) -> ModelSpec:
+                  tasks: frozenset | None = None, owner: str | None = None,
+                  shared: bool = False) -> ModelSpec:
         """Register a `save_pretrained` folder. Raises UserError if it is not one."""
         folder = Path(os.path.expanduser(str(path or "").strip())).resolve()
         if not str(path or "").strip() or not folder.is_dir():
@@ -264,7 +308,9 @@ class Registry:
         if chat and head == "causal-lm":
             found_tasks = found_tasks | {"chat", "summarize", "translate", "answer"}
         label = name or folder.name
+        user = current_user()
         spec = ModelSpec(
+            owner=owner if owner is not None else (user.name if user else ""), shared=shared,
             key=self._free_key("local:" + slug(label, "model"), folder), name=label, source="local",
             kind=kind, head=head, location=str(folder), tasks=tasks or found_tasks,
             license=config.get("license", "see folder"), chat=chat,
@@ -281,7 +327,7 @@ class Registry:
         if not _HUB_ID.match(repo_id) or ".." in repo_id:
             raise UserError("hub_bad_id", f"{repo_id!r} is not a Hub model id. Ids look like "
                             "'gpt2' or 'Helsinki-NLP/opus-mt-en-de'.", repo_id=repo_id)
-        for spec in self.all():
+        for spec in self._all():
             if spec.source == "hub" and spec.location == repo_id:
                 return spec
         folder = self._hub_cached_dir(repo_id)
@@ -300,6 +346,12 @@ class Registry:
         with self._lock:
             self._specs[spec.key] = spec
         self._save()
+        return spec
+
+    def add_spec(self, spec: ModelSpec) -> ModelSpec:
+        """Register a spec made elsewhere for this run only (the serving engine's model)."""
+        with self._lock:
+            self._specs[spec.key] = spec
         return spec
 
     def removable(self, spec: ModelSpec) -> bool:
@@ -322,11 +374,12 @@ class Registry:
 
     def _user_specs(self) -> list[ModelSpec]:
         builtin = {s.key for s in _packaged_specs() + HUB_SPECS}
-        return [s for s in self.all() if s.key not in builtin]
+        return [s for s in self._all() if s.key not in builtin]
 
     def _save(self) -> None:
         rows = [{"key": s.key, "name": s.name, "source": s.source, "location": s.location,
-                 "tasks": sorted(s.tasks)} for s in self._user_specs()]
+                 "tasks": sorted(s.tasks), "owner": s.owner, "shared": s.shared}
+                for s in self._user_specs()]
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path = self.cache_dir / "registry.json"
         tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
@@ -345,7 +398,8 @@ class Registry:
             try:
                 if row["source"] == "local":
                     self.add_local(row["location"], name=row.get("name"), persist=False,
-                                   tasks=frozenset(row.get("tasks") or ()) or None)
+                                   tasks=frozenset(row.get("tasks") or ()) or None,
+                                   owner=row.get("owner") or "", shared=bool(row.get("shared")))
                 elif row["source"] == "hub":
                     folder = self._hub_cached_dir(row["location"])
                     config = read_json(folder / "config.json") if folder else {}

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from models.core.accounts import user_folder
 from models.core.errors import UserError
 from models.core.files import atomic_folder, slug
 from models.training.finetune.data import LabelledData
@@ -25,7 +26,7 @@ HEAD_FILE = "initial_head.safetensors"
 
 def finetuned_dir(cache_dir: Path, name: str) -> Path:
     """A new, unused folder under <cache_dir>/finetuned for `name`."""
-    root = (Path(cache_dir) / "finetuned").resolve()
+    root = user_folder(Path(cache_dir) / "finetuned").resolve()   # classroom: per user
     base = slug(name, "model")
     candidate, n = root / base, 2
     while candidate.exists():

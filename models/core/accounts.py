@@ -1,0 +1,371 @@
+"""Classroom accounts: who may log in, with which role, and the class settings a teacher sets.
+
+One sqlite3 database in the cache folder (`classroom.sqlite3`), opened in WAL mode with one
+connection per thread, because many requests read and write it at once (logins, quotas, the
+Teacher tab). Passwords are stored as Argon2 hashes (argon2-cffi), never in clear.
+
+Who is asking: `CURRENT_USER` holds the `User` of the request being served (set by the web
+layer, webapp/access.py, around every event handler; background jobs keep their submitter's).
+`None` means no classroom: one person, everything visible. The rules "a student sees only their
+own jobs and models" live in `can_see` and are applied by the registry and the job runner, so
+every tab gets them through the one place they already use.
+
+Command line (app.py forwards `python app.py users ...` here):
+    python app.py users add NAME --role teacher|student     (password read from stdin)
+    python app.py users remove NAME
+    python app.py users list
+"""
+from __future__ import annotations
+
+import argparse
+import contextvars
+import csv
+import getpass
+import io
+import json
+import math
+import secrets
+import sqlite3
+import sys
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models.core.errors import UserError
+
+ROLES = ("teacher", "student")
+DB_NAME = "classroom.sqlite3"
+MAX_FAILURES = 5              # wrong passwords in a row before logins are slowed down
+FIRST_DELAY = 30.0            # seconds refused after the fifth wrong password; doubles each time
+MAX_DELAY = 15 * 60.0
+MAX_NAME = 40
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-student limits a teacher sets (0 = no limit)."""
+    requests_per_minute: int = 20     # model runs (generate, attention, ...) per minute
+    concurrent_jobs: int = 1          # training jobs queued or running at once
+    upload_mb: int = 20               # largest upload
+    training_minutes: int = 15        # a training job is stopped after this long
+
+    def as_dict(self) -> dict:
+        return {"requests_per_minute": self.requests_per_minute,
+                "concurrent_jobs": self.concurrent_jobs, "upload_mb": self.upload_mb,
+                "training_minutes": self.training_minutes}
+
+
+@dataclass(frozen=True)
+class User:
+    """The person a request is served for. `allowed`: model keys a student may use besides
+    their own (None = every model); `limits`: the class limits when they logged in."""
+    name: str
+    role: str
+    allowed: frozenset | None = None
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == "teacher"
+
+
+CURRENT_USER: contextvars.ContextVar[User | None] = contextvars.ContextVar(
+    "llm_explorer_user", default=None)
+
+
+def current_user() -> User | None:
+    return CURRENT_USER.get()
+
+
+def can_see(owner: str | None, shared: bool = False, user: User | None = None) -> bool:
+    """May the current user see a job or model owned by `owner`? No classroom (no user), a
+    teacher, the owner, or anything without an owner or published to the class: yes."""
+    user = user if user is not None else current_user()
+    if user is None or user.is_teacher or not owner or shared:
+        return True
+    return owner == user.name
+
+
+def user_folder(root: Path) -> Path:
+    """Where the current user's made models go under `root`: `root` itself outside a
+    classroom, else a folder of their own (`root/u-<name>-<hash>`), so two students who pick
+    the same model name never write into each other's folder."""
+    user = current_user()
+    if user is None:
+        return Path(root)
+    import hashlib
+    import re
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", user.name).strip("-_")[:20] or "user"
+    digest = hashlib.sha256(user.name.encode("utf-8")).hexdigest()[:8]
+    return Path(root) / f"u-{readable}-{digest}"
+
+
+def check_name(name: str) -> str:
+    """A user name: 1-40 printable characters, no leading/trailing spaces. Any script is
+    fine (names are always shown escaped)."""
+    name = unicodedata.normalize("NFC", str(name or "")).strip()
+    if not name or len(name) > MAX_NAME or any(unicodedata.category(c)[0] == "C" for c in name) \
+            or "," in name or ":" in name:
+        raise UserError("user_bad_name", "A user name has 1 to 40 characters, with no comma, "
+                        "colon or control character.", name=str(name)[:60])
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError("user_bad_role", "The role is teacher or student.", role=str(role))
+    return role
+
+
+def new_password() -> str:
+    """A one-time password easy to read aloud and type: three groups of four letters/digits
+    without look-alikes (0/O, 1/l/I)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+class Accounts:
+    """The users and class settings in `<cache_dir>/classroom.sqlite3`. Thread-safe."""
+
+    def __init__(self, cache_dir: Path, clock: Callable[[], float] = time.time):
+        self.path = Path(cache_dir).expanduser() / DB_NAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._local = threading.local()
+        self._hasher = PasswordHasher()
+        self._dummy = self._hasher.hash(secrets.token_hex(8))   # same cost for unknown names
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT "
+                       "NULL, hash TEXT NOT NULL, created REAL, failures INTEGER DEFAULT 0, "
+                       "locked_until REAL DEFAULT 0)")
+            db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)")
+
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+        return _Tx(conn)
+
+    # ---- users -------------------------------------------------------------------------
+    def add(self, name: str, password: str, role: str) -> str:
+        name, role = check_name(name), check_role(role)
+        if len(password or "") < 8:
+            raise UserError("user_short_password", "A password has at least 8 characters.")
+        digest = self._hasher.hash(password)
+        with self._db() as db:
+            if db.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone():
+                raise UserError("user_exists", f"There is already a user called {name!r}.",
+                                name=name)
+            db.execute("INSERT INTO users (name, role, hash, created) VALUES (?,?,?,?)",
+                       (name, role, digest, self._clock()))
+        return name
+
+    def set_password(self, name: str, password: str) -> None:
+        if len(password or "") < 8:
+            raise UserError("user_short_password", "A password has at least 8 characters.")
+        with self._db() as db:
+            done = db.execute("UPDATE users SET hash=?, failures=0, locked_until=0 WHERE name=?",
+                              (self._hasher.hash(password), name)).rowcount
+        if not done:
+            raise UserError("user_unknown", f"There is no user called {name!r}.", name=name)
+
+    def remove(self, name: str) -> None:
+        with self._db() as db:
+            done = db.execute("DELETE FROM users WHERE name=?", (str(name or "").strip(),)).rowcount
+        if not done:
+            raise UserError("user_unknown", f"There is no user called {name!r}.", name=str(name))
+
+    def role(self, name: str) -> str | None:
+        row = self._db().conn.execute("SELECT role FROM users WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def users(self) -> list[dict]:
+        rows = self._db().conn.execute(
+            "SELECT name, role, created, failures, locked_until FROM users ORDER BY role DESC, "
+            "name").fetchall()
+        return [{"name": n, "role": r, "created": c, "failures": f, "locked_until": lu}
+                for n, r, c, f, lu in rows]
+
+    def add_many(self, names: list[str], role: str = "student") -> list[tuple[str, str]]:
+        """Add every name with a fresh one-time password: [(name, password)] to print.
+        Names already there are skipped (their password is not changed)."""
+        out = []
+        for raw in names:
+            name = check_name(raw)
+            if self.role(name) is not None or name in {n for n, _ in out}:
+                continue
+            password = new_password()
+            self.add(name, password, role)
+            out.append((name, password))
+        return out
+
+    # ---- logging in ----------------------------------------------------------------------
+    def seconds_locked(self, name: str) -> float:
+        row = self._db().conn.execute("SELECT locked_until FROM users WHERE name=?",
+                                      (name,)).fetchone()
+        return max(0.0, (row[0] or 0) - self._clock()) if row else 0.0
+
+    def check(self, name: str, password: str) -> bool:
+        """True when the password is right and the name is not locked. Five wrong passwords in
+        a row lock the name for 30 s, then 60 s, 120 s ... up to 15 minutes; while locked,
+        every attempt is refused, even the right password."""
+        name = unicodedata.normalize("NFC", str(name or "")).strip()
+        row = self._db().conn.execute("SELECT hash, failures, locked_until FROM users WHERE "
+                                      "name=?", (name,)).fetchone()
+        if row is None:
+            try:   # the same work as a real check, so timing does not tell which names exist
+                self._hasher.verify(self._dummy, password or "")
+            except (VerificationError, InvalidHashError):
+                pass
+            return False
+        digest, failures, locked_until = row
+        if (locked_until or 0) > self._clock():
+            return False
+        try:
+            self._hasher.verify(digest, password or "")
+            ok = True
+        except (VerificationError, InvalidHashError):
+            ok = False
+        with self._db() as db:
+            if ok:
+                db.execute("UPDATE users SET failures=0, locked_until=0 WHERE name=?", (name,))
+            else:
+                failures = (failures or 0) + 1
+                until = 0.0
+                if failures >= MAX_FAILURES:
+                    until = self._clock() + min(MAX_DELAY,
+                                                FIRST_DELAY * 2 ** (failures - MAX_FAILURES))
+                db.execute("UPDATE users SET failures=?, locked_until=? WHERE name=?",
+                           (failures, until, name))
+        return ok
+
+    # ---- class settings -----------------------------------------------------------------
+    def _get(self, key: str, default):
+        row = self._db().conn.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def _set(self, key: str, value) -> None:
+        with self._db() as db:
+            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                       "UPDATE SET value=excluded.value", (key, json.dumps(value)))
+
+    def limits(self) -> Limits:
+        saved = self._get("limits", {})
+        return Limits(**{k: int(v) for k, v in saved.items() if k in Limits().as_dict()})
+
+    def set_limits(self, limits: Limits) -> None:
+        self._set("limits", limits.as_dict())
+
+    def allowed_models(self) -> frozenset | None:
+        keys = self._get("allowed_models", None)
+        return None if keys is None else frozenset(keys)
+
+    def set_allowed_models(self, keys) -> None:
+        self._set("allowed_models", None if keys is None else sorted(keys))
+
+    def training_paused(self) -> bool:
+        return bool(self._get("training_paused", False))
+
+    def set_training_paused(self, paused: bool) -> None:
+        self._set("training_paused", bool(paused))
+
+    def user(self, name: str) -> User | None:
+        """The User for a logged-in name, with the class settings of this moment."""
+        role = self.role(name)
+        if role is None:
+            return None
+        return User(name, role, None if role == "teacher" else self.allowed_models(),
+                    self.limits())
+
+
+class _Tx:
+    """`with accounts._db() as db:` runs the block in one transaction (BEGIN IMMEDIATE, so
+    two writers never interleave a read and a write)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, *_):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+
+def passwords_csv(rows: list[tuple[str, str]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["name", "password"])
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def read_names(text: str) -> list[str]:
+    """Names from a CSV or a plain list: the first column of each row; a header row called
+    "name" is skipped."""
+    names = []
+    for row in csv.reader(io.StringIO(text)):
+        if not row or not row[0].strip():
+            continue
+        if not names and row[0].strip().lower() in ("name", "names", "姓名", "用户名"):
+            continue
+        names.append(row[0].strip())
+    return names
+
+
+# ---- command line ------------------------------------------------------------------------
+
+def _read_password(stdin) -> str:
+    """The password from stdin: typed twice at a terminal (not echoed), or the first line of
+    a pipe (`echo secret | python app.py users add ...`). Never from the command line."""
+    if stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            raise UserError("user_password_mismatch", "The two passwords differ.")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def cli(argv: list[str], cache_dir: str, stdin=None, out=None) -> int:
+    stdin, out = stdin or sys.stdin, out or sys.stdout
+    p = argparse.ArgumentParser(prog="app.py users", description="Manage classroom logins "
+                                "(the password is read from stdin).")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    add = sub.add_parser("add", help="add a user; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    rm = sub.add_parser("remove", help="remove a user")
+    rm.add_argument("name")
+    sub.add_parser("list", help="list the users")
+    args = p.parse_args(argv)
+    accounts = Accounts(Path(cache_dir))
+    try:
+        if args.cmd == "add":
+            name = accounts.add(args.name, _read_password(stdin), args.role)
+            print(f"added {name} ({args.role}) to {accounts.path}", file=out)
+        elif args.cmd == "remove":
+            accounts.remove(args.name)
+            print(f"removed {args.name}", file=out)
+        else:
+            for row in accounts.users():
+                print(f"{row['name']}\t{row['role']}", file=out)
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def retry_after(window_start: float, now: float, window: float = 60.0) -> int:
+    """Whole seconds until a request counted at `window_start` leaves the window."""
+    return max(1, math.ceil(window_start + window - now))
