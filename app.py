@@ -54,6 +54,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                          str(Path.home() / ".cache" / "llm-explorer")),
                    help="converted weights, fine-tuned models, uploads and the model list")
     p.add_argument("--auth", default=None, help="require a login, as user:password")
+    p.add_argument("--classroom", action="store_true",
+                   help="a class: teachers and students log in with their own accounts (add "
+                        "them with `python app.py users add NAME --role teacher|student`)")
     p.add_argument("--share", action="store_true",
                    help="make a public link through Gradio's tunnel (exposes the app; off by default)")
     p.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
@@ -81,11 +84,21 @@ def build(args: argparse.Namespace):
     registry = Registry(Path(args.cache_dir).expanduser(), online=online)
     manager = ModelManager(registry, device, parse_bytes(args.memory_budget))
     jobs = JobRunner(device.kind)
-    demo = build_app(manager, jobs, lang=args.lang)
+    classroom = None
+    if getattr(args, "classroom", False):
+        from models.core.accounts import Accounts
+        from webapp.access import Classroom
+        classroom = Classroom(Accounts(registry.cache_dir), manager, jobs)
+    demo = build_app(manager, jobs, lang=args.lang, classroom=classroom)
+    demo.classroom = classroom     # launch() takes its login check from here
     return demo, manager, jobs
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["users"]:         # python app.py users add|remove|list ... (classroom logins)
+        from models.core.accounts import cli
+        return cli(argv[1:], parse_args([]).cache_dir)
     args = parse_args(argv)
     try:
         demo, manager, _jobs = build(args)
@@ -106,6 +119,12 @@ def launch(demo, args: argparse.Namespace, **extra) -> None:
     too, so the queue size, upload limit and error display they see are the real ones)."""
     from webapp.ui import launch_kwargs
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    classroom = getattr(demo, "classroom", None)
+    if classroom is not None:          # --classroom: each person's own login (webapp/access.py)
+        auth = classroom.auth
+        if not classroom.accounts.users():
+            print("warning: --classroom has no logins yet; add a teacher with "
+                  "`python app.py users add NAME --role teacher`", file=sys.stderr)
     demo.queue(default_concurrency_limit=1, max_size=256)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
                 show_error=True, max_file_size=MAX_UPLOAD, **launch_kwargs(), **extra)

@@ -39,6 +39,7 @@ class AppContext:
     shared: dict = field(default_factory=dict)
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
     pickers: list = field(default_factory=list)       # (model Dropdown, task), see model_picker
+    classroom: Any = None                # webapp/access.py Classroom with --classroom, else None
 
 
 def _lang_of(fn: Callable, args, kwargs) -> str:

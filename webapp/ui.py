@@ -18,6 +18,7 @@ from webapp.tabs import generate as tab_generate
 from webapp.tabs import models as tab_models
 from webapp.tabs import pretrain as tab_pretrain
 from webapp.tabs import scale as tab_scale
+from webapp.tabs import teacher as tab_teacher
 from webapp.common import AppContext, model_choices
 from webapp.i18n import Localizer
 from webapp.tabs import why as tabs_why
@@ -54,7 +55,10 @@ def _gradio_locale_js() -> str:
             "document.body.dataset.langReady = '1'; return lang; }")
 
 
-def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.Blocks:
+def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto",
+              classroom=None) -> gr.Blocks:
+    """`classroom` (webapp/access.py, app.py --classroom): adds the Teacher tab and puts every
+    event behind the classroom's checks."""
     start_lang = lang if lang in ("en", "zh") else "en"
     loc = Localizer(start_lang)
     with gr.Blocks(title="LLM Explorer", analytics_enabled=False) as demo:
@@ -64,13 +68,14 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
                                    value=start_lang, elem_id="lang-radio", scale=0,
                                    min_width=200, container=False)
         loc.Markdown(value_key="app.tagline", elem_id="app-tagline")
-        ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio, demo=demo)
+        ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio, demo=demo,
+                         classroom=classroom)
         with gr.Tabs(elem_id="main-tabs") as tabs:
             ctx.tabs = tabs
             tab_blocks = []
-            for tab in TABS:
-                with loc.Tab(label_key=tab.TITLE_KEY, id=tab.TAB_ID,
-                             elem_id=f"tab-{tab.TAB_ID}") as block:
+            for tab in TABS + ([tab_teacher] if classroom is not None else []):
+                with loc.Tab(label_key=tab.TITLE_KEY, id=tab.TAB_ID, elem_id=f"tab-{tab.TAB_ID}",
+                             visible=getattr(tab, "VISIBLE", True)) as block:
                     ctx.current_tab = block
                     tab.build(ctx)
                 tab_blocks.append(block)
@@ -87,6 +92,8 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto") -> gr.
             demo.load(None, [lang_radio], [lang_radio], js=DETECT_LANG_JS, api_visibility="private")
         else:   # --lang forces the language: Gradio's own words follow it too
             demo.load(None, [lang_radio], None, js=_gradio_locale_js(), api_visibility="private")
+    if classroom is not None:
+        classroom.guard(demo)          # every handler, after every tab has wired its events
     return demo
 
 

@@ -131,6 +131,10 @@ def build(ctx: AppContext) -> None:
         add_box = loc.Textbox(label_key="models.add", placeholder_key="models.add_ph", scale=4,
                               elem_id="models-add-box")
         add_btn = loc.Button(value_key="models.add_btn", scale=1, elem_id="models-add")
+    # with --classroom these are shown to teachers only (webapp/tabs/teacher.py), and the
+    # server refuses their actions to students (webapp/access.py TEACHER_ONLY)
+    ctx.shared.setdefault("teacher_only", []).extend(
+        [load_btn, unload_btn, delete_btn, add_box, add_btn])
     api_json = gr.JSON(visible=False)
     outs = [api_json, table, gauge]
 

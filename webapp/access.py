@@ -1,0 +1,245 @@
+"""The classroom's one gate (`python app.py --classroom`): logins, who is asking, who is here,
+and the checks every event goes through.
+
+`Classroom.guard(demo)` runs once the UI is built and wraps every event handler of the app
+(buttons, timers, page loads, API endpoints). Around each call — each step, for a streaming
+handler — it:
+  * finds the logged-in user of the request (Gradio's auth cookie), with the class settings;
+  * sets `models.core.accounts.CURRENT_USER`, which the job runner and the model registry read
+    to answer another student's job id or model key exactly like a missing one (so no handler
+    repeats an ownership check);
+  * refuses teacher actions (TEACHER_ONLY, and anything the Teacher tab wires) to students;
+  * counts a student's model runs (the events in the device group, webapp/common.py HEAVY)
+    against the class limit per minute, and checks the size of files they send;
+  * remembers which sessions are open, for the Teacher tab's "who is connected".
+A streaming handler whose browser goes away is closed by Gradio; closing it here closes the
+generation under it, which stops the model and gives the device back
+(models/runners/generation.py `stream_generate`).
+
+Without --classroom nothing here runs: the app is one person's, as before.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import os
+import threading
+import time
+from collections import deque
+
+import gradio as gr
+from gradio.context import LocalContext
+
+from models.core.accounts import CURRENT_USER, Accounts, User, retry_after
+from models.core.errors import UserError
+from models.core.jobs import JobRunner
+from models.core.manager import ModelManager
+
+from webapp.common import _as_gr_error, _lang_of
+
+# Endpoints (and their UI twins "<name>_ui", see webapp/common.py wire_action) only a teacher
+# may call: they change what every student has (loaded models, the model list, files on disk).
+TEACHER_ONLY = {"load_model", "unload_model", "add_model", "delete_model"}
+SEEN_WINDOW = 120.0            # a session not heard from for this long no longer counts as here
+
+
+def teacher_only(fn):
+    """Mark a handler as a teacher action (the Teacher tab's handlers)."""
+    fn._teacher_only = True
+    return fn
+
+
+class Classroom:
+    """Logins and per-request checks for a class. One per app (app.py builds it)."""
+
+    def __init__(self, accounts: Accounts, manager: ModelManager, jobs: JobRunner):
+        self.accounts, self.manager, self.jobs = accounts, manager, jobs
+        self._lock = threading.Lock()
+        self._sessions: dict[str, dict] = {}           # session hash -> {user, first, last}
+        self._runs: dict[str, deque] = {}              # user -> times of model runs (last minute)
+        jobs.set_paused(accounts.training_paused())
+
+    # ---- logging in ----------------------------------------------------------------------
+    async def auth(self, name: str, password: str) -> bool:
+        """Gradio's login check (launch(auth=...)). Argon2 takes a moment: off the event loop."""
+        return await asyncio.to_thread(self.accounts.check, name, password)
+
+    # ---- who is here ------------------------------------------------------------------------
+    def _seen(self, user: User, session: str | None) -> None:
+        if not session:
+            return
+        now = time.time()
+        with self._lock:
+            row = self._sessions.setdefault(session, {"user": user.name, "role": user.role,
+                                                      "first": now})
+            row["last"] = now
+
+    def left(self, session: str | None) -> None:
+        with self._lock:
+            self._sessions.pop(session or "", None)
+
+    def connected(self) -> list[dict]:
+        """[{name, role, sessions, since, last}] of users with a page open (heard from lately)."""
+        now = time.time()
+        out: dict[str, dict] = {}
+        with self._lock:
+            for row in self._sessions.values():
+                if now - row["last"] > SEEN_WINDOW:
+                    continue
+                entry = out.setdefault(row["user"], {"name": row["user"], "role": row["role"],
+                                                     "sessions": 0, "since": row["first"],
+                                                     "last": row["last"]})
+                entry["sessions"] += 1
+                entry["since"] = min(entry["since"], row["first"])
+                entry["last"] = max(entry["last"], row["last"])
+        return sorted(out.values(), key=lambda r: (r["role"] != "teacher", r["name"]))
+
+    # ---- the checks ----------------------------------------------------------------------------
+    def _who(self) -> tuple[User, str | None]:
+        request = LocalContext.request.get(None)
+        name = getattr(request, "username", None) if request is not None else None
+        user = self.accounts.user(name) if name else None
+        if user is None:
+            raise UserError("login_needed", "Please log in again (your account was removed or "
+                            "your session ended).")
+        return user, getattr(request, "session_hash", None)
+
+    def _count_run(self, user: User) -> None:
+        limit = user.limits.requests_per_minute
+        if user.is_teacher or not limit:
+            return
+        now = time.time()
+        with self._lock:
+            runs = self._runs.setdefault(user.name, deque())
+            while runs and now - runs[0] > 60:
+                runs.popleft()
+            if len(runs) >= limit:
+                wait = retry_after(runs[0], now)
+                raise UserError("quota_rate", f"You have run models {limit} times in the last "
+                                f"minute, the class limit. Try again in {wait} seconds.",
+                                limit=limit, seconds=wait)
+            runs.append(now)
+
+    @staticmethod
+    def _check_files(user: User, args, kwargs) -> None:
+        limit_mb = user.limits.upload_mb
+        if user.is_teacher or not limit_mb:
+            return
+        for value in list(args) + list(kwargs.values()):
+            paths = value if isinstance(value, (list, tuple)) else [value]
+            for item in paths:
+                path = item.get("path") if isinstance(item, dict) else item
+                if not isinstance(path, str) or len(path) > 4096:
+                    continue
+                try:
+                    size = os.path.getsize(path) if os.path.isfile(path) else 0
+                except (OSError, ValueError):
+                    continue
+                if size > limit_mb * 1024 * 1024:
+                    raise UserError("quota_upload", f"This file is {size / 2**20:.1f} MB; the "
+                                    f"class limit is {limit_mb} MB. Upload a smaller file (keep "
+                                    "fewer rows).", size=f"{size / 2**20:.1f}", limit=limit_mb)
+
+    def _enter(self, fn, block_fn, args, kwargs) -> User:
+        user, session = self._who()
+        self._seen(user, session)
+        if not user.is_teacher:
+            name = (block_fn.api_name or "").removesuffix("_ui")
+            if name in TEACHER_ONLY or getattr(fn, "_teacher_only", False):
+                raise UserError("teacher_only", "Only a teacher can do this.")
+            if block_fn.concurrency_id == "device":
+                self._count_run(user)
+            self._check_files(user, args, kwargs)
+        return user
+
+    def _refuse(self, exc: Exception, fn, args, kwargs) -> gr.Error:
+        return _as_gr_error(exc, _lang_of(fn, args, kwargs))
+
+    def wrap(self, block_fn) -> None:
+        fn = block_fn.fn
+        if fn is None or getattr(fn, "_classroom_guarded", False):
+            return
+        room = self
+
+        if inspect.isasyncgenfunction(fn):
+            @functools.wraps(fn)
+            async def guarded(*args, **kwargs):
+                try:
+                    user = room._enter(fn, block_fn, args, kwargs)
+                except UserError as exc:
+                    raise room._refuse(exc, fn, args, kwargs) from None
+                token = CURRENT_USER.set(user)
+                try:
+                    async for out in fn(*args, **kwargs):
+                        yield out
+                finally:
+                    CURRENT_USER.reset(token)
+        elif inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def guarded(*args, **kwargs):
+                try:
+                    user = room._enter(fn, block_fn, args, kwargs)
+                except UserError as exc:
+                    raise room._refuse(exc, fn, args, kwargs) from None
+                iterator = fn(*args, **kwargs)
+                try:
+                    while True:
+                        token = CURRENT_USER.set(user)   # each step may run on another thread
+                        try:
+                            out = next(iterator)
+                        except StopIteration:
+                            return
+                        finally:
+                            CURRENT_USER.reset(token)
+                        yield out
+                finally:
+                    # the browser left (Gradio closes this generator) or the run ended: close
+                    # the handler too, so a generation stops and gives the device back
+                    token = CURRENT_USER.set(user)
+                    try:
+                        iterator.close()
+                    finally:
+                        CURRENT_USER.reset(token)
+        elif inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def guarded(*args, **kwargs):
+                try:
+                    user = room._enter(fn, block_fn, args, kwargs)
+                except UserError as exc:
+                    raise room._refuse(exc, fn, args, kwargs) from None
+                token = CURRENT_USER.set(user)
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    CURRENT_USER.reset(token)
+        else:
+            @functools.wraps(fn)
+            def guarded(*args, **kwargs):
+                try:
+                    user = room._enter(fn, block_fn, args, kwargs)
+                except UserError as exc:
+                    raise room._refuse(exc, fn, args, kwargs) from None
+                token = CURRENT_USER.set(user)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    CURRENT_USER.reset(token)
+        guarded._classroom_guarded = True
+        block_fn.fn = guarded
+
+    def guard(self, demo: gr.Blocks) -> None:
+        """Put every event handler of `demo` behind the checks above (call once, after the UI
+        is built). Also notes when a page closes."""
+        def page_closed(request: gr.Request):
+            self.left(getattr(request, "session_hash", None))
+        demo.unload(page_closed)
+        for block_fn in demo.fns.values():
+            self.wrap(block_fn)
+
+    # ---- what the page shows to whom ---------------------------------------------------------
+    @staticmethod
+    def role_of_current() -> str | None:
+        from models.core.accounts import current_user
+        user = current_user()
+        return user.role if user else None
