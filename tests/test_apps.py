@@ -390,5 +390,5 @@ def test_every_message_of_the_applications_has_chinese():
         f"better_offline_{task}" for task in apps_advice.BETTER}
     assert {"unsupported_pair", "qa_no_context", "wrong_task"} <= errors and "cut" in notices
     missing = [f"err.{c}" for c in errors if not STRINGS.get(f"err.{c}", ("", ""))[1]]
-    missing += [f"apps.notice.{c}" for c in notices if not all(STRINGS.get(f"apps.notice.{c}", ("", "")))]
+    missing += [f"notice.{c}" for c in notices if not all(STRINGS.get(f"notice.{c}", ("", "")))]
     assert not missing

@@ -57,8 +57,8 @@ def test_labels_and_bad_lists():
     many = emb.parse_sentences("\n".join(f"sentence number {i}" for i in range(2000)))
     assert len(many.sentences) == emb.MAX_SENTENCES and "2000" in many.notice.message
     assert many.notice.code == "pre_sentences_capped"
-    from webapp.views.pretrain import notice_text
-    zh = notice_text(many.notice, "zh")                 # the Chinese UI reads it in Chinese
+    from webapp.i18n import render
+    zh = render(many.notice, "zh")                 # the Chinese UI reads it in Chinese
     assert "只显示前 300 个" in zh and "2000" in zh
 
 

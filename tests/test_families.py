@@ -36,3 +36,33 @@ def test_one_direction_translators_only_translate():
 def test_a_misspelt_task_is_an_error_not_an_empty_list(make_manager):
     with pytest.raises(ValueError, match="unknown task"):
         make_manager().registry.for_task("sumarize")
+
+
+def test_every_reader_follows_the_table(tiny_models, make_manager):
+    """The walkthrough finds Q, K, V for every tiny model whose family names an attention
+    layout; the calculator counts exactly the parameters of every family with a formula; a
+    model whose family has neither gets the readers' clear messages."""
+    from models.core.errors import UserError
+    from models.runners import scale as sc
+    from models.runners.walkthrough import walkthrough
+    manager = make_manager()
+    for name, folder in tiny_models.items():
+        config = json.loads((folder / "config.json").read_text())
+        fam = family_of(config)
+        key = manager.register_local(str(folder), f"tiny-{name}").key
+        with manager.use(key) as lm:
+            if fam.attention:
+                w = walkthrough(lm, "the cat sat on the mat", "it slept" if fam.kind == "seq2seq"
+                                else "", "self" if fam.kind != "seq2seq" else "encoder", 0, 0)
+                assert w.max_abs_diff < 1e-4, name
+                assert (w.step("rope") is not None) == fam.rope, name
+                assert (w.step("scaled") is not None) == fam.scaled, name
+            else:
+                with pytest.raises(UserError, match="walkthrough"):
+                    walkthrough(lm, "the cat sat", "", "self", 0, 0)
+            if fam.scale:
+                counted = sc.count_params(sc.from_config(config)).total
+                assert counted == sum(p.numel() for p in lm.model.parameters()), name
+            else:
+                with pytest.raises(UserError):
+                    sc.from_config(config)

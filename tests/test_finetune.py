@@ -271,7 +271,7 @@ def test_class_weights_switch_on_for_unbalanced_classes_and_say_so(tiny_manager)
                                data, "unbalanced", rec)
     codes = dict(rec.notices)
     assert "class_weights" in codes and float(codes["class_weights"]["ratio"]) >= 3
-    assert any(n[0] == "class_weights" for n in result.notices)
+    assert any(n["code"] == "class_weights" for n in result.notices)
     rec = Notes()
     rec.notices = []
     finetune_and_save(manager, FinetuneConfig(base_model=key, class_weights="off",

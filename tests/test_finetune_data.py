@@ -198,6 +198,6 @@ def test_every_message_of_the_tab_has_english_and_chinese():
     warnings = set(re.findall(r'Notice\("(\w+)"', models_src)) | set(
         re.findall(r'(?:notices|out).append\(\("(\w+)"', models_src))
     assert {"imbalance", "unknown_tokens", "sampled", "chinese_base", "class_weights"} <= warnings
-    assert not [w for w in warnings if not STRINGS.get(f"ft.warn.{w}", ("", ""))[1]]
+    assert not [w for w in warnings if not STRINGS.get(f"notice.{w}", ("", ""))[1]]
     keys = set(re.findall(r'"(ft\.[a-z_]+)"', web_src))
     assert not [k for k in keys if k not in STRINGS or not all(STRINGS[k])]

@@ -135,20 +135,20 @@ def test_corpus_too_short_for_the_context_is_refused(tmp_path):
                            cfg, pt.Corpus(text, "t"), tmp_path)
     # the message names the real reason (tokens for this context), not "500 characters"
     assert err.value.code == "pre_corpus_few_tokens"
-    from webapp.i18n import error_text
+    from webapp.i18n import render
     for lang in ("en", "zh"):
-        text = error_text(err.value, lang)
+        text = render(err.value, lang)
         assert "512" in text and "1025" in text and "500" not in text and "{" not in text
 
 
 def test_big_corpus_is_capped_with_a_notice_in_both_languages(tmp_path):
-    from webapp.views.pretrain import notice_text
+    from webapp.i18n import render
     big = tmp_path / "big.txt"
     big.write_text("The cat sat on the mat. " * 220_000, encoding="utf-8")   # ~5.3 MB
     corpus = pt.read_corpus(big)
     assert corpus.notice.code == "pre_corpus_capped" and len(corpus.text) <= 5_000_000
-    assert "5 MB" in notice_text(corpus.notice, "en")
-    assert "超过 5 MB" in notice_text(corpus.notice, "zh")
+    assert "5 MB" in render(corpus.notice, "en")
+    assert "超过 5 MB" in render(corpus.notice, "zh")
     # a job shows it as a notice event, translated in the status line
     from models.core.jobs import Job
     from webapp.tabs.pretrain import status_line

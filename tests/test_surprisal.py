@@ -73,12 +73,12 @@ def test_empty_text_and_an_encoder_are_refused(tiny_lm, make_manager, tiny_model
 
 
 def test_long_text_is_cut_with_a_notice(tiny_lm):
-    from webapp.views.pretrain import notice_text
+    from webapp.i18n import render
     res = token_surprisal(tiny_lm, "the cat sat on the mat " * 100)
     assert res.notice and len(res.tokens) < tiny_lm.max_length
-    zh = notice_text(res.notice, "zh")                   # the Chinese UI reads it in Chinese
+    zh = render(res.notice, "zh")                   # the Chinese UI reads it in Chinese
     assert "只给前" in zh and str(res.notice.params["n"]) in zh and "{" not in zh
-    assert notice_text(res.notice, "en") == res.notice.message
+    assert render(res.notice, "en") == res.notice.message
 
 
 def test_tokens_that_are_part_of_a_character_show_whole_characters():

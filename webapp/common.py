@@ -16,7 +16,7 @@ from models.core.errors import UserError
 from models.core.jobs import JobRunner
 from models.core.manager import ModelManager
 
-from webapp.i18n import LANGS, Localizer, error_text, t
+from webapp.i18n import LANGS, Localizer, render, t
 
 log = logging.getLogger("llm_explorer")
 
@@ -57,7 +57,7 @@ def message_text(exc: BaseException, lang: str) -> str:
     if isinstance(exc, gr.Error):
         return str(exc.message)
     if isinstance(exc, UserError):
-        return error_text(exc, lang)
+        return render(exc, lang)
     log.error("unexpected error in a handler", exc_info=exc)
     return t("app.bug", lang, what=type(exc).__name__)
 
@@ -106,8 +106,8 @@ def model_picker(ctx: "AppContext", task: str, **kwargs):
 def model_choices(manager: ModelManager, task: str, lang: str = "en") -> list[tuple[str, str]]:
     """(label, key) pairs for a model dropdown: the models that can do `task`, packaged ones
     first. Models that cannot be used now (Hub while offline, missing files) say so."""
-    order = {"packaged": 0, "local": 1, "hub": 2}
-    specs = sorted(manager.registry.for_task(task), key=lambda s: (order[s.source], s.name))
+    order = {"packaged": 0, "engine": 1, "local": 2, "hub": 3}   # engine: app.py --engine-url
+    specs = sorted(manager.registry.for_task(task), key=lambda s: (order.get(s.source, 4), s.name))
     out = []
     for spec in specs:
         state = manager.registry.availability(spec)

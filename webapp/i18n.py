@@ -3,8 +3,9 @@
 STRINGS maps a key to (English, Chinese); the shell's strings are here, each tab's larger
 table is in webapp/strings/<tab>.py and merged in below. Tabs create components through `Localizer`
 (`loc.Button(value_key="gen.run")`), which remembers which property shows which key, so the
-language switch can relabel everything at once. Errors from models/ carry a code; the
-Chinese text for code X is under "err.X" (English uses the exception's own message).
+language switch can relabel everything at once. Messages from models/ carry a code and
+parameters; `render` shows them ("err.X" for errors, "notice.X" for notices, "field.X" for the
+name of a setting).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import functools
 
 import gradio as gr
 
-from models.core.errors import UserError
+from models.core.errors import Message, UserError
 
 LANGS = ("en", "zh")
 
@@ -37,7 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "come with the app and work offline; **Hub** models need a download once.",
         "这里列出应用知道的所有模型、它们的来源以及是否可用。模型在某个标签页第一次需要时才加载；也可以在这里手动加载或卸载。"
         "**内置**模型随应用安装，离线可用；**Hub** 模型需要先下载一次。"),
-    "models.core.device": ("Device", "设备"),
+    "models.device": ("Device", "设备"),
     "models.memory": ("Memory used by loaded models", "已加载模型占用的内存"),
     "models.table_title": ("**Registered models**", "**已登记的模型**"),
     "models.reading": ("Reading the models' state…", "正在读取模型状态…"),
@@ -129,20 +130,35 @@ def t(key: str, lang: str = "en", /, **params) -> str:
         return text
 
 
-def error_text(exc: UserError, lang: str) -> str:
-    """A UserError in the user's language."""
-    if lang == "zh" and f"err.{exc.code}" in STRINGS:
-        zh = t(f"err.{exc.code}", "zh", **exc.params)
-        if zh and zh != f"err.{exc.code}":
-            return zh
-    return exc.message
+def render(msg, lang: str) -> str:
+    """Any message from the library in the user's language: the one place messages are
+    rendered. `msg` is a UserError or Notice (models/core/errors.py), or one kept as plain data
+    by a job ({code, message, params} or (code, message, params); an "error" key marks an
+    error). The text is "err.<code>" / "notice.<code>" in `lang`; a "field" parameter names a
+    setting and is shown by its "field.<name>" string. With no text for `lang`, the English
+    message the library wrote is shown."""
+    if isinstance(msg, Message):
+        kind = "err" if isinstance(msg, UserError) else "notice"
+        code, message, params = msg.code, msg.message, msg.params
+    elif isinstance(msg, dict):
+        kind = "err" if msg.get("error") else "notice"
+        code, message, params = msg.get("code"), msg.get("message", ""), msg.get("params")
+    else:
+        code, message, params = msg
+        kind = "notice"
+    params = dict(params or {})
+    if f"field.{params.get('field')}" in STRINGS:
+        params["field"] = t(f"field.{params['field']}", lang)
+    pair = STRINGS.get(f"{kind}.{code}")
+    if pair and pair[1 if lang == "zh" else 0]:
+        return t(f"{kind}.{code}", lang, **params)
+    return message or ""
 
 
 def job_error_text(error: str | None, code: str | None, params: dict | None, lang: str) -> str:
     """A failed background job's error in the user's language (jobs keep the UserError code)."""
-    if code:
-        return error_text(UserError(code, error or "", **(params or {})), lang)
-    return error or ""
+    return render({"error": True, "code": code, "message": error or "", "params": params}, lang) \
+        if code else (error or "")
 
 
 class Localizer:

@@ -1,7 +1,9 @@
-"""One exception type for problems the user can fix, and the one range check of settings.
+"""The library's one message type (`Message`: a code and its parameters), its two kinds —
+`UserError` for problems the user can fix and `Notice` for things worth knowing about a
+result — and the one range check of settings.
 
-`UserError` carries a stable `code` (the UI translates it, see webapp/i18n.py) and an
-English message that already says what happened and what to do. Anything else that
+A message carries a stable `code` (the UI renders it in the user's language in one place,
+webapp/i18n.py `render`) and an English message that already says what happened and what to do. Anything else that
 escapes models/ is a bug, and the UI reports it as one. `check_ranges` is how every settings
 object (fine-tuning, pre-training, the scale calculator) refuses a value outside its limits;
 each passes the function that words its own UserError.
@@ -12,31 +14,40 @@ import math
 from typing import Callable, Mapping
 
 
-class UserError(Exception):
-    """A problem the user can act on: bad input, unknown model, budget too small."""
+class Message:
+    """What the library tells the user: a stable `code`, the `params` a translation may use, and
+    the English `message`. The UI renders every message in one place (webapp/i18n.py `render`),
+    under "err.<code>" for errors and "notice.<code>" for notices."""
 
-    def __init__(self, code: str, message: str, **params):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.params = params  # values the translated message may use, e.g. {"key": "gpt2"}
+    __slots__ = ()
+
+    def _init(self, code: str, message: str, params: dict | None, extra: dict) -> None:
+        self.code, self.message = code, message
+        self.params = {**(params or {}), **extra}   # e.g. {"key": "gpt2"}
 
     def __str__(self) -> str:
         return self.message
 
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "params": dict(self.params)}
 
-class Notice:
+
+class UserError(Message, Exception):
+    """A problem the user can act on: bad input, unknown model, budget too small."""
+
+    def __init__(self, code: str, message: str = "", params: dict | None = None, **extra):
+        Exception.__init__(self, message)
+        self._init(code, message, params, extra)
+
+
+class Notice(Message):
     """Something the user should know about a result that is not an error (the text was cut,
-    the corpus was capped). Like UserError it has a stable `code` the UI translates (key
-    "notice.<code>") with `params`; `message` is the English text."""
+    the corpus was capped)."""
 
     __slots__ = ("code", "message", "params")
 
-    def __init__(self, code: str, message: str, **params):
-        self.code, self.message, self.params = code, message, params
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, code: str, message: str = "", params: dict | None = None, **extra):
+        self._init(code, message, params, extra)
 
     def __repr__(self) -> str:
         return f"Notice({self.code!r}, {self.message!r})"
@@ -44,6 +55,8 @@ class Notice:
     def __eq__(self, other) -> bool:
         return isinstance(other, Notice) and (self.code, self.message, self.params) == (
             other.code, other.message, other.params)
+
+    __hash__ = None
 
 
 def in_range(value, low: float, high: float) -> bool:

@@ -22,22 +22,30 @@ class Family:
     scaled: bool = True               # scores divided by sqrt(d_k) (T5: no, and a position bias)
     one_direction: bool = False       # a translator for one language pair only (opus-mt)
     prefixes: dict = field(default_factory=dict)   # task -> input prefix the model was trained on
+    pairs: tuple = ()                 # (source, target) translation pairs a prefix model knows
 
 
 FAMILIES: tuple[Family, ...] = (
     Family("bert", ("bert",), "encoder", attention="bert", scale="bert"),
     Family("distilbert", ("distilbert",), "encoder"),
     Family("gpt2", ("gpt2",), "decoder", attention="gpt2", scale="gpt2"),
-    Family("llama", ("llama", "mistral", "qwen2"), "decoder", attention="llama", scale="llama",
-           rope=True),
+    Family("llama", ("llama", "mistral"), "decoder", attention="llama", scale="llama", rope=True),
+    # Qwen2 lays out attention like Llama but adds q/k/v biases: the calculator has no formula
+    Family("qwen2", ("qwen2",), "decoder", attention="llama", rope=True),
     Family("t5", ("t5",), "seq2seq", attention="t5", scaled=False,
            prefixes={"summarize": "summarize: ",
-                     "translate": "translate {source} to {target}: "}),
+                     "translate": "translate {source} to {target}: "},
+           pairs=(("en", "de"), ("en", "fr"), ("en", "ro"))),
     Family("bart", ("bart",), "seq2seq", attention="bart"),
     Family("marian", ("marian",), "seq2seq", attention="bart", one_direction=True),
 )
 
 _BY_TYPE = {mt: fam for fam in FAMILIES for mt in fam.model_types}
+
+
+def scale_formulas() -> tuple[str, ...]:
+    """The scale calculator's parameter formulas, in table order (each names a family)."""
+    return tuple(dict.fromkeys(f.scale for f in FAMILIES if f.scale))
 
 
 def family_of(config) -> Family | None:

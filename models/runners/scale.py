@@ -24,8 +24,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from models.core.errors import UserError, check_ranges
+from models.core.families import family_of, scale_formulas
 
-FAMILIES = ("gpt2", "bert", "llama")
+FAMILIES = scale_formulas()      # the parameter formulas below, one per family of the table
 
 # Peak dense 16-bit tensor throughput (TFLOP/s) from the vendors' data sheets; fp32 is much lower.
 GPUS: dict[str, tuple[float, float]] = {      # name -> (bf16/fp16 TFLOPS, fp32 TFLOPS)
@@ -47,14 +48,6 @@ LIMITS = {
 
 # How the UI names each field in messages (English, Chinese): the error names what the user
 # sees, not the code's variable.
-FIELD_NAMES = {
-    "n_layers": ("Layers", "层数"), "d_model": ("Width", "宽度"), "n_heads": ("Attention heads", "注意力头数"),
-    "n_kv_heads": ("Key/value heads", "键/值头数"), "d_ff": ("MLP width", "MLP 宽度"),
-    "vocab": ("Vocabulary", "词表大小"), "context": ("Context", "上下文"),
-    "tokens": ("Training tokens", "训练词元数"), "gpus": ("Number of GPUs", "GPU 数量"),
-    "utilisation": ("Utilisation", "利用率"), "gpu_tflops": ("TFLOP/s", "TFLOP/s"),
-    "batch": ("Sequences per GPU", "每块 GPU 的序列数"),
-}
 
 
 @dataclass(frozen=True)
@@ -169,9 +162,8 @@ class Estimate:
 
 
 def out_of_range(name: str, value, lo: float, hi: float) -> UserError:
-    en, zh = FIELD_NAMES[name]
-    return UserError("scale_out_of_range", f"{en} must be between {lo:g} and {hi:g}; got "
-                     f"{value!r}.", field=zh, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
+    return UserError("scale_out_of_range", f"{name} must be between {lo:g} and {hi:g}; got "
+                     f"{value!r}.", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
 
 
 def _check_number(name: str, value) -> None:
@@ -243,15 +235,17 @@ def from_config(config) -> Architecture:
     """Architecture of a transformers config (object or dict). Unknown model types -> UserError."""
     cfg = config if isinstance(config, dict) else config.to_dict()
     mt = cfg.get("model_type", "")
+    fam = family_of(cfg)
+    formula = fam.scale if fam else ""
     tied = bool(cfg.get("tie_word_embeddings", True))
-    if mt == "gpt2":
+    if formula == "gpt2":
         return Architecture("gpt2", cfg["n_layer"], cfg["n_embd"], cfg["n_head"], cfg["vocab_size"],
                             cfg["n_positions"], cfg.get("n_inner") or 0, 0, tied)
-    if mt == "bert":
+    if formula == "bert":
         return Architecture("bert", cfg["num_hidden_layers"], cfg["hidden_size"],
                             cfg["num_attention_heads"], cfg["vocab_size"],
                             cfg["max_position_embeddings"], cfg["intermediate_size"], 0, tied)
-    if mt in ("llama", "mistral") and not cfg.get("attention_bias") and not cfg.get("mlp_bias"):
+    if formula == "llama" and not cfg.get("attention_bias") and not cfg.get("mlp_bias"):
         return Architecture("llama", cfg["num_hidden_layers"], cfg["hidden_size"],
                             cfg["num_attention_heads"], cfg["vocab_size"],
                             cfg["max_position_embeddings"], cfg["intermediate_size"],

@@ -30,6 +30,7 @@ import torch
 
 from models.runners.attention import MAX_TOKENS, check_layer_head, encode, run_model
 from models.core.errors import Notice, UserError
+from models.core.families import family_of
 from models.core.manager import LoadedModel
 
 
@@ -77,28 +78,26 @@ class Walkthrough:
 
 # ---- finding the attention module of a layer -----------------------------------------------
 def _locate(model, component: str, layer: int):
-    """(attention module, family, number of layers) for a component of a model."""
+    """(attention module picker, layout, layers) for a component of a model. The layout comes
+    from the model's family (models/core/families.py `attention`)."""
+    fam = family_of(model.config)
+    layout = fam.attention if fam else ""
     base = model.base_model
-    if hasattr(base, "encoder") and hasattr(base, "decoder"):          # encoder-decoder
+    if layout in ("t5", "bart") and hasattr(base, "encoder") and hasattr(base, "decoder"):
         stack = base.decoder if component in ("decoder", "cross") else base.encoder
-        if hasattr(stack, "block"):                                      # T5
-            blocks = stack.block
+        if layout == "t5":
             pick = {"encoder": lambda b: b.layer[0].SelfAttention,
                     "decoder": lambda b: b.layer[0].SelfAttention,
                     "cross": lambda b: b.layer[1].EncDecAttention}[component]
-            return pick, "t5", blocks
-        if hasattr(stack, "layers"):                                     # BART, Marian, ...
-            pick = (lambda b: b.encoder_attn) if component == "cross" else (lambda b: b.self_attn)
-            return pick, "bart", stack.layers
-    elif hasattr(base, "encoder") and hasattr(base.encoder, "layer"):   # BERT-like
-        layers = base.encoder.layer
-        if hasattr(layers[0].attention, "self") and hasattr(layers[0].attention.self, "query"):
-            return (lambda b: b.attention.self), "bert", layers
-    elif hasattr(base, "layers") and hasattr(base, "rotary_emb"):       # Llama-like
-        if hasattr(base.layers[0].self_attn, "q_proj"):
-            return (lambda b: b.self_attn), "llama", base.layers
-    elif hasattr(base, "h") and hasattr(base.h[0], "attn") and hasattr(base.h[0].attn, "c_attn"):
-        return (lambda b: b.attn), "gpt2", base.h
+            return pick, layout, stack.block
+        pick = (lambda b: b.encoder_attn) if component == "cross" else (lambda b: b.self_attn)
+        return pick, layout, stack.layers
+    if layout == "bert":
+        return (lambda b: b.attention.self), layout, base.encoder.layer
+    if layout == "llama":
+        return (lambda b: b.self_attn), layout, base.layers
+    if layout == "gpt2":
+        return (lambda b: b.attn), layout, base.h
     raise UserError("att_walk_unsupported", "The formula walkthrough knows BERT-, Llama-, "
                     "GPT-2-, T5- and BART-style layers; this model "
                     f"({getattr(model.config, 'model_type', '?')}) is built differently. The "
@@ -220,7 +219,8 @@ def walkthrough(lm: LoadedModel, text: str, target: str = "", component: str = "
                  Step("q", r"Q^{(h)} = X\,W_Q^{(h)}", tuple(qh.shape), _np(qh)),
                  Step("k", r"K^{(g)} = X\,W_K^{(g)}", tuple(kh.shape), _np(kh)),
                  Step("v", r"V^{(g)} = X\,W_V^{(g)}", tuple(vh.shape), _np(vh))]
-        rope = family == "llama"
+        fam = family_of(model.config)
+        rope = bool(fam and fam.rope)
         if rope:
             qh, kh = _rope(model.base_model, qh, kh)
             steps.append(Step("rope", r"\tilde q_i = R_{\theta,i}\, q_i,\quad \tilde k_j = "
@@ -229,7 +229,7 @@ def walkthrough(lm: LoadedModel, text: str, target: str = "", component: str = "
         scores = qh @ kh.T                                                 # [q, k]
         steps.append(Step("scores", r"S = Q K^\top", (n_q, n_k), _np(scores)))
         scaled = scores * scale
-        if family != "t5":
+        if fam is None or fam.scaled:
             steps.append(Step("scaled", r"S' = S / \sqrt{d_k}", (n_q, n_k), _np(scaled)))
         bias = _t5_bias(model, component, n_q, n_k) if family == "t5" else None
         if bias is not None:

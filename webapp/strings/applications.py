@@ -144,32 +144,32 @@ STRINGS: dict[str, tuple[str, str]] = {
         "ROUGE 统计摘要与参考文本共有的词和词对；BLEU 统计译文与参考译文共有的词序列，chrF 统计共有的字符序列。"
         "范围 0–100，越高表示越接近参考文本——但不等于一定更好。"),
     # notices
-    "apps.notice.cut": ("The text had {n} tokens; {name} reads at most {room} here, so only the "
+    "notice.cut": ("The text had {n} tokens; {name} reads at most {room} here, so only the "
                         "first {room} were used.",
                         "文本有 {n} 个词元，而 {name} 在这里最多读取 {room} 个，所以只用了前 {room} 个。"),
-    "apps.notice.span_long": ("The context is long, so the answer is chosen token by token "
+    "notice.span_long": ("The context is long, so the answer is chosen token by token "
                               "instead of comparing every piece of the context (that is done up "
                               "to {n} tokens).",
                               "上下文很长，所以答案改为逐个词元选出，而不是比较上下文中的每一段（后者只在 {n} 个词元以内进行）。"),
-    "apps.notice.pair_unknown": ("{name} does not say which languages it translates; it will "
+    "notice.pair_unknown": ("{name} does not say which languages it translates; it will "
                                  "translate in the direction it was trained on.",
                                  "{name} 没有注明它翻译哪两种语言；它会按训练时的方向翻译。"),
-    "apps.notice.better_ready": ("{better} does this better; pick it in the list (it may "
+    "notice.better_ready": ("{better} does this better; pick it in the list (it may "
                                  "download first).",
                                  "{better} 做这件事更好；可以在列表中选择它（可能需要先下载）。"),
-    "apps.notice.better_offline_summarize": (
+    "notice.better_offline_summarize": (
         "{better} would summarize better, but it needs a download and the app is offline. "
         "Using {name} instead, a {size}-parameter model: it picks sentences of your text "
         "rather than writing a summary, and can miss the main point.",
         "{better} 的摘要效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它从你的文本里挑选句子，而不是自己写摘要，可能漏掉要点。"),
-    "apps.notice.better_offline_translate": (
+    "notice.better_offline_translate": (
         "{better} would translate better, but it needs a download and the app is offline. "
         "Using {name} instead, a {size}-parameter model: it translates poorly, especially into "
         "Chinese — expect mistakes.",
         "{better} 的翻译效果会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它翻译得很差，尤其是译成中文时——请预期会有错误。"),
-    "apps.notice.better_offline_answer": (
+    "notice.better_offline_answer": (
         "{better} would answer better, but it needs a download and the app is offline. Using "
         "{name} instead, a {size}-parameter model: it often answers wrongly — check the answer "
         "against the context.",

@@ -1,6 +1,6 @@
 """User-visible strings of the Fine-tune tab ("ft."): key -> (English, Chinese). Error codes
 raised by models/finetune*.py have their Chinese text under "err.<code>"; data and training
-warnings under "ft.warn.<code>" (English comes from the message itself)."""
+warnings under "notice.<code>" (English comes from the message itself)."""
 
 STRINGS: dict[str, tuple[str, str]] = {
     "ft.tab": ("Fine-tune", "微调"),
@@ -157,23 +157,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.zip_file": ("Model folder (safetensors, tokenizer, model card)",
                     "模型文件夹（safetensors 权重、分词器、模型卡）"),
     # ---- warnings about the data and the training run ----
-    "ft.warn.encoding": ("", "{name} 不是 UTF-8 编码，已按 {encoding} 读取。如果文字显示不对，请把文件另存为 UTF-8。"),
-    "ft.warn.empty_rows": ("", "有 {n} 行的文本或标签为空，已跳过。"),
-    "ft.warn.numeric_labels": ("", "标签是数字；每个数字都被当作一个类别名称（而不是数量）。"),
-    "ft.warn.cut_texts": ("", "有 {n} 条文本超过 {chars} 个字符，已被截断；模型本来也只读取开头的若干词元。"),
-    "ft.warn.long_texts": ("", "有 {n} 条文本超过 1000 个字符；只有开头（最大长度以内）的词元会被使用。"),
-    "ft.warn.duplicates": ("", "删除了 {n} 行重复数据，这样同一句话不会同时出现在训练集和验证集中。"),
-    "ft.warn.conflicts": ("", "有 {n} 行文本相同但标签不同；模型不可能把它们全部判断正确。"),
-    "ft.warn.sampled": ("", "文件中有 {n} 行可用数据；为了让训练在合理时间内完成，随机选取了其中 {max} 行。"),
-    "ft.warn.imbalance": ("", "类别不平衡：{big!r} 有 {nbig} 个样本，{small!r} 只有 {nsmall} 个。即使小类别总被判错，"
+    "notice.encoding": ("", "{name} 不是 UTF-8 编码，已按 {encoding} 读取。如果文字显示不对，请把文件另存为 UTF-8。"),
+    "notice.empty_rows": ("", "有 {n} 行的文本或标签为空，已跳过。"),
+    "notice.numeric_labels": ("", "标签是数字；每个数字都被当作一个类别名称（而不是数量）。"),
+    "notice.cut_texts": ("", "有 {n} 条文本超过 {chars} 个字符，已被截断；模型本来也只读取开头的若干词元。"),
+    "notice.long_texts": ("", "有 {n} 条文本超过 1000 个字符；只有开头（最大长度以内）的词元会被使用。"),
+    "notice.duplicates": ("", "删除了 {n} 行重复数据，这样同一句话不会同时出现在训练集和验证集中。"),
+    "notice.conflicts": ("", "有 {n} 行文本相同但标签不同；模型不可能把它们全部判断正确。"),
+    "notice.sampled": ("", "文件中有 {n} 行可用数据；为了让训练在合理时间内完成，随机选取了其中 {max} 行。"),
+    "notice.imbalance": ("", "类别不平衡：{big!r} 有 {nbig} 个样本，{small!r} 只有 {nsmall} 个。即使小类别总被判错，"
                           "准确率也可能很好看；请留意宏平均 F1。"),
-    "ft.warn.truncated": ("", "有 {n} 条文本超过 {max_length} 个词元，模型只能看到开头。如果结尾重要，请调大“最大长度”。"),
-    "ft.warn.chinese_base": ("", "这些文本大多是中文（{chinese}），而 {base} 把其中 {share} 的词元读成 [UNK]："
+    "notice.truncated": ("", "有 {n} 条文本超过 {max_length} 个词元，模型只能看到开头。如果结尾重要，请调大“最大长度”。"),
+    "notice.chinese_base": ("", "这些文本大多是中文（{chinese}），而 {base} 把其中 {share} 的词元读成 [UNK]："
                              "它的词表里汉字很少，所以学不到东西。中文数据请选择能读中文的基础模型，例如 {bases}"
                              "（联网时可在“模型”标签页添加）。"),
-    "ft.warn.class_weights": ("", "最大的类别的样本数是最小类别的 {ratio} 倍，所以训练时按类别大小的倒数给每个类别加权"
+    "notice.class_weights": ("", "最大的类别的样本数是最小类别的 {ratio} 倍，所以训练时按类别大小的倒数给每个类别加权"
                               "（类别权重）：小类别和大类别同样重要。"),
-    "ft.warn.unknown_tokens": ("", "{share} 的词元是 [UNK]：基础模型的词表里没有它们（比如英文模型遇到中文字）。"
+    "notice.unknown_tokens": ("", "{share} 的词元是 [UNK]：基础模型的词表里没有它们（比如英文模型遇到中文字）。"
                                "模型看不见的东西，它也学不会。"),
     # ---- errors (English comes from the exception) ----
     "err.ft_bad_format": ("", "{name}：无法读取以 {suffix} 结尾的文件。请使用以下格式之一：{formats}。"),

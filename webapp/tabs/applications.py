@@ -24,7 +24,7 @@ from models.runners.generation import GenerationSettings, check_text
 
 from webapp.views import applications as views
 from webapp.common import HEAVY, AppContext, action_message, model_picker, wire_action
-from webapp.i18n import t
+from webapp.i18n import render, t
 
 TITLE_KEY = "tab.applications"
 TAB_ID = "applications"
@@ -100,7 +100,7 @@ def build(ctx: AppContext) -> None:
     # which model would be better (apps_advice.advice), shown next to each picker
     def advise(task, key, a, b, lg):
         try:
-            text = views.notice_text(apps_advice.advice(manager.registry, task, key, a, b), lg)
+            text = render(apps_advice.advice(manager.registry, task, key, a, b), lg)
             return f"> {text}" if text else ""
         except Exception:  # an unknown key: the run button reports it properly
             return ""

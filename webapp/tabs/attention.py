@@ -22,7 +22,7 @@ from models.core.errors import UserError
 from webapp.views import attention as views
 from webapp.tabs.attention_api import register_api, walk_markdown
 from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
-from webapp.i18n import t
+from webapp.i18n import render, t
 
 TITLE_KEY = "att.title"
 TAB_ID = "attention"
@@ -72,7 +72,7 @@ def _info(result, lang) -> str:
     if result.meta.get("model_type") == "t5":
         lines.append(t("att.t5_note", lang))
     if result.notice:
-        lines.append("⚠️ " + views.md_token(views.notice_text(result.notice, lang)))
+        lines.append("⚠️ " + views.md_token(render(result.notice, lang)))
     return "\n\n".join(lines)
 
 

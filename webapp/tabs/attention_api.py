@@ -18,9 +18,9 @@ import numpy as np
 from models.runners.attention import extract
 from models.runners.walkthrough import walkthrough
 
-from webapp.views.attention import md_token, notice_text
+from webapp.views.attention import md_token
 from webapp.common import HEAVY, friendly
-from webapp.i18n import t
+from webapp.i18n import render, t
 
 DECIMALS = 5
 
@@ -47,7 +47,7 @@ def register_api(manager) -> None:
                 "kv_heads": result.kv_heads, "layer": int(layer), "head": int(head),
                 "query_tokens": list(amap.query_tokens), "key_tokens": list(amap.key_tokens),
                 "boundary": result.boundary,
-                "notice": notice_text(result.notice, lang) if result.notice else None,
+                "notice": render(result.notice, lang) if result.notice else None,
                 "weights": _round(m)}
 
     @friendly
@@ -109,5 +109,5 @@ def walk_markdown(w, lang: str) -> str:
                  total=f"{float(w.recomputed[i].sum()):.4f}"))
     out.append(t("att.walk.output", lang, d=d))
     if w.notice:
-        out.append("⚠️ " + md_token(notice_text(w.notice, lang)))
+        out.append("⚠️ " + md_token(render(w.notice, lang)))
     return "\n\n".join(out)

@@ -26,7 +26,7 @@ from models.core.jobs import FINISHED
 from webapp.views import finetune as views
 from webapp.common import (HEAVY, AppContext, action_message, friendly, model_choices, model_picker,
                      read_number, wire_action)
-from webapp.i18n import error_text, t
+from webapp.i18n import render, t
 
 TITLE_KEY = "ft.tab"
 TAB_ID = "finetune"
@@ -187,7 +187,7 @@ class Handlers:
         try:
             st = status_dict(self.jobs.snapshot(job_id))
         except UserError as exc:
-            return ((f'<div class="ft-status">⚠ {html.escape(error_text(exc, lang))}</div>', "",
+            return ((f'<div class="ft-status">⚠ {html.escape(render(exc, lang))}</div>', "",
                      gr.skip(), gr.skip(), hidden) + (t("ft.no_results", lang),) + nothing[1:]
                     + (gr.Timer(active=False),))
         result = st["result"]
@@ -211,6 +211,9 @@ def build(ctx: AppContext) -> None:
     with gr.Tabs(elem_id="ft-tabs"):
         with ctx.loc.Tab(label_key="ft.sub.classify", id="ft-classify", elem_id="ft-sub-classify"):
             build_classifier(ctx)
+        from webapp.tabs import finetune_tokens     # here: it imports this module's helpers
+        with ctx.loc.Tab(label_key="tok.tab", id="ft-tokens", elem_id="ft-sub-tokens"):
+            finetune_tokens.build(ctx)
 
 
 def build_classifier(ctx: AppContext) -> None:

@@ -22,7 +22,7 @@ from models.runners.surprisal import token_surprisal
 from webapp.views import pretrain as plots
 from webapp.common import (HEAVY, AppContext, action_message, friendly, model_picker, read_number,
                      wire_action)
-from webapp.i18n import error_text, job_error_text, t
+from webapp.i18n import job_error_text, render, t
 
 TITLE_KEY = "pre.tab"
 TAB_ID = "pretrain"
@@ -101,7 +101,7 @@ def embed_sentences(manager, key, sentences, file, how, q, lang, progress=None):
             nbs = emb.nearest(res, res.vectors[0], exclude=0)
             title = t("pre.nb_first", lang, query=html.escape(res.sentences[0]))
         name = lm.spec.name
-    notes = [html.escape(plots.notice_text(n, lang)) for n in res.notices]
+    notes = [html.escape(render(n, lang)) for n in res.notices]
     if res.unk_share > 0.2:
         notes.append(html.escape(t("pre.unk_notice", lang, share=res.unk_share, model=name)))
     notes.append(t("pre.embed_stats", lang, n=len(res.sentences), dim=res.vectors.shape[1],
@@ -177,7 +177,7 @@ def score_tokens(manager, key, txt, lang, progress=None):
              bits=res.mean_surprisal / 0.6931471805599453, n=len(res.scored),
              model=html.escape(res.model_name))
     if res.notice:
-        head = f"⚠️ {html.escape(plots.notice_text(res.notice, lang))}\n\n{head}"
+        head = f"⚠️ {html.escape(render(res.notice, lang))}\n\n{head}"
     pos = max(0, len(res.tokens) // 2 - 1)
     fig, note = top_view(res, pos, lang)
     data = {"tokens": res.tokens, "token_ids": res.token_ids, "surprisal": res.surprisal,
@@ -271,7 +271,7 @@ def status_line(job, lang) -> str:
                        tokens=info["corpus_tokens"]))
     for e in job.events:
         if e.get("type") == "notice":
-            lines.append("⚠️ " + html.escape(plots.notice_text(e, lang)))
+            lines.append("⚠️ " + html.escape(render(e, lang)))
     res = job.result
     if job.status == "queued":
         lines.insert(0, t("pre.status_queued", lang, pos=job.queue_position))
@@ -323,7 +323,7 @@ def job_view(jobs, jid, lang, quiet: bool = False):
     except UserError as exc:
         if not quiet:
             raise
-        return ("⚠️ " + html.escape(error_text(exc, lang)), None, "", None,
+        return ("⚠️ " + html.escape(render(exc, lang)), None, "", None,
                 gr.Timer(active=False))
     sample_list = [(e["step"], e["sample"]) for e in job.events if "sample" in e]
     return (status_line(job, lang), plots.loss_curve(job.events, lang),

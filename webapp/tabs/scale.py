@@ -129,27 +129,25 @@ def build(ctx: AppContext) -> None:
 
 # ---- handlers (module level: plain inputs and outputs) ------------------------------------------
 def _number(name: str, v) -> float:
-    """A box that must hold a number (sc.FIELD_NAMES names it in the message); text that is
+    """A box that must hold a number (its "field.<name>" string names it); text that is
     not a number reads as NaN, which the range check refuses."""
     try:
         f = read_number(v)
     except ValueError:
         f = float("nan")
     if f is None:
-        en, zh = sc.FIELD_NAMES[name]
-        raise UserError("scale_empty_field", f"{en} is empty: type a number.", field=zh)
+        raise UserError("scale_empty_field", f"{name} is empty: type a number.", field=name)
     return f
 
 
 def _whole(name: str, v) -> int:
     """A box that must hold a whole number."""
-    en, zh = sc.FIELD_NAMES[name]
     f = _number(name, v)
     if f != f or abs(f) > 1e18:
         raise sc.out_of_range(name, v, *sc.LIMITS[name])
     if f != int(f):
-        raise UserError("scale_not_whole", f"{en} must be a whole number; got {v!r}.", field=zh,
-                        value=repr(v))
+        raise UserError("scale_not_whole", f"{name} must be a whole number; got {v!r}.",
+                        field=name, value=repr(v))
     return int(f)
 
 

@@ -21,7 +21,7 @@ from models.runners.side_by_side import compare
 from models.runners.token_text import single_token_text
 
 from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
-from webapp.i18n import t
+from webapp.i18n import render, t
 from webapp.views import why as views
 
 TITLE_KEY = "why.title"
@@ -273,7 +273,7 @@ def logit_lens_json(manager, model: str, text: str, lang: str = "en") -> dict:
             "final_prob": [[_r(p) for p in row] for row in lens.final_prob],
             "final_max_abs_diff": lens.max_abs_diff, "verified": lens.verified,
             "dtype": lens.dtype,
-            "notice": views.notice_text(lens.notice, lang) if lens.notice else None}
+            "notice": render(lens.notice, lang) if lens.notice else None}
 
 
 def attribute_json(manager, model: str, text: str, target: str = "", contrast: str = "",
@@ -287,7 +287,7 @@ def attribute_json(manager, model: str, text: str, target: str = "", contrast: s
             "baseline_value": None if a.method != "ig" else _r(a.baseline_value),
             "completeness_error": a.completeness_error, "steps": a.steps,
             "seconds": round(a.seconds, 3), "candidates": [_guess(g) for g in a.candidates],
-            "notice": views.notice_text(a.notice, lang) if a.notice else None}
+            "notice": render(a.notice, lang) if a.notice else None}
 
 
 def rollout_json(manager, model: str, text: str, lang: str = "en") -> dict:
@@ -296,7 +296,7 @@ def rollout_json(manager, model: str, text: str, lang: str = "en") -> dict:
     return {"model": r.model_name, "view": r.view, "layers": r.layers, "tokens": r.tokens,
             "rollout": [[_r(x) for x in row] for row in r.rollout[-1]],
             "raw_last_layer": [[_r(x) for x in row] for row in r.raw[-1]],
-            "notice": views.notice_text(r.notice, lang) if r.notice else None}
+            "notice": render(r.notice, lang) if r.notice else None}
 
 
 def branch_json(manager, model: str, prompt: str, choices: str = "", lang: str = "en") -> dict:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import html
 
-from models.runners.applications.run import AppUpdate, Notice
+from models.runners.applications.run import AppUpdate
 from models.runners.applications.qa import SpanAnswer
 from models.runners.metrics import Scores
 
-from webapp.i18n import t
+from webapp.i18n import render, t
 
 INSIGHT_CSS = """<style>
 .apps-insight{line-height:2.1;font-size:15px;position:relative}
@@ -37,15 +37,8 @@ INSIGHT_CSS = """<style>
 </style>"""
 
 
-def notice_text(notice: Notice | None, lang: str) -> str:
-    if notice is None:
-        return ""
-    text = t("apps.notice." + notice.code, lang, **notice.params)
-    return text if text != "apps.notice." + notice.code else notice.message
-
-
 def notices_md(notices, lang: str) -> str:
-    return "".join(f"**!** {html.escape(notice_text(n, lang))}\n\n" for n in notices)
+    return "".join(f"**!** {html.escape(render(n, lang))}\n\n" for n in notices)
 
 
 def stats_md(upd: AppUpdate, model_name: str, lang: str) -> str:

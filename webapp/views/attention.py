@@ -23,7 +23,6 @@ from models.core.files import ASSETS
 from models.runners.attention import AttentionMap, AttentionResult
 
 from webapp.i18n import t
-from webapp.views.pretrain import notice_text  # noqa: F401  (one translation rule for notices)
 
 VENDOR = ASSETS / "vendor"
 BERTVIZ_CELLS = 150_000     # weights bertviz may receive (~0.8 MB of JSON): stays responsive

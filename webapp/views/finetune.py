@@ -6,7 +6,7 @@ import html
 
 import plotly.graph_objects as go
 
-from webapp.i18n import job_error_text, t
+from webapp.i18n import job_error_text, render, t
 
 # The loop models/training/finetune/loop.py runs, without the bookkeeping (progress, stop, best epoch).
 TRAINING_CODE = '''from accelerate import Accelerator
@@ -60,29 +60,9 @@ def counts_figure(counts: dict, lang: str) -> go.Figure:
     return _layout(fig, t("ft.counts_title", lang), 280)
 
 
-def notice_text(code: str, message: str, params: dict | None, lang: str) -> str:
-    """A data or training notice in the user's language: Chinese from "ft.warn.<code>",
-    English from the message models/ wrote."""
-    if lang == "zh":
-        text = t(f"ft.warn.{code}", lang, **(params or {}))
-        if text and text != f"ft.warn.{code}":
-            return text
-    return message
-
-
 def notices_md(notices, lang: str) -> str:
-    """Notices are (code, message, params), dicts with those keys, or objects with those
-    attributes."""
-    lines = []
-    for n in notices:
-        if isinstance(n, dict):
-            code, message, params = n["code"], n["message"], n.get("params")
-        elif hasattr(n, "code"):
-            code, message, params = n.code, n.message, n.params
-        else:
-            code, message, params = n
-        lines.append(f"⚠ {html.escape(notice_text(code, message, params, lang), quote=False)}")
-    return "\n\n".join(lines)
+    """Notices (models/core/errors.py Notice, or a job's notice events) as Markdown lines."""
+    return "\n\n".join(f"⚠ {html.escape(render(n, lang), quote=False)}" for n in notices)
 
 
 def data_md(data, profile, base_name: str, lang: str) -> str:

@@ -16,18 +16,6 @@ PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#d
            "#65a30d", "#4b5563", "#b45309"]
 
 
-def notice_text(notice, lang: str) -> str:
-    """A Notice (models/core/errors.py) or a job's notice event {code, message, params}, in the
-    user's language (key "notice.<code>"; the English message if no key exists)."""
-    if isinstance(notice, dict):
-        code, message, params = notice.get("code"), notice.get("message", ""), notice.get("params")
-    else:
-        code, message, params = notice.code, notice.message, notice.params
-    key = f"notice.{code}"
-    text = t(key, lang, **(params or {}))
-    return message if text == key else text
-
-
 def _esc(text: str) -> str:
     return html.escape(str(text), quote=True)
 

@@ -17,8 +17,7 @@ from models.runners.logit_lens import LogitLens
 from models.runners.rollout import Rollout
 
 from webapp.views.attention import label, md_token
-from webapp.i18n import t
-from webapp.views.pretrain import notice_text
+from webapp.i18n import render, t
 
 CELL_CHARS = 8            # token text inside a lens cell
 
@@ -32,7 +31,7 @@ def esc(text) -> str:
 
 
 def notice_md(notice, lang: str) -> str:
-    return "⚠️ " + md_token(notice_text(notice, lang)) if notice else ""
+    return "⚠️ " + md_token(render(notice, lang)) if notice else ""
 
 
 def _short(token: str, n: int = CELL_CHARS) -> str:

@@ -2,7 +2,8 @@
 from the small packaged model meanwhile: the note shown next to each task's model picker."""
 from __future__ import annotations
 
-from models.runners.applications.run import Notice, lang_pair
+from models.core.errors import Notice
+from models.runners.applications.run import lang_pair
 from models.core.registry import Registry
 
 # Better models per task, best first (looked up in the registry; missing keys are skipped).

@@ -24,7 +24,8 @@ from models.runners.applications import prompts
 from models.runners.applications import span as apps_span
 from models.runners.applications.prompts import LANGUAGES, PromptFormat
 from models.runners.batching import Batcher, StepCandidates, _eos_ids
-from models.core.errors import UserError
+from models.core.errors import Notice, UserError
+from models.core.families import Family, family_of
 from models.core.manager import LoadedModel
 from models.core.registry import ModelSpec
 from models.runners.generation import GenerationSettings, check_text
@@ -34,24 +35,12 @@ LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 9
            "long": ("one paragraph", 160)}
 SENTENCES = {"short": 1, "medium": 2, "long": 3}   # an extractive summary's sentences
 # The translation directions T5 was trained on, with the prefix it expects.
-T5_PAIRS = {("en", "de"): "translate English to German: ",
-            ("en", "fr"): "translate English to French: ",
-            ("en", "ro"): "translate English to Romanian: "}
 SPAN_MAX_TOKENS = 1024   # "+span" answers compare every piece of the context: up to this prompt
 ANSWER_TOKENS = 40   # short answers; a Chinese character takes ~3 of SmolLM2's byte-level tokens
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOP = {"the", "a", "an", "is", "are", "was", "were", "of", "in", "on", "to", "and", "or",
          "it", "its", "this", "that", "answer", "question", "context", "by", "for", "as", "at"}
 _OPUS = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})(?![a-z])", re.I)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should know about a run. The UI translates `code` (key
-    "apps.notice.<code>") with `params`; `message` is the English text."""
-    code: str
-    message: str
-    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,8 +101,15 @@ def check_task(spec: ModelSpec, task: str) -> None:
                         "list; it shows only models that can.", name=spec.name, task=task)
 
 
-def _model_type(lm: LoadedModel) -> str:
-    return getattr(lm.model.config, "model_type", "") or ""
+def _prefixes(lm: LoadedModel) -> Family:
+    """The model's family (models/core/families.py): its task prefixes and translation pairs."""
+    return family_of(lm.model.config) or Family("", (), lm.spec.kind)
+
+
+def _prefix_pairs(fam: Family) -> dict:
+    """(source, target) -> the input prefix, for a family that translates by prefix (T5)."""
+    return {(s, t): fam.prefixes["translate"].format(source=LANGUAGES[s], target=LANGUAGES[t])
+            for s, t in fam.pairs}
 
 
 # ---- prepare ---------------------------------------------------------------------------------
@@ -185,7 +181,7 @@ def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium",
     zh = is_chinese(text)
     max_new = summary_tokens(length, zh)
     if lm.spec.kind == "seq2seq":
-        prefix = "summarize: " if _model_type(lm) == "t5" else ""
+        prefix = _prefixes(lm).prefixes.get("summarize", "")
         return _seq2seq_prepare(lm, "summarize", prefix, text, max_new)
     lang = "zh" if zh else "en"
     form = prompts.lookup("summarize", fmt, lang)
@@ -227,12 +223,14 @@ def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
         raise UserError("same_language", "Source and target language are the same; pick two "
                         "different languages.")
     if lm.spec.kind == "seq2seq":
-        if _model_type(lm) == "t5":
-            prefix = T5_PAIRS.get((source, target))
+        fam = _prefixes(lm)
+        if "translate" in fam.prefixes:
+            pairs = _prefix_pairs(fam)
+            prefix = pairs.get((source, target))
             if prefix is None:
                 raise UserError("unsupported_pair", f"{lm.spec.name} only translates "
-                                f"{_pairs_text(T5_PAIRS)}. Pick one of those directions or "
-                                "another model.", name=lm.spec.name, pairs=_pairs_text(T5_PAIRS))
+                                f"{_pairs_text(pairs)}. Pick one of those directions or "
+                                "another model.", name=lm.spec.name, pairs=_pairs_text(pairs))
             return _seq2seq_prepare(lm, "translate", prefix, text, max_new_tokens)
         pair = lang_pair(lm.spec)
         if pair is not None and pair != (source, target):
@@ -317,6 +315,10 @@ def run(batcher: Batcher, lm: LoadedModel, prep: Prepared,
     """Stream one prepared request through the batcher. The caller holds `lm`.
     The text is post-processed as it grows (apps_prompts.clean): never a broken character at
     its end; in a format that stops at a line break, the request ends there."""
+    if lm.spec.source == "engine":    # served by an OpenAI-compatible engine
+        from models.runners import engine
+        yield from engine.run_app(lm, prep, settings)
+        return
     settings = replace(settings, max_new_tokens=prep.max_new_tokens)
     tok = lm.tokenizer
     fmt = prep.fmt

@@ -19,7 +19,7 @@ from pathlib import Path, PurePath
 import pandas as pd
 
 from models.core.files import ASSETS
-from models.core.errors import UserError, check_ranges
+from models.core.errors import Notice, UserError, check_ranges
 
 FORMATS = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".xlsx")
 MAX_FILE_BYTES = 50 * 1024 * 1024   # same as the app's upload limit (app.py max_file_size)
@@ -31,14 +31,6 @@ IMBALANCE_RATIO = 3.0               # warn when the biggest class is this many t
 SAMPLES_DIR = ASSETS / "samples"
 SAMPLES = {"sentiment_en": SAMPLES_DIR / "sentiment_en.csv",     # the default (MiniLM reads it)
            "sentiment_zh": SAMPLES_DIR / "sentiment_zh.csv"}     # needs a base that reads Chinese
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A warning shown next to the data. The tab translates `code` (key "ft.warn.<code>")."""
-    code: str
-    message: str
-    params: dict = field(default_factory=dict)
 
 
 @dataclass

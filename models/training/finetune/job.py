@@ -30,7 +30,7 @@ class FinetuneResult:
     stopped: bool
     train_seconds: float
     examples_per_s: float
-    notices: list = field(default_factory=list)   # (code, message, params)
+    notices: list = field(default_factory=list)   # {code, message, params}
 
 
 class JobCallback(Callback):
@@ -112,7 +112,7 @@ def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: st
     result = FinetuneResult(registered.key, registered.name, str(out), spec.key, outcome.classes,
                             outcome.report.to_dict(), outcome.history, outcome.best_epoch,
                             outcome.stopped, outcome.train_seconds, outcome.examples_per_s,
-                            [list(n) for n in outcome.notices])
+                            [n.as_dict() for n in outcome.notices])
     del outcome
     return result
 

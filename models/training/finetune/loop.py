@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import torch
 
-from models.core.errors import UserError, check_ranges
+from models.core.errors import Notice, UserError, check_ranges
 from models.training.finetune.data import (IMBALANCE_RATIO, SETTING_LIMITS, LabelledData, Split,
                                            bad_setting, cjk_share)
 from models.training.finetune.evaluate import EvalReport, evaluate
@@ -97,23 +97,23 @@ class DataProfile:
     class_weights: bool
 
     def notices(self, base_name: str) -> list:
-        """(code, English message, params) for what the user should know before training."""
+        """Notices of what the user should know before training."""
         out = []
         share = f"{self.unk_share:.0%}"
         if self.chinese >= 0.3 and self.unk_share >= UNK_WARN:
-            out.append(("chinese_base", f"Most of these texts are Chinese ({self.chinese:.0%}), and "
+            out.append(Notice("chinese_base", f"Most of these texts are Chinese ({self.chinese:.0%}), and "
                         f"{base_name} reads {share} of their tokens as [UNK]: its vocabulary has few "
                         "Chinese characters, so it cannot learn from them. For Chinese data pick a "
                         f"base model that reads Chinese, such as {CHINESE_BASES} (add one in the "
                         "Models tab while online).", {"share": share, "chinese": f"{self.chinese:.0%}",
                                                      "base": base_name, "bases": CHINESE_BASES}))
         elif self.unk_share >= UNK_WARN:
-            out.append(("unknown_tokens", f"{share} of the tokens are [UNK]: the base model's "
+            out.append(Notice("unknown_tokens", f"{share} of the tokens are [UNK]: the base model's "
                         "vocabulary does not know them (for example Chinese characters in an "
                         "English model). The model cannot learn from what it cannot see.",
                         {"share": share}))
         if self.class_weights:
-            out.append(("class_weights", f"The biggest class has {self.imbalance:.1f} times as many "
+            out.append(Notice("class_weights", f"The biggest class has {self.imbalance:.1f} times as many "
                         "examples as the smallest, so training weighs each class by the inverse of "
                         "its size (class weights): the small classes count as much as the big ones.",
                         {"ratio": f"{self.imbalance:.1f}"}))
@@ -235,7 +235,7 @@ def _token_notices(tokenizer, data: Split, encodings: dict, cfg: FinetuneConfig,
     notices = []
     cut = sum(len(x) >= cfg.max_length for x in encodings["input_ids"])
     if cut:
-        notices.append(("truncated", f"{cut} texts are longer than {cfg.max_length} tokens; the "
+        notices.append(Notice("truncated", f"{cut} texts are longer than {cfg.max_length} tokens; the "
                         "model only sees their beginning. Raise 'max length' if the end matters.",
                         {"n": cut, "max_length": cfg.max_length}))
     counts = [sum(1 for y in data.train_labels if y == c) for c in range(len(data.classes))]
@@ -247,8 +247,8 @@ def _token_notices(tokenizer, data: Split, encodings: dict, cfg: FinetuneConfig,
     if profile.class_weights:
         n, k = sum(counts), len(counts)
         weights = torch.tensor([n / (k * max(1, c)) for c in counts], dtype=torch.float32)
-    for code, message, params in notices:
-        callback.on_notice(code, message, **params)
+    for n in notices:
+        callback.on_notice(n.code, n.message, **n.params)
     return notices, weights
 
 

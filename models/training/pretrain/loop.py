@@ -45,15 +45,6 @@ PHASES = {"tokenizer": "training the tokenizer", "loading": "loading the saved r
           "stopped": "stopped and saved"}
 
 
-# How the UI names each setting in messages (English, Chinese).
-FIELD_NAMES = {
-    "n_layer": ("Layers", "层数"), "n_embd": ("Width", "宽度"), "n_head": ("Attention heads", "注意力头数"),
-    "block_size": ("Training context", "训练上下文"), "vocab_size": ("Vocabulary size", "词表大小"),
-    "batch_size": ("Batch size", "批大小"), "learning_rate": ("Learning rate", "学习率"),
-    "steps": ("Training steps", "训练步数"), "sample_every": ("A sample every N steps", "样例间隔步数"),
-    "sample_tokens": ("Sample length", "样例长度"), "seed": ("Seed", "随机种子"),
-    "report_every": ("Report every N steps", "报告间隔步数"),
-}
 
 
 # Bounds that keep a run small enough for a laptop and reject typos (check_ranges).
@@ -64,9 +55,8 @@ LIMITS = {"n_layer": (1, 12), "n_embd": (16, 768), "n_head": (1, 16), "block_siz
 
 
 def _bad_setting(name: str, value, lo: float, hi: float) -> UserError:
-    en, zh = FIELD_NAMES[name]
-    return UserError("pre_bad_setting", f"{en} must be between {lo:g} and {hi:g}; got {value!r}.",
-                     field=zh, lo=f"{lo:g}", hi=f"{hi:g}")
+    return UserError("pre_bad_setting", f"{name} must be between {lo:g} and {hi:g}; got "
+                     f"{value!r}.", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
 
 
 @dataclass
