@@ -40,3 +40,21 @@ def test_every_raised_code_is_driven_by_a_table():
 def test_every_raised_code_has_chinese():
     missing = sorted(c for c in raised_codes() if not STRINGS.get(f"err.{c}", ("", ""))[1])
     assert not missing, f"error codes without Chinese text: {missing}"
+
+
+NOTICED = re.compile(r"Notice\(\s*f?[\"']([a-z][a-z_0-9]*)(\{[a-z_]+\})?[\"']")
+NOTICE_STEMS = {"att_cut_": ("text", "target"),          # models/runners/attention.py: by part
+                "better_offline_": ("summarize", "translate", "answer")}   # applications/advice.py
+
+
+def test_every_notice_of_the_library_can_be_read_in_chinese():
+    """Every Notice code in models/ has its "notice.<code>" text in Chinese (webapp/i18n.py
+    render shows it); codes built from a stem list every ending."""
+    codes = set()
+    for path in (ROOT / "models").rglob("*.py"):
+        for code, tail in NOTICED.findall(path.read_text(encoding="utf-8")):
+            codes |= {code + end for end in NOTICE_STEMS[code]} if tail or code in NOTICE_STEMS \
+                else {code}
+    assert len(codes) > 20
+    missing = sorted(c for c in codes if not STRINGS.get(f"notice.{c}", ("", ""))[1])
+    assert not missing, f"notices without Chinese text: {missing}"
