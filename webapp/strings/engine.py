@@ -1,0 +1,25 @@
+"""User-visible strings of the serving engine (app.py --engine-url, models/runners/engine.py):
+the "answered by" line under Generate's output and the engine's error messages."""
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "engine.by_engine": ("Answered by the serving engine at {url} (model {model}).",
+                         "由服务引擎 {url} 回答（模型 {model}）。"),
+    "engine.by_local": ("Answered by this app's own PyTorch worker on {device}.",
+                        "由本应用自己的 PyTorch 进程在 {device} 上回答。"),
+    "engine.missing": ("This server does not give: {what}.", "这个服务器不提供：{what}。"),
+    "engine.missing.logprobs": ("token probabilities (so the next-token view stays empty)",
+                                "词元概率（所以“下一个词元的概率”为空）"),
+    "engine.missing.prompt_logprobs": ("the prompt's token probabilities",
+                                       "提示词中各词元的概率"),
+    "engine.missing.sampling": ("top-k and the repetition penalty (only temperature and top-p "
+                                "are sent)", "top-k 和重复惩罚（只发送温度和 top-p）"),
+    "engine.local_only": ("Attention, hidden states, gradients and training always run in this "
+                          "app.", "注意力、隐藏状态、梯度和训练总是在本应用中运行。"),
+    # errors (English: the message from models/runners/engine.py)
+    "err.engine_unreachable": ("", "无法连接服务引擎 {url}。请检查服务器是否在运行、地址是否正确，或者选择本应用自己的模型。"),
+    "err.engine_timeout": ("", "服务引擎 {url} 没有及时回答。它可能很忙，或者请求太长；请重试，或者少生成一些词元。"),
+    "err.engine_http": ("", "服务引擎 {url} 拒绝了这个请求（HTTP {status}）：{detail}"),
+    "err.engine_no_model": ("", "服务引擎 {url} 没有提供所需的模型。"),
+    "err.engine_too_long": ("", "提示词对服务引擎的上下文窗口来说太长，被截断了。请粘贴短一些的文本。"),
+    "err.engine_only": ("", "{name} 运行在服务引擎上，它只提供文本和词元概率。注意力、隐藏状态、梯度和训练需要本应用自己的模型：请选择 SmolLM2。"),
+}
