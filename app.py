@@ -3,6 +3,7 @@
     python app.py [--host 127.0.0.1] [--port 7860] [--device auto|cpu|cuda|mps]
                   [--memory-budget 4GB] [--cache-dir DIR] [--auth user:password]
                   [--share] [--lang auto|en|zh] [--hub auto|on|off]
+                  [--engine-url http://HOST:PORT/v1 [--engine-model NAME] [--engine-key KEY]]
 
 Models load lazily, so the page is served in seconds; telemetry and version checks are off.
 """
@@ -63,9 +64,19 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="interface language (auto: the browser's)")
     p.add_argument("--hub", default="auto", choices=["auto", "on", "off"],
                    help="use the Hugging Face Hub for models not on disk (auto: if reachable)")
+    p.add_argument("--engine-url", default=None,
+                   help="an OpenAI-compatible server (vLLM, SGLang, llama.cpp, transformers "
+                        "serve), e.g. http://127.0.0.1:8000/v1: generation and the applications "
+                        "can run there (models/runners/engine.py)")
+    p.add_argument("--engine-model", default=None,
+                   help="the model id to ask the engine for (default: the first it lists)")
+    p.add_argument("--engine-key", default=os.environ.get("LLM_EXPLORER_ENGINE_KEY"),
+                   help="API key of the engine, if it needs one (or LLM_EXPLORER_ENGINE_KEY)")
     args = p.parse_args(argv)
     if args.auth and ":" not in args.auth:
         p.error("--auth must look like user:password")
+    if args.engine_url and not args.engine_url.startswith(("http://", "https://")):
+        p.error("--engine-url must look like http://HOST:PORT/v1")
     return args
 
 
@@ -83,6 +94,11 @@ def build(args: argparse.Namespace):
     device = pick_device(args.device)
     registry = Registry(Path(args.cache_dir).expanduser(), online=online)
     manager = ModelManager(registry, device, parse_bytes(args.memory_budget))
+    if getattr(args, "engine_url", None):
+        from models.runners.engine import Engine
+        if manager.attach_engine(Engine(args.engine_url, args.engine_model, args.engine_key)) is None:
+            print(f"warning: the engine at {args.engine_url} cannot be reached now; restart "
+                  "when it runs, or name its model with --engine-model", file=sys.stderr)
     jobs = JobRunner(device.kind)
     classroom = None
     if getattr(args, "classroom", False):

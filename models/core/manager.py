@@ -107,6 +107,21 @@ class ModelManager:
         self._convert_lock = threading.Lock()        # one GGUF conversion at a time
         self._reserved: dict[str, int] = {}          # training jobs' memory, by label
         self.scheduler = DeviceScheduler()
+        self.engine = None       # an OpenAI-compatible server (models/runners/engine.py), if any
+
+    def attach_engine(self, engine) -> ModelSpec | None:
+        """Serve the engine's model as "engine:<name>" (app.py --engine-url). Its requests go to
+        the server and never take this machine's device. None if the server cannot be asked
+        now and no --engine-model was given (the app starts anyway)."""
+        self.engine = engine
+        try:
+            spec = engine.spec()
+        except UserError:
+            if not engine.wanted:
+                return None
+            spec = engine.spec()        # the model is named: ask the server on first use
+        self.registry.add_spec(spec)
+        return spec
 
     # ---- public API ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -117,6 +132,7 @@ class ModelManager:
         model only, for callers that take the device themselves in smaller pieces (the
         Applications batcher takes it per batch)."""
         lm = self._get(key, progress, hold=True)
+        device = device and lm.spec.source != "engine"     # served elsewhere: no local device
         try:
             with self.scheduler.slot(REQUEST, label or key) if device else contextlib.nullcontext():
                 yield lm
@@ -282,6 +298,13 @@ class ModelManager:
             progress(fraction, text)
 
     def _load(self, spec: ModelSpec, progress: Progress | None) -> LoadedModel:
+        if spec.source == "engine":              # on the server: nothing loads here
+            if self.engine is None:
+                raise UserError("engine_unreachable", "No engine is set up: start the app "
+                                "with --engine-url.", url="")
+            lm = self.engine.loaded(spec)
+            lm.engine = self.engine
+            return lm
         availability = self.registry.availability(spec)
         if availability == "missing":
             raise UserError("model_missing", f"The files of {spec.name} are not on this computer "

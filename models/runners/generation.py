@@ -184,6 +184,8 @@ def check_length(lm: LoadedModel, text: str, chat: bool, max_new_tokens: int, me
     caller holds the device)."""
     _, ids = _prompt_ids(lm, text, chat, system)
     n, room = int(ids.shape[1]), _room(lm, max_new_tokens)
+    if lm.spec.source == "engine":    # a served model (models/runners/engine.py): no local timing
+        return LengthCheck(n, room, None, min(n, room), n > room, False)
     if n <= min(LONG_PROMPT_TOKENS, room):
         return LengthCheck(n, room, None, n, False, False)
     read = min(n, room)            # a longer prompt is cut to the window (prepare_prompt)
@@ -288,6 +290,10 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
     set) follows each chunk. Closing the iterator early (the user left, or pressed Stop)
     stops the model within one step or one chunk. `meter` learns this device's speed."""
     settings.check()
+    if lm.spec.source == "engine":    # served by an OpenAI-compatible engine
+        from models.runners import engine
+        yield from engine.stream_generate(lm, prompt, settings)
+        return
     tok = lm.tokenizer
     recorder = StepRecorder(tok, settings.greedy)
     streamer, stop = _QueueStreamer(recorder), threading.Event()

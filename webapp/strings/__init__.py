@@ -8,3 +8,6 @@ TABLES = [attention.STRINGS, applications.STRINGS, finetune.STRINGS, pretrain.ST
 
 from webapp.strings import finetune_tokens  # noqa: E402  (the Fine-tune tab's token sub-tab)
 TABLES.append(finetune_tokens.STRINGS)
+
+from webapp.strings import engine  # noqa: E402  (the serving engine: app.py --engine-url)
+TABLES.append(engine.STRINGS)

@@ -23,6 +23,7 @@ from models.runners.generation import (GenerationSettings, check_length, check_t
 from models.runners.token_text import token_pieces
 
 from webapp.views import generate as views
+from webapp.views import engine as engine_views
 from webapp.common import HEAVY, NO_MESSAGE, AppContext, action_message, model_picker, wire_action
 from webapp.i18n import t
 
@@ -290,6 +291,7 @@ def build(ctx: AppContext) -> None:
                               elem_id="gen-seed")
     output = loc.Textbox(label_key="gen.output", lines=8, interactive=False, elem_id="gen-output")
     stats = gr.Markdown(elem_id="gen-stats")
+    answered = gr.HTML("", elem_id="gen-answered", padding=False)   # which engine answered
     with loc.Accordion(label_key="gen.probs", open=True, elem_id="gen-probs"):
         loc.Markdown(value_key="gen.probs_help")
         tokens = loc.HighlightedText(label_key="gen.tokens", combine_adjacent=False,
@@ -333,6 +335,11 @@ def build(ctx: AppContext) -> None:
                           [prompt, long_box, note], api_visibility="private")   # queued: light
     cut_runs = wire_action(cut_event.success, actions.generate_checked, inputs, outputs, **common)
     runs = ui_runs + anyway_runs + cut_runs
+    # which engine answered (app.py --engine-url): the serving engine or this app
+    for ev in runs:
+        ev.then(lambda key, lg: engine_views.answered_by(manager, key, lg), [model, lang],
+                [answered], **quiet)
+    model.change(lambda: "", None, [answered], **quiet)
     after(runs)
     stop.click(actions.on_stop, None, [note], cancels=runs + api, **quiet) \
         .then(steps_view, [steps_state, lang, model], [tokens, step, chart], **quiet)
