@@ -1,26 +1,43 @@
-"""Batched, streaming generation for many users at once.
+"""Batched, streaming generation for many users at once (continuous batching).
 
-Requests that arrive within a short window (`window_s`) for the same model and the same
-generation settings are padded into one batch and run through a single `generate` call;
-each request still receives only its own tokens, streamed as they are produced. On a CPU a
-batch of 8 costs little more per step than a batch of 1 (the weights are read once per step
-for all rows), which is where the throughput gain for a classroom comes from.
+Decoder-only models run in one loop of forward passes over a batch of rows that changes
+between steps: a request that arrives while others are writing joins at the next step, and a
+row leaves as soon as its answer is complete (end of text, its token limit, or its reader
+gone), so nobody waits for the longest answer of a batch. Each request receives only its own
+tokens, streamed as they are produced. On a CPU a batch of 8 costs little more per step than
+a batch of 1 (the weights are read once per step for all rows): that is the throughput gain
+for a classroom.
 
-- Decoder-only models are padded on the left (the new token must follow the prompt's last
-  real token); encoder-decoder models pad the encoder input on the right.
-- One worker thread runs one batch at a time, so the device is never oversubscribed by this
-  layer; `device_lock` lets non-generative work (extractive QA) take turns with it.
-- A `Recorder` logits processor notes the 5 most likely next tokens at every step, with the
-  model's probability and the probability after temperature / top-k / top-p (what the
-  sampler actually drew from): the data behind the "generation insight" view.
-- A request whose consumer goes away (the browser closed) is marked cancelled; its row stops
-  at the next step and the batch ends when every row is finished or cancelled.
-- A request may restrict its next tokens (`allowed`): question answering uses it to make the
-  answer a piece of the context (models/runners/applications/run.py, "copy" prompt formats). Other rows of the
-  same batch are not affected.
+- New prompts are read in chunks of `CHUNK` tokens, one chunk between two steps of the rows
+  already writing, so a long prompt does not hold the others back. Requests that arrive
+  together and start with the same tokens (a task's instructions, a worked example) read that
+  shared start once.
+- Rows keep one key/value cache; a row's cached positions that belong to nobody (rows of
+  different lengths side by side) are masked out, and each row counts its own positions, so
+  a row computes what it would compute alone.
+- Every row has its own settings (greedy or sampling, temperature, top-k, top-p, repetition
+  penalty, seed: a seeded row draws from its own random generator) and its own token
+  restriction (`allowed`: question answering uses it to make the answer a piece of the
+  context, models/runners/applications/run.py, "copy" prompt formats).
+- At every step the 5 most likely next tokens are noted per row, with the model's
+  probability and the probability after temperature / top-k / top-p (what the sampler drew
+  from): the data behind the "generation insight" view.
+- One worker thread runs the loop; it takes the device from the app's scheduler
+  (models/core/scheduler.py) for every step, so training steps and other requests take turns
+  with it; `device_lock` does that job when there is no scheduler (benchmarks, tests).
+- Encoder-decoder models, and decoders whose cache is not a plain key/value cache (sliding
+  windows, recurrent layers), are batched the simple way: requests that arrive within
+  `window_s` with the same settings are padded into one `generate` call.
+
+transformers 5 ships its own continuous batching (`generate_batch`, `init_continuous_batching`,
+paged attention). It is not used here: it drops the repetition penalty every answer of the app
+uses, takes no custom logits processors (the insight recorder, the `allowed` restriction) and
+no per-request seed or greedy/sampling choice, and measured no faster on a CPU
+(bench/bench_batching.py; figures in the README).
 """
 from __future__ import annotations
 
+import inspect
 import queue
 import threading
 import time
@@ -28,14 +45,17 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import torch
-from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
-from transformers.generation.logits_process import (TemperatureLogitsWarper, TopKLogitsWarper,
+from transformers import (DynamicCache, LogitsProcessor, LogitsProcessorList, StoppingCriteria,
+                          StoppingCriteriaList)
+from transformers.cache_utils import DynamicLayer
+from transformers.generation.logits_process import (RepetitionPenaltyLogitsProcessor,
+                                                    TemperatureLogitsWarper, TopKLogitsWarper,
                                                     TopPLogitsWarper)
 from transformers.generation.streamers import BaseStreamer
 
 from models.core.errors import UserError
 from models.core.manager import LoadedModel
-from models.runners.generation import GenerationSettings
+from models.runners.generation import GenerationSettings, cache_argument
 
 TOP_N = 5   # candidates kept per step for the insight view
 
@@ -184,21 +204,195 @@ class _StopRows(StoppingCriteria):
         return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
 
 
+CHUNK = 128     # prompt tokens read per forward pass while other rows are writing
+
+
+class _Row:
+    """A request in the running batch: its tokens so far and how it draws the next one."""
+
+    def __init__(self, req: _Request):
+        self.req = req
+        s = req.settings
+        self.ids = list(req.input_ids)          # prompt + answer so far (repetition penalty)
+        self.count = 0
+        self.warpers = s.warpers()
+        self.penalty = (RepetitionPenaltyLogitsProcessor(float(s.repetition_penalty))
+                        if float(s.repetition_penalty) != 1.0 else None)
+        self.gen = None
+        if s.seed is not None and not s.greedy:  # a seeded row draws the same alone or batched
+            self.gen = torch.Generator(device=req.lm.device)
+            self.gen.manual_seed(int(s.seed))
+        self.done = False
+
+    def pick(self, scores: torch.Tensor) -> tuple[int, StepCandidates]:
+        """scores: [1, vocab] from the model -> the next token and what it was drawn from,
+        processed as `generate` does: repetition penalty, the row's restriction, then (when
+        sampling) temperature, top-k, top-p."""
+        s, device = self.req.settings, scores.device
+        if self.penalty is not None:
+            scores = self.penalty(torch.tensor([self.ids], device=device), scores)
+        if self.req.allowed is not None:
+            allowed = self.req.allowed(self.ids[len(self.req.input_ids):])
+            if allowed:
+                keep = torch.full_like(scores, float("-inf"))
+                keep[0, list(allowed)] = 0.0
+                scores = scores + keep
+        model_p = torch.softmax(scores, dim=-1)[0]
+        top = model_p.topk(TOP_N)
+        ids = tuple(top.indices.tolist())
+        if s.greedy:
+            tok = int(scores[0].argmax())
+            return tok, StepCandidates(ids, tuple(top.values.tolist()), None, float(model_p[tok]))
+        warped = scores
+        for w in self.warpers:
+            warped = w(None, warped)
+        sample_p = torch.softmax(warped, dim=-1)
+        tok = int(torch.multinomial(sample_p, 1, generator=self.gen)[0, 0])
+        sample_p = sample_p[0]
+        return tok, StepCandidates(ids, tuple(top.values.tolist()),
+                                   tuple(sample_p[list(ids)].tolist()), float(model_p[tok]),
+                                   float(sample_p[tok]))
+
+
+class _Rows:
+    """Rows that share one key/value cache. `mask` [rows, positions] says which cached
+    positions are a row's own; `pos` is each row's next position; `last` its last token."""
+
+    def __init__(self, rows, cache, mask, pos, last=None):
+        self.rows, self.cache, self.mask, self.pos, self.last = rows, cache, mask, pos, last
+
+    def keep(self, index: list[int]) -> None:
+        """Only the rows at `index` stay; positions no remaining row uses are dropped."""
+        idx = torch.tensor(index, dtype=torch.long, device=self.mask.device)
+        mask = self.mask[idx]
+        used = mask.sum(0).nonzero()
+        first = int(used[0]) if len(used) else mask.shape[1]
+        for layer in self.cache.layers:
+            if getattr(layer, "is_initialized", False) and layer.keys.numel():
+                layer.keys = layer.keys[idx, :, first:]
+                layer.values = layer.values[idx, :, first:]
+        self.rows = [self.rows[i] for i in index]
+        self.mask, self.pos, self.last = mask[:, first:], self.pos[idx], self.last[idx]
+
+    def join(self, other: "_Rows") -> None:
+        """Append `other`'s rows; the shorter cache is padded on the left (masked out)."""
+        n1, n2 = self.mask.shape[1], other.mask.shape[1]
+        width = max(n1, n2)
+
+        def left(t, n, dim):
+            if n == width:
+                return t
+            shape = list(t.shape)
+            shape[dim] = width - n
+            return torch.cat([t.new_zeros(shape), t], dim=dim)
+        for a, b in zip(self.cache.layers, other.cache.layers):
+            if getattr(a, "is_initialized", False) and a.keys.numel():
+                a.keys = torch.cat([left(a.keys, n1, 2), left(b.keys, n2, 2)], dim=0)
+                a.values = torch.cat([left(a.values, n1, 2), left(b.values, n2, 2)], dim=0)
+        self.mask = torch.cat([left(self.mask, n1, 1), left(other.mask, n2, 1)], dim=0)
+        self.rows = self.rows + other.rows
+        self.pos = torch.cat([self.pos, other.pos])
+        self.last = torch.cat([self.last, other.last])
+
+
+def continuous_ok(lm: LoadedModel) -> bool:
+    """Can this model's rows come and go between steps (a decoder with a plain growing
+    key/value cache that takes positions and a padding mask)?"""
+    model = lm.model
+    if lm.spec.kind != "decoder" or getattr(model.config, "is_encoder_decoder", False):
+        return False
+    name = cache_argument(model)
+    params = inspect.signature(model.forward).parameters
+    if name is None or "position_ids" not in params or "attention_mask" not in params:
+        return False
+    try:
+        layers = DynamicCache(config=model.config).layers
+    except Exception:           # a model whose config the cache cannot read
+        return False
+    return all(type(layer) is DynamicLayer for layer in layers)
+
+
+class _Prefill:
+    """Reads the prompts of requests that arrived together, one forward pass per `advance`:
+    first the start they share (once), then the rest of each, side by side."""
+
+    def __init__(self, lm: LoadedModel, reqs: list[_Request]):
+        self.lm, self.reqs = lm, reqs
+        prompts = [r.input_ids for r in reqs]
+        shortest = min(len(p) for p in prompts)
+        shared = 0
+        if len(prompts) > 1:
+            while shared < shortest and all(p[shared] == prompts[0][shared] for p in prompts):
+                shared += 1
+        else:
+            shared = shortest
+        self.shared = min(shared, shortest - 1)       # every row reads at least one token after
+        self.cache = DynamicCache(config=lm.model.config)
+        self.arg = cache_argument(lm.model)
+        self.keep = ({"logits_to_keep": 1} if "logits_to_keep" in
+                     inspect.signature(lm.model.forward).parameters else {})
+        rest = [p[self.shared:] for p in prompts]
+        width = max(len(r) for r in rest)
+        dev = lm.device
+        self.rest_ids = torch.tensor([[0] * (width - len(r)) + r for r in rest], device=dev)
+        rest_mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rest], device=dev)
+        # a row's positions continue after the shared start and skip its padding
+        self.rest_pos = (self.shared + rest_mask.cumsum(1) - 1).clamp(min=0)
+        self.mask = torch.cat([torch.ones(len(reqs), self.shared, dtype=torch.long, device=dev),
+                               rest_mask], dim=1)
+        self.done_shared, self.done_rest, self.width = 0, 0, width
+        self.logits = None
+
+    @property
+    def finished(self) -> bool:
+        return self.logits is not None
+
+    def advance(self) -> None:
+        model, dev = self.lm.model, self.lm.device
+        if self.done_shared < self.shared:
+            a, b = self.done_shared, min(self.done_shared + CHUNK, self.shared)
+            ids = torch.tensor([self.reqs[0].input_ids[a:b]], device=dev)
+            model(input_ids=ids, attention_mask=torch.ones(1, b, dtype=torch.long, device=dev),
+                  position_ids=torch.arange(a, b, device=dev)[None], use_cache=True,
+                  **{self.arg: self.cache}, **self.keep)
+            self.done_shared = b
+            if b == self.shared and len(self.reqs) > 1:
+                for layer in self.cache.layers:
+                    if getattr(layer, "is_initialized", False):
+                        layer.batch_repeat_interleave(len(self.reqs))
+            return
+        a, b = self.done_rest, min(self.done_rest + CHUNK, self.width)
+        out = model(input_ids=self.rest_ids[:, a:b], attention_mask=self.mask[:, :self.shared + b],
+                    position_ids=self.rest_pos[:, a:b], use_cache=True, **{self.arg: self.cache},
+                    **self.keep)
+        self.done_rest = b
+        if b == self.width:
+            self.logits = out.logits[:, -1, :].float()
+
+    def rows(self) -> _Rows:
+        pos = torch.tensor([len(r.input_ids) for r in self.reqs], device=self.lm.device)
+        return _Rows([_Row(r) for r in self.reqs], self.cache, self.mask, pos)
+
+
 class Batcher:
-    """Groups concurrent generation requests into padded batches (see the module docstring).
+    """Runs concurrent generation requests as one changing batch (see the module docstring).
     One instance per app; it owns its worker thread, started on demand, gone when idle."""
 
-    def __init__(self, max_batch: int = 8, window_s: float = 0.05, scheduler=None):
+    def __init__(self, max_batch: int = 8, window_s: float = 0.05, scheduler=None,
+                 continuous: bool = True):
         self.max_batch = max_batch      # 8: a classroom table; more rows slow every step
         self.window_s = window_s        # 50 ms: short next to a generation, long next to a click
-        # each batch takes the device from the app's scheduler (models/core/scheduler.py), so a batch
+        # each step takes the device from the app's scheduler (models/core/scheduler.py), so it
         # never runs beside a training step or another request; alone (benchmarks), a lock
         self.scheduler = scheduler
         self.device_lock = threading.Lock()
         self._cv = threading.Condition()
         self._pending: list[_Request] = []
         self._running = False
-        self.batches_run = 0            # for benchmarks and tests: how many generate calls
+        self.continuous = continuous    # False: always the simple path (benchmarks compare)
+        self._ok: dict[int, bool] = {}   # id(model) -> continuous_ok
+        self.batches_run = 0            # for benchmarks and tests: groups of requests started
+        self.steps_run = 0              # forward passes of the continuous loop
 
     def stream(self, lm: LoadedModel, input_ids: list[int], settings: GenerationSettings,
                allowed=None) -> Iterator[BatchUpdate]:
@@ -207,6 +401,9 @@ class Batcher:
         empty result means no restriction). The caller must hold `lm` (manager.use) until the
         iterator is exhausted."""
         settings.check()
+        if not input_ids:
+            raise UserError("empty_text", "The prompt is empty. Type some text first.",
+                            what="prompt")
         req = _Request(lm, list(input_ids), settings, allowed)
         with self._cv:
             self._pending.append(req)
@@ -237,15 +434,32 @@ class Batcher:
                           req.started - req.created, req.batch_size, done=True)
 
     # ---- worker ----------------------------------------------------------------------------
+    def _device(self):
+        return self.scheduler.slot("request", "batch") if self.scheduler else self.device_lock
+
+    def _continuous(self, lm: LoadedModel) -> bool:
+        key = id(lm.model)
+        if not self.continuous:
+            return False
+        if key not in self._ok:
+            self._ok[key] = continuous_ok(lm)
+        return self._ok[key]
+
     def _take_batch(self) -> list[_Request]:
+        """Wait for the window of the oldest request, then take it with the requests that can
+        share its batch (the same model; for the simple path also the same settings)."""
         with self._cv:
             while True:
+                self._pending = [r for r in self._pending if not r.cancelled.is_set()]
                 if not self._pending:
                     self._running = False
                     return []
                 first = self._pending[0]
                 deadline = first.created + self.window_s
-                same = [r for r in self._pending if r.group == first.group]
+                if self._continuous(first.lm):
+                    same = [r for r in self._pending if r.lm.model is first.lm.model]
+                else:
+                    same = [r for r in self._pending if r.group == first.group]
                 now = time.perf_counter()
                 if len(same) >= self.max_batch or now >= deadline:
                     batch = same[: self.max_batch]
@@ -254,21 +468,33 @@ class Batcher:
                     return batch
                 self._cv.wait(deadline - now)
 
+    def _join_waiting(self, lm: LoadedModel, room: int) -> list[_Request]:
+        """Requests for the running model that arrived meanwhile (no window: they start now)."""
+        with self._cv:
+            take = [r for r in self._pending if r.lm.model is lm.model
+                    and not r.cancelled.is_set()][:max(room, 0)]
+            for r in take:
+                self._pending.remove(r)
+            self._pending = [r for r in self._pending if not r.cancelled.is_set()]
+            return take
+
+    def _start(self, batch: list[_Request]) -> None:
+        started = time.perf_counter()
+        for r in batch:
+            r.started, r.batch_size = started, len(batch)
+        self.batches_run += 1
+
     def _work(self) -> None:
         while True:
             batch = self._take_batch()
             if not batch:
                 return
-            batch = [r for r in batch if not r.cancelled.is_set()] or []
-            if not batch:
+            self._start(batch)
+            if self._continuous(batch[0].lm):
+                self._loop(batch)
                 continue
-            started = time.perf_counter()
-            for r in batch:
-                r.started, r.batch_size = started, len(batch)
-            self.batches_run += 1
             try:
-                with (self.scheduler.slot("request", "batch") if self.scheduler
-                      else self.device_lock):
+                with self._device():
                     self._generate(batch)
             except BaseException as exc:  # handed to every waiting consumer
                 for r in batch:
@@ -276,6 +502,96 @@ class Batcher:
             finally:
                 for r in batch:
                     r.q.put(None)
+
+    def _loop(self, first: list[_Request]) -> None:
+        """The continuous loop for one model, until no row is left and nobody waits for it."""
+        lm = first[0].lm
+        eos = _eos_ids(lm.model, lm.tokenizer)
+        arg = cache_argument(lm.model)
+        keep = ({"logits_to_keep": 1} if "logits_to_keep" in
+                inspect.signature(lm.model.forward).parameters else {})
+        running: _Rows | None = None
+        reading: list[_Prefill] = [_Prefill(lm, first)]
+        try:
+            while running is not None or reading:
+                busy = (running.rows if running else []) + [r for p in reading for r in p.reqs]
+                new = self._join_waiting(lm, self.max_batch - len(busy))
+                if new:
+                    self._start(new)
+                    reading.append(_Prefill(lm, new))
+                with self._device(), torch.inference_mode():
+                    if reading:
+                        # one chunk between two steps of the rows writing; with none, read on
+                        prefill = reading[0]
+                        while True:
+                            prefill.advance()
+                            self.steps_run += 1
+                            if prefill.finished or running is not None:
+                                break
+                        if prefill.finished:
+                            reading.pop(0)
+                            group = prefill.rows()
+                            size = len(group.rows) + (len(running.rows) if running else 0)
+                            for row in group.rows:
+                                row.req.batch_size = size
+                            group.last = self._emit(group, prefill.logits, eos)
+                            if running is None:
+                                running = group
+                            else:
+                                running.join(group)
+                            running = self._drop_finished(running)
+                            continue
+                    if running is not None:
+                        running.mask = torch.cat([running.mask, running.mask.new_ones(
+                            len(running.rows), 1)], dim=1)
+                        out = lm.model(input_ids=running.last[:, None], attention_mask=running.mask,
+                                       position_ids=running.pos[:, None], use_cache=True,
+                                       **{arg: running.cache}, **keep)
+                        self.steps_run += 1
+                        running.pos = running.pos + 1
+                        running.last = self._emit(running, out.logits[:, -1, :].float(), eos)
+                        running = self._drop_finished(running)
+        except BaseException as exc:  # handed to every waiting consumer
+            for r in (running.rows if running else []):
+                r.req.q.put(exc)
+            for p in reading:
+                for r in p.reqs:
+                    r.q.put(exc)
+
+    @staticmethod
+    def _emit(rows: _Rows, logits: torch.Tensor, eos: set) -> torch.Tensor:
+        """Each row's next token, sent to its reader; returns the tokens [rows] as a tensor."""
+        out = []
+        for i, row in enumerate(rows.rows):
+            if row.done or row.req.cancelled.is_set():
+                row.done = True
+                out.append(0)
+                continue
+            tok, step = row.pick(logits[i:i + 1])
+            out.append(tok)
+            if tok in eos:
+                row.done = True
+                continue
+            row.ids.append(tok)
+            row.count += 1
+            row.req.q.put((tok, step))
+            if row.count >= row.req.settings.max_new_tokens:
+                row.done = True
+        return torch.tensor(out, dtype=torch.long, device=logits.device)
+
+    @staticmethod
+    def _drop_finished(rows: _Rows) -> _Rows | None:
+        index = []
+        for i, row in enumerate(rows.rows):
+            if row.done or row.req.cancelled.is_set():
+                row.req.q.put(None)          # this reader has the whole answer now
+            else:
+                index.append(i)
+        if not index:
+            return None
+        if len(index) < len(rows.rows):
+            rows.keep(index)
+        return rows
 
     def _generate(self, batch: list[_Request]) -> None:
         lm, settings = batch[0].lm, batch[0].settings
