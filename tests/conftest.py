@@ -74,3 +74,13 @@ def app_url(real_cache, tmp_path_factory):
     app.launch(demo, args, prevent_thread_lock=True, quiet=True)   # the settings app.main uses
     yield f"http://127.0.0.1:{args.port}"
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def engine_server(real_cache, tmp_path_factory):
+    """(url, model id) of a real OpenAI-compatible server — `transformers serve` on the packaged
+    SmolLM2, on this CPU — started once per run (tests/engine_server.py)."""
+    from tests.engine_server import serve_smollm2
+    manager = ModelManager(Registry(real_cache, online=False), pick_device("cpu"))
+    with serve_smollm2(manager, tmp_path_factory.mktemp("engine")) as served:
+        yield served

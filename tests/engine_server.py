@@ -72,3 +72,19 @@ def serve_smollm2(manager, log_dir: Path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def app_with_engine(cache_dir: Path, engine_url: str, model: str | None = None):
+    """The real app started as `python app.py --engine-url URL [--engine-model NAME]` would be
+    (app.build + app.launch, like the `app_url` fixture), on a free port. Yields its URL."""
+    import app
+    argv = ["--hub", "off", "--cache-dir", str(cache_dir), "--port", str(free_port()),
+            "--device", "cpu", "--engine-url", engine_url]
+    args = app.parse_args(argv + (["--engine-model", model] if model else []))
+    demo, _manager, _jobs = app.build(args)
+    app.launch(demo, args, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{args.port}"
+    finally:
+        demo.close()

@@ -7,7 +7,10 @@ OpenAI-compatible server: `transformers serve` on the packaged SmolLM2, on this 
 `logprobs`, and refuses unknown fields with HTTP 422). The probe must find exactly that and
 the app must say so; the conversion of a logprobs answer into the app's TokenSteps is checked
 on the OpenAI client's own response types (test_logprobs_become_token_steps), since no
-server that runs here gives logprobs (llama.cpp's server and vLLM do; see the README)."""
+server that runs here gives logprobs (llama.cpp's server and vLLM do; see the README).
+
+The server is the session fixture `engine_server` (tests/conftest.py -> tests/engine_server.py),
+shared with tests/test_errors_engine.py and tests/browser/test_engine.py."""
 from __future__ import annotations
 
 import pytest
@@ -21,19 +24,11 @@ from models.runners.batching import Batcher
 from models.runners.engine import Engine, token_step
 from models.runners.generation import (GenerationSettings, check_text, generate_text,
                                        prepare_prompt, stream_generate)
-from tests.engine_server import closed_url, serve_smollm2
+from tests.engine_server import closed_url
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "What is the capital of France?"
-
-
-@pytest.fixture(scope="session")
-def engine_server(real_cache, tmp_path_factory):
-    """(url, model id) of `transformers serve` on SmolLM2, for the whole session."""
-    with serve_smollm2(ModelManager(Registry(real_cache), pick_device("cpu")),
-                       tmp_path_factory.mktemp("engine")) as served:
-        yield served
 
 
 @pytest.fixture(scope="session")
