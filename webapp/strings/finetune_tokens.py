@@ -95,7 +95,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # errors (Chinese; English comes from the exception)
     "err.tok_bad_tag": ("", "{name} 第 {line} 行：标签 {tag!r} 不是 O、B-类型 或 I-类型。实体外的词写 O，"
                             "人名的第一个词写 B-PER，后面的词写 I-PER。"),
-    "err.tok_i_without_b": ("", "{name}，{where}：{tag} 跟在 {prev} 后面，但实体必须以 {start} 开始。"
+    "err.tok_i_without_b": ("", "{name} 第 {line} 行：{tag} 跟在 {prev} 后面，但实体必须以 {start} 开始。"
                                 "请把这个标签改成 {start}（或把前一个词也标为同一个实体）。"),
     "err.tok_one_column": ("", "{name} 第 {line} 行只有一列。每行需要一个词、一个制表符（或空格）和它的标签，"
                                "例如 'Paris<tab>B-LOC'。"),

@@ -2,7 +2,7 @@
 
 Two formats:
   CoNLL / IOB  one word and its tag per line (tab or spaces between them), a blank line between
-               sentences; `-DOCSTART-` lines are skipped. Files whose every line has more
+               sentences; `-DOCSTART-` lines and `# comment` lines are skipped. Files whose every line has more
                columns (CoNLL-2003: word, part of speech, chunk, entity) use the first and the
                last. Extensions .conll .iob .bio .txt .tsv.
   JSONL        one sentence per line: {"text": "...", "entities": [{"start": 0, "end": 5,
@@ -88,17 +88,16 @@ def _bad_tag(line_no: int, tag: str, name: str) -> UserError:
                      line=line_no, tag=tag)
 
 
-def check_scheme(tags: list, lines: list, name: str, row: int | None = None) -> None:
-    """IOB2: an I-TYPE tag must follow B-TYPE or I-TYPE of the same type. `lines` gives each
-    tag's line number (CoNLL); `row` the JSONL row instead."""
+def check_scheme(tags: list, lines: list, name: str) -> None:
+    """IOB2: an I-TYPE tag must follow B-TYPE or I-TYPE of the same type; `lines` gives each
+    tag's line number in the file. (Spans from JSONL always make valid tags.)"""
     prev = "O"
     for tag, line_no in zip(tags, lines):
         if tag.startswith("I-") and prev[2:] != tag[2:]:
-            where = f"row {row}" if row is not None else f"line {line_no}"
-            raise UserError("tok_i_without_b", f"{name}, {where}: {tag} follows {prev}, but an "
-                            f"entity must start with B-{tag[2:]}. Change this tag to "
+            raise UserError("tok_i_without_b", f"{name}, line {line_no}: {tag} follows {prev}, "
+                            f"but an entity must start with B-{tag[2:]}. Change this tag to "
                             f"B-{tag[2:]} (or tag the word before it as part of the same "
-                            "entity).", name=name, where=where, tag=tag, prev=prev,
+                            "entity).", name=name, line=line_no, tag=tag, prev=prev,
                             start=f"B-{tag[2:]}")
         prev = tag
 
@@ -127,6 +126,8 @@ def read_conll(text: str, name: str) -> tuple[list, list, list]:
             continue
         parts = line.split("\t") if "\t" in line else line.split()
         parts = [p.strip() for p in parts if p.strip()]
+        if line.startswith("#") and not (len(parts) >= 2 and _TAG.match(parts[-1])):
+            continue                      # a comment ("# source: ..."), not the word "#"
         if columns is None:
             if len(parts) < 2:
                 raise UserError("tok_one_column", f"{name}, line {line_no}: {line[:40]!r} has "
