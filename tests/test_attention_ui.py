@@ -49,17 +49,17 @@ def _result(lab, name, text, target=""):
 
 def test_cross_tab_contract_is_published(lab):
     *_, ctx = lab
-    shared = ctx.shared["attention"]
-    assert isinstance(shared["model"], gr.Dropdown) and shared["model"].allow_custom_value
-    assert isinstance(shared["text"], gr.Textbox) and isinstance(shared["target"], gr.Textbox)
-    fn, inputs, outputs = shared["run"]
-    assert callable(fn) and shared["model"] in inputs and shared["target"] in inputs
+    link = ctx.attention
+    assert isinstance(link.model, gr.Dropdown) and link.model.allow_custom_value
+    assert isinstance(link.text, gr.Textbox) and isinstance(link.target, gr.Textbox)
+    fn, inputs, outputs = link.run, link.inputs, link.outputs
+    assert callable(fn) and link.model in inputs and link.target in inputs
     assert len(outputs) >= 5
 
 
 def test_run_handler_draws_one_head_and_keeps_the_tensor_server_side(lab):
     _, _, keys, _, ctx = lab
-    fn, inputs, outputs = ctx.shared["attention"]["run"]
+    fn, inputs, outputs = ctx.attention.run, ctx.attention.inputs, ctx.attention.outputs
     out = fn(keys["llama"], "the cat sat on the mat", "the dog ran", "self", 1, 3, True,
              "entropy", "en")
     assert len(out) == len(outputs)

@@ -20,7 +20,7 @@ CASES = [
     ("empty_text", "/generate", ["smollm2", "   \n", *DEFAULT_SETTINGS, LANG]),
     ("text_too_long", "/generate", ["smollm2", "x" * 100_001, *DEFAULT_SETTINGS, LANG]),
 ]
-DIRECT_CODES = {"no_chat_template", "window_too_small", "bad_setting"}
+DIRECT_CODES = {"no_chat_template", "window_too_small", "gen_bad_setting"}
 
 WORDS = {"empty_text": ("empty", "空"),
          "text_too_long": ("100,000", "太长")}
@@ -47,7 +47,7 @@ def test_generate_errors_through_the_handler(make_manager, tiny_models, lang):
     cases = {
         "no_chat_template": (gpt2, "hello", True, 16, 0.7, 50, 0.95, False, -1),
         "window_too_small": (llama, "hello", False, 1024, 0.7, 50, 0.95, False, -1),  # reads 128
-        "bad_setting": (llama, "hello", False, 16, 0.0, 50, 0.95, False, -1),   # temperature 0
+        "gen_bad_setting": (llama, "hello", False, 16, 0.0, 50, 0.95, False, -1),  # temperature 0
     }
     cases_settings = {   # values Gradio's sliders would refuse, sent to the handler directly
         "top-p above 1": (llama, "hello", False, 16, 0.7, 50, 1.5, False, -1),
@@ -59,8 +59,14 @@ def test_generate_errors_through_the_handler(make_manager, tiny_models, lang):
         check_message(message_text(exc, lang), lang)
     for args in cases_settings.values():
         exc = _raised(actions, *args, lang)
-        assert exc.code == "bad_setting"
+        assert exc.code == "gen_bad_setting"
         check_message(message_text(exc, lang), lang)
+    assert "Top-p" in message_text(_raised(actions, *cases_settings["top-p above 1"], lang), lang)
+    assert ("温度" if lang == "zh" else "Temperature") in message_text(
+        _raised(actions, *cases["gen_bad_setting"], lang), lang)
+    # a box holding text that is not a number: the same message, naming the box
+    exc = _raised(actions, llama, "hello", False, "many", 0.7, 50, 0.95, False, -1, lang)
+    assert exc.code == "gen_bad_setting" and exc.params["field"] == "max_new_tokens"
     assert "Chat" in message_text(_raised(actions, *cases["no_chat_template"], "en"), "en")
     assert "对话模式" in message_text(_raised(actions, *cases["no_chat_template"], "zh"), "zh")
     assert "112" in message_text(_raised(actions, *cases["window_too_small"], lang), lang)

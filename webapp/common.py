@@ -1,13 +1,13 @@
 """What every tab shares: the app context passed to each `build`, the heavy-work concurrency
-settings, the wrapper that turns errors into messages a user can act on, and the one reader
-of number boxes (`read_number`)."""
+settings, the wrapper that turns errors into messages a user can act on, the one reader
+of number boxes (`read_number`) and of generation settings (`generation_settings`)."""
 from __future__ import annotations
 
 import functools
 import html
 import inspect
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import gradio as gr
@@ -15,6 +15,8 @@ import gradio as gr
 from models.core.errors import UserError
 from models.core.jobs import JobRunner
 from models.core.manager import ModelManager
+from models.runners.generation import WHOLE as WHOLE_SETTINGS
+from models.runners.generation import GenerationSettings
 
 from webapp.i18n import LANGS, Localizer, render, t
 
@@ -25,10 +27,34 @@ log = logging.getLogger("llm_explorer")
 HEAVY = {"concurrency_id": "device", "concurrency_limit": 1}
 
 
+@dataclass(frozen=True)
+class AttentionLink:
+    """What the Attention tab offers other tabs ("See attention for this output"): the inputs
+    they fill, and its run handler with its inputs and outputs to chain after filling them."""
+    model: Any
+    text: Any
+    target: Any
+    run: Callable
+    inputs: list
+    outputs: list
+
+
+@dataclass(frozen=True)
+class GenerateLink:
+    """What the Generate tab offers the "Why" tab: its model and prompt, the prompt it really
+    sent (chat template included), its answer step by step, and the "explore" button."""
+    model: Any
+    prompt: Any
+    sent: Any
+    steps: Any
+    why: Any
+
+
 @dataclass
 class AppContext:
     """Handed to every tab's build(). `lang` is the language radio (an input to handlers that
-    produce text); `shared` lets tabs publish components others wire to (after_build)."""
+    produce text); tabs publish what other tabs wire to as typed links (`attention`,
+    `generate`), read in `after_build` hooks once every tab exists."""
     manager: ModelManager
     jobs: JobRunner
     loc: Localizer
@@ -36,7 +62,9 @@ class AppContext:
     demo: Any = None                     # the gr.Blocks being built (for demo.load)
     tabs: Any = None                     # gr.Tabs, to switch tabs from an event
     current_tab: Any = None              # the gr.Tab being built (for its .select event)
-    shared: dict = field(default_factory=dict)
+    attention: AttentionLink | None = None
+    generate: GenerateLink | None = None
+    shared: dict = field(default_factory=dict)   # only the classroom's teacher-only controls
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
     pickers: list = field(default_factory=list)       # (model Dropdown, task), see model_picker
     classroom: Any = None                # webapp/access.py Classroom with --classroom, else None
@@ -207,3 +235,29 @@ def read_number(value) -> float | None:
         return float(value.strip() if isinstance(value, str) else value)
     except TypeError:
         raise ValueError(f"{value!r} is not a number") from None
+
+
+def generation_settings(base: GenerationSettings, **boxes) -> GenerationSettings:
+    """Generation settings from the UI's boxes (or an API client's values), checked: each box
+    is read by `read_number`; an empty one keeps `base`'s value, text that is not a number is
+    refused by the range check with the setting's name. `greedy` is a tick box; a negative
+    `seed` means "draw anew each time"."""
+    values = {}
+    for name, value in boxes.items():
+        if name == "greedy":
+            values[name] = bool(value)
+            continue
+        try:
+            number = read_number(value)
+        except ValueError:
+            number = float("nan")
+        if number is None:
+            continue
+        if name == "seed" and number < 0:
+            values[name] = None
+        elif name in WHOLE_SETTINGS and number == number and abs(number) < 1e18 \
+                and number == int(number):
+            values[name] = int(number)
+        else:
+            values[name] = number
+    return replace(base, **values).check()

@@ -21,13 +21,22 @@ from transformers.generation.logits_process import (TemperatureLogitsWarper, Top
                                                     TopPLogitsWarper)
 from transformers.generation.streamers import BaseStreamer
 
-from models.core.errors import UserError
+from models.core.errors import UserError, check_ranges
 from models.runners.gen_speed import PREFILL_CHUNK, SpeedMeter
 from models.core.manager import LoadedModel
 from models.runners.next_token import StepRecorder, TokenStep
 from models.runners.token_text import whole_characters
 
 MAX_PROMPT_CHARS = 100_000   # longer text is refused before tokenizing (it cannot fit anyway)
+# The settings' bounds (check_ranges); temperature only matters when sampling.
+LIMITS = {"max_new_tokens": (1, 2048), "temperature": (0.01, 5), "top_k": (0, 10_000),
+          "top_p": (0.01, 1), "repetition_penalty": (1, 2), "seed": (0, 2**32 - 1)}
+WHOLE = ("max_new_tokens", "top_k", "seed")
+
+
+def bad_setting(name: str, value, lo: float, hi: float) -> UserError:
+    return UserError("gen_bad_setting", f"{name} must be between {lo:g} and {hi:g}; got "
+                     f"{value!r}.", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
 
 
 @dataclass(frozen=True)
@@ -41,13 +50,16 @@ class GenerationSettings:
     seed: int | None = None     # fixed seed -> the same sample every time
 
     def check(self) -> "GenerationSettings":
-        if not 1 <= int(self.max_new_tokens) <= 2048:
-            raise UserError("bad_setting", "Max new tokens must be between 1 and 2048.")
-        if not self.greedy and not 0 < float(self.temperature) <= 5:
-            raise UserError("bad_setting", "Temperature must be above 0 and at most 5 "
-                            "(or tick Greedy for always the most likely token).")
-        if not 0 <= int(self.top_k) <= 10_000 or not 0 < float(self.top_p) <= 1:
-            raise UserError("bad_setting", "Top-k must be 0 or more and top-p between 0 and 1.")
+        """Self when every setting is within LIMITS (whole numbers where counts are meant);
+        else the UserError that names the setting."""
+        values = {name: getattr(self, name) for name in LIMITS
+                  if not (name == "temperature" and self.greedy)
+                  and not (name == "seed" and self.seed is None)}
+        check_ranges(values, LIMITS, bad_setting)
+        for name in WHOLE:
+            value = values.get(name)
+            if value is not None and float(value) != int(float(value)):
+                raise bad_setting(name, value, *LIMITS[name])
         return self
 
     def generate_kwargs(self) -> dict:

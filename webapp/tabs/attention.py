@@ -6,7 +6,7 @@ The full [layers, heads, n, n] tensor stays on the server (per-session gr.State,
 the browser receives one head at a time. The layer/head sliders sit right above the heatmap
 (and the page scrolls them into view after a run), so both are on screen together; typing a
 number redraws at once. Each action's error shows next to its button (wire_action). Other tabs
-reach this one through ctx.shared["attention"] (see build()).
+reach this one through ctx.attention (webapp/common.py AttentionLink).
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from models.core.errors import UserError
 
 from webapp.views import attention as views
 from webapp.tabs.attention_api import register_api, walk_markdown
-from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
+from webapp.common import (HEAVY, AppContext, AttentionLink, action_message, friendly, model_picker,
+                            wire_action)
 from webapp.i18n import render, t
 
 TITLE_KEY = "att.title"
@@ -291,8 +292,7 @@ def build(ctx: AppContext) -> None:
                 show_progress="hidden")
     # Other tabs ("See attention for this output") chain `run` after filling model and text;
     # errors then show as a pop-up, since the button they pressed is on their tab.
-    ctx.shared["attention"] = {"model": model, "text": text, "target": target,
-                               "run": (friendly(show), run_inputs, run_outputs)}
+    ctx.attention = AttentionLink(model, text, target, friendly(show), run_inputs, run_outputs)
 
 
 def walk_markdown_verify(w, lang: str) -> str:

@@ -24,7 +24,8 @@ from models.runners.token_text import token_pieces
 
 from webapp.views import generate as views
 from webapp.views import engine as engine_views
-from webapp.common import HEAVY, NO_MESSAGE, AppContext, action_message, model_picker, wire_action
+from webapp.common import (HEAVY, NO_MESSAGE, AppContext, GenerateLink, action_message,
+                            generation_settings, model_picker, wire_action)
 from webapp.i18n import t
 
 TITLE_KEY = "tab.generate"
@@ -54,9 +55,8 @@ def fmt_duration(seconds: float, lang: str) -> str:
 
 
 def settings_from(max_new_tokens, temp, k, p, is_greedy, seed_value) -> GenerationSettings:
-    seed = None if seed_value in (None, "") or int(seed_value) < 0 else int(seed_value)
-    return GenerationSettings(int(max_new_tokens), float(temp), int(k), float(p), bool(is_greedy),
-                              DEFAULTS.repetition_penalty, seed).check()
+    return generation_settings(DEFAULTS, max_new_tokens=max_new_tokens, temperature=temp,
+                               top_k=k, top_p=p, greedy=is_greedy, seed=seed_value)
 
 
 class GenerateActions:
@@ -263,8 +263,7 @@ def build(ctx: AppContext) -> None:
             prompt = loc.Textbox(label_key="gen.prompt", info_key="gen.prompt_info", lines=4,
                                  elem_id="gen-prompt", value_key="gen.prompt_value")
             # (the label of gr.Examples cannot follow the language switch: it says both)
-            examples = gr.Examples(EXAMPLES, [prompt], label="Examples · 示例",
-                                   elem_id="gen-examples")
+            gr.Examples(EXAMPLES, [prompt], label="Examples · 示例", elem_id="gen-examples")
             loc.Markdown(value_key="gen.model_note", elem_id="gen-model-note")
             chat = loc.Checkbox(label_key="gen.chat", value=True, elem_id="gen-chat")
             with gr.Row():
@@ -346,6 +345,4 @@ def build(ctx: AppContext) -> None:
     step.change(draw_step, [steps_state, step, lang], [chart], **quiet)
     tokens.select(pick_token, [steps_state], [step], **quiet)
     lang.change(draw_step, [steps_state, step, lang], [chart], **quiet)
-    ctx.shared["generate"] = {"prompt": prompt, "examples": examples, "run": run,
-                              "model": model, "sent": sent, "why": why,
-                              "steps": steps_state}   # the answer's TokenSteps (Why tab's tree)
+    ctx.generate = GenerateLink(model, prompt, sent, steps_state, why)   # for the Why tab's tree

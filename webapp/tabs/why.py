@@ -498,17 +498,14 @@ def build(ctx: AppContext) -> None:
         """Generate's "explore other words" button: its model, the prompt it sent and the
         answer it wrote come here; the branching part opens with that answer as the first path
         of the tree, to branch from at any step."""
-        gen = ctx.shared.get("generate", {})
-        if not all(k in gen for k in ("why", "model", "prompt", "sent")):
+        gen = ctx.generate
+        if gen is None:
             return
-        event = gen["why"].click(from_generate, [gen["model"], gen["prompt"], gen["sent"]],
-                                 [model, text, ctx.tabs, subtabs], api_visibility="private")
-        if "steps" in gen:          # Generate's answer, step by step: the tree's first path
-            wire_action(event.success, seed_ui, [model, text, gen["steps"], lang], tree_out,
-                        message=branch_msg, clear=tree_out[1:], **HEAVY)
-        else:
-            wire_action(event.success, tree_ui, [model, text, lang], tree_out,
-                        message=branch_msg, clear=tree_out[1:], **HEAVY)
+        event = gen.why.click(from_generate, [gen.model, gen.prompt, gen.sent],
+                              [model, text, ctx.tabs, subtabs], api_visibility="private")
+        # Generate's answer, step by step, is the tree's first path
+        wire_action(event.success, seed_ui, [model, text, gen.steps, lang], tree_out,
+                    message=branch_msg, clear=tree_out[1:], **HEAVY)
     ctx.after_build.append(wire_generate)
 
 
