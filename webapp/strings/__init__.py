@@ -11,3 +11,6 @@ TABLES.append(finetune_tokens.STRINGS)
 
 from webapp.strings import engine  # noqa: E402  (the serving engine: app.py --engine-url)
 TABLES.append(engine.STRINGS)
+
+from webapp.strings import analysis  # noqa: E402  (Applications -> Analyse meaning)
+TABLES.append(analysis.STRINGS)

