@@ -121,6 +121,14 @@ HUB_SPECS = [
                          "surprisal"}),
               "Apache-2.0", 494_032_768, chat=True,
               note="multilingual chat model (English and Chinese)"),
+    # entity taggers for Applications -> Analyse meaning (models/runners/analysis.py)
+    ModelSpec("hub:bert-base-ner", "dslim/bert-base-NER", "hub", "encoder", "token-classification",
+              "dslim/bert-base-NER", frozenset({"analyze", "attention"}), "MIT",
+              note="English named entities (CoNLL-2003: person, organisation, place, misc)"),
+    ModelSpec("hub:roberta-cluener-zh", "uer/roberta-base-finetuned-cluener2020-chinese", "hub",
+              "encoder", "token-classification", "uer/roberta-base-finetuned-cluener2020-chinese",
+              frozenset({"analyze", "attention"}), "see model card",
+              note="Chinese named entities (CLUENER 2020: person, organisation, place, ...)"),
 ]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
