@@ -70,3 +70,24 @@ def test_bad_input_becomes_a_message_in_the_users_language(app):
     with pytest.raises(gr.Error, match="reference"):
         fns["summary_quality"]("a summary", "", "en")
     assert "ROUGE-1" in fns["summary_quality"]("the cat sat", "the cat sat on the mat", "en")
+
+
+def test_handlers_are_plain_functions_testable_without_the_app(tmp_path, tiny_models):
+    """The tab's handlers are module-level functions: given a manager and a batcher they run
+    without building the interface (webapp/tabs/applications.py)."""
+    from models.core.device import pick_device
+    from models.core.manager import ModelManager
+    from models.core.registry import Registry
+    from models.runners.batching import Batcher
+    from webapp.tabs import applications as tab
+    manager = ModelManager(Registry(tmp_path / "cache"), pick_device("cpu"))
+    key = manager.register_local(str(tiny_models["t5"]), "t5").key
+    batcher = Batcher(scheduler=manager.scheduler)
+    rows = list(tab.summarize(manager, batcher, key, "the cat sat on the mat.", "short", True,
+                              0.7, 50, "zh", progress=_quiet))
+    text, stats, sent, _insight = rows[-1]
+    assert sent.startswith("summarize: ") and stats.lstrip().startswith("✓")
+    assert "词元" in stats                                  # the figures in the user's language
+    assert tab.qa_lang("巴黎在哪里？") == "zh" and tab.qa_lang("Where is Paris?") == "en"
+    src, tgt, length = tab.relabel("zh")
+    assert ("中文", "zh") in src["choices"] and length["label"] == tab.t("apps.sum.length", "zh")

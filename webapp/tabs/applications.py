@@ -11,6 +11,7 @@ device at a time); anyone beyond that waits in Gradio's queue and sees their pos
 """
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import gradio as gr
@@ -24,7 +25,8 @@ from models.runners.generation import GenerationSettings, check_text
 
 from webapp.tabs import analysis
 from webapp.views import applications as views
-from webapp.common import HEAVY, AppContext, action_message, model_picker, wire_action
+from webapp.common import (HEAVY, AppContext, action_message, generation_settings, model_picker,
+                            wire_action)
 from webapp.i18n import render, t
 
 TITLE_KEY = "tab.applications"
@@ -38,8 +40,8 @@ def _lang_choices(lang: str) -> list[tuple[str, str]]:
 
 
 def _settings(greedy, temperature, top_k) -> GenerationSettings:
-    return GenerationSettings(greedy=bool(greedy), temperature=float(temperature),
-                              top_k=int(top_k)).check()
+    return generation_settings(GenerationSettings(), greedy=greedy, temperature=temperature,
+                               top_k=top_k)
 
 
 def _outputs(loc, prefix: str, output_key: str, task: str) -> SimpleNamespace:
@@ -70,6 +72,95 @@ def _quality(loc, prefix: str) -> SimpleNamespace:
     return q
 
 
+# ---- handlers (module level: plain inputs and outputs; build() binds manager and batcher) ----
+def _use(manager, key: str, progress):
+    if not manager.is_loaded(key):
+        progress(0, desc=f"loading {manager.registry.get(key).name}")
+    # the model is held; the batcher takes the device per batch
+    return manager.use(key, progress=lambda f, m: progress(f, desc=m), device=False)
+
+
+def _stream(batcher, lm, prep, settings, lang):
+    """Run a prepared request; yield (update, (text, stats, prompt, insight)) as tokens arrive."""
+    head = views.notices_md(prep.notices, lang)
+    for upd in apps.run(batcher, lm, prep, settings):
+        html = views.insight_html(upd.insight, lang) if upd.done else ""
+        yield upd, (upd.text, head + views.stats_md(upd, lm.spec.name, lang), prep.prompt_text, html)
+
+
+def advise(registry, task, key, a, b, lang) -> str:
+    """Which model would do `task` better (apps_advice.advice), shown next to each picker."""
+    try:
+        text = render(apps_advice.advice(registry, task, key, a, b), lang)
+        return f"> {text}" if text else ""
+    except Exception:  # an unknown key: the run button reports it properly
+        return ""
+
+
+def qa_lang(question) -> str:
+    return "zh" if apps.is_chinese(question or "") else "en"
+
+
+def summarize(manager, batcher, model, text, length, greedy, temperature, top_k, lang,
+              progress=gr.Progress()):
+    text = check_text(text, "text")
+    settings = _settings(greedy, temperature, top_k)
+    with _use(manager, model, progress) as lm, manager.guard():
+        prep = apps.prepare_summarize(lm, text, length)
+        for _upd, row in _stream(batcher, lm, prep, settings, lang):
+            yield row
+
+
+def translate(manager, batcher, model, text, source, target, greedy, temperature, top_k, lang,
+              progress=gr.Progress()):
+    text = check_text(text, "text")
+    settings = _settings(greedy, temperature, top_k)
+    with _use(manager, model, progress) as lm, manager.guard():
+        prep = apps.prepare_translate(lm, text, source, target)
+        for _upd, row in _stream(batcher, lm, prep, settings, lang):
+            yield row
+
+
+def answer(manager, batcher, model, question, context, greedy, temperature, top_k, lang,
+           progress=gr.Progress()):
+    question = check_text(question, "question")
+    settings = _settings(greedy, temperature, top_k)
+    with _use(manager, model, progress) as lm, manager.guard():
+        if lm.spec.head == "qa":
+            apps.check_task(lm.spec, "answer")
+            with batcher.device_lock:          # takes turns with batched generation
+                span = apps_qa.answer(lm, question, context)
+            yield (span.answer, views.span_md(span, lm.spec.name, lang), "",
+                   f"<p>{t('apps.insight_none', lang)}</p>",
+                   views.highlight_html(context.strip(), (span.start, span.end)))
+            return
+        prep = apps.prepare_answer(lm, question, context)
+        context = (context or "").strip()
+        where = views.highlight_html(context, None)
+        for upd, row in _stream(batcher, lm, prep, settings, lang):
+            if upd.done:
+                span = apps.find_span(upd.text, context, question)
+                where = views.highlight_html(context, span)
+                if context and span is None:
+                    row = (row[0], row[1] + "\n\n" + t("apps.qa.not_found", lang), *row[2:])
+            yield (*row, where)
+
+
+def summary_quality(summary, reference, lang):
+    return views.scores_md(metrics.rouge(summary, reference), lang)
+
+
+def translation_quality(translation, reference, target, lang):
+    return views.scores_md(metrics.bleu_chrf(translation, reference, target), lang)
+
+
+def relabel(lang):
+    """The language lists and the length choices in `lang`."""
+    return (gr.update(choices=_lang_choices(lang)), gr.update(choices=_lang_choices(lang)),
+            gr.update(choices=[(t(f"apps.len.{k}", lang), k) for k in LENGTH_KEYS],
+                      label=t("apps.sum.length", lang)))
+
+
 def build(ctx: AppContext) -> None:
     manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
     batcher = Batcher(scheduler=manager.scheduler)   # one per app: shared by all its users
@@ -83,31 +174,6 @@ def build(ctx: AppContext) -> None:
             top_k = loc.Slider(label_key="apps.top_k", minimum=0, maximum=200, step=1,
                                value=GenerationSettings.top_k)
     sampling = [greedy, temperature, top_k]
-
-    def use(key, progress):
-        if not manager.is_loaded(key):
-            progress(0, desc=f"loading {manager.registry.get(key).name}")
-        # the model is held; the batcher takes the device per batch
-        return manager.use(key, progress=lambda f, m: progress(f, desc=m), device=False)
-
-    def stream(lm, prep, settings, lang):
-        """Run a prepared request; yield (text, stats, prompt, insight) as tokens arrive."""
-        head = views.notices_md(prep.notices, lang)
-        for upd in apps.run(batcher, lm, prep, settings):
-            html = views.insight_html(upd.insight, lang) if upd.done else ""
-            yield upd, (upd.text, head + views.stats_md(upd, lm.spec.name, lang),
-                        prep.prompt_text, html)
-
-    # which model would be better (apps_advice.advice), shown next to each picker
-    def advise(task, key, a, b, lg):
-        try:
-            text = render(apps_advice.advice(manager.registry, task, key, a, b), lg)
-            return f"> {text}" if text else ""
-        except Exception:  # an unknown key: the run button reports it properly
-            return ""
-
-    def qa_lang(question):
-        return "zh" if apps.is_chinese(question or "") else "en"
 
     with gr.Tabs(elem_id="apps-tabs"):
         # ---- summarize ----------------------------------------------------------------------
@@ -123,7 +189,7 @@ def build(ctx: AppContext) -> None:
                                      elem_id="sum-length")
                     s_run = loc.Button(value_key="apps.sum.run", variant="primary", elem_id="sum-run")
                     sum_msg = action_message(elem_id="sum-msg")
-                s_advice = gr.Markdown(advise("summarize", "smollm2", None, None, loc.lang),
+                s_advice = gr.Markdown(advise(manager.registry, "summarize", "smollm2", None, None, loc.lang),
                                        elem_id="sum-advice")
             s_out = _outputs(loc, "sum", "apps.sum.output", "summarize")
             s_q = _quality(loc, "sum")
@@ -143,8 +209,8 @@ def build(ctx: AppContext) -> None:
                                           lines=4, elem_id="tr-text")
                     tr_run = loc.Button(value_key="apps.tr.run", variant="primary", elem_id="tr-run")
                     tr_msg = action_message(elem_id="tr-msg")
-                tr_advice = gr.Markdown(advise("translate", "smollm2", tr_src.value, tr_tgt.value,
-                                               loc.lang), elem_id="tr-advice")
+                tr_advice = gr.Markdown(advise(manager.registry, "translate", "smollm2", tr_src.value,
+                                               tr_tgt.value, loc.lang), elem_id="tr-advice")
             tr_out = _outputs(loc, "tr", "apps.tr.output", "translate")
             tr_q = _quality(loc, "tr")
 
@@ -162,8 +228,8 @@ def build(ctx: AppContext) -> None:
                                              elem_id="qa-context")
                     qa_run = loc.Button(value_key="apps.qa.run", variant="primary", elem_id="qa-run")
                     qa_msg = action_message(elem_id="qa-msg")
-                qa_advice = gr.Markdown(advise("answer", "smollm2", qa_lang(qa_question.value),
-                                               None, loc.lang), elem_id="qa-advice")
+                qa_advice = gr.Markdown(advise(manager.registry, "answer", "smollm2",
+                                               qa_lang(qa_question.value), None, loc.lang), elem_id="qa-advice")
             qa_out = _outputs(loc, "qa", "apps.qa.output", "answer")
             with loc.Accordion(label_key="apps.qa.where", open=True):
                 qa_where = gr.HTML(elem_id="qa-where")
@@ -172,63 +238,17 @@ def build(ctx: AppContext) -> None:
         with loc.Tab(label_key="apps.sub.analyze", id="apps-analyze"):
             analysis.build(ctx)
 
-    # ---- handlers -----------------------------------------------------------------------------
-    def summarize(model, text, length, greedy, temperature, top_k, lang, progress=gr.Progress()):
-        text = check_text(text, "text")
-        settings = _settings(greedy, temperature, top_k)
-        with use(model, progress) as lm, manager.guard():
-            prep = apps.prepare_summarize(lm, text, length)
-            for _upd, row in stream(lm, prep, settings, lang):
-                yield row
-
-    def translate(model, text, source, target, greedy, temperature, top_k, lang, progress=gr.Progress()):
-        text = check_text(text, "text")
-        settings = _settings(greedy, temperature, top_k)
-        with use(model, progress) as lm, manager.guard():
-            prep = apps.prepare_translate(lm, text, source, target)
-            for _upd, row in stream(lm, prep, settings, lang):
-                yield row
-
-    def answer(model, question, context, greedy, temperature, top_k, lang, progress=gr.Progress()):
-        question = check_text(question, "question")
-        settings = _settings(greedy, temperature, top_k)
-        with use(model, progress) as lm, manager.guard():
-            if lm.spec.head == "qa":
-                apps.check_task(lm.spec, "answer")
-                with batcher.device_lock:          # takes turns with batched generation
-                    span = apps_qa.answer(lm, question, context)
-                yield (span.answer, views.span_md(span, lm.spec.name, lang), "",
-                       f"<p>{t('apps.insight_none', lang)}</p>",
-                       views.highlight_html(context.strip(), (span.start, span.end)))
-                return
-            prep = apps.prepare_answer(lm, question, context)
-            context = (context or "").strip()
-            where = views.highlight_html(context, None)
-            for upd, row in stream(lm, prep, settings, lang):
-                if upd.done:
-                    span = apps.find_span(upd.text, context, question)
-                    where = views.highlight_html(context, span)
-                    if context and span is None:
-                        row = (row[0], row[1] + "\n\n" + t("apps.qa.not_found", lang), *row[2:])
-                yield (*row, where)
-
     outs = [s_out.text, s_out.stats, s_out.sent, s_out.insight]
-    wire_action(s_run.click, summarize, [s_model, s_text, s_len, *sampling, lang], outs,
+    wire_action(s_run.click, partial(summarize, manager, batcher), [s_model, s_text, s_len, *sampling, lang], outs,
                 message=sum_msg, api_name="summarize", **queue)
     tr_outs = [tr_out.text, tr_out.stats, tr_out.sent, tr_out.insight]
-    wire_action(tr_run.click, translate, [tr_model, tr_text, tr_src, tr_tgt, *sampling, lang],
+    wire_action(tr_run.click, partial(translate, manager, batcher), [tr_model, tr_text, tr_src, tr_tgt, *sampling, lang],
                 tr_outs, message=tr_msg, api_name="translate", **queue)
     qa_outs = [qa_out.text, qa_out.stats, qa_out.sent, qa_out.insight, qa_where]
-    wire_action(qa_run.click, answer, [qa_model, qa_question, qa_context, *sampling, lang],
+    wire_action(qa_run.click, partial(answer, manager, batcher), [qa_model, qa_question, qa_context, *sampling, lang],
                 qa_outs, message=qa_msg, api_name="answer", **queue)
 
     # ---- quality figures ------------------------------------------------------------------------
-    def summary_quality(summary, reference, lang):
-        return views.scores_md(metrics.rouge(summary, reference), lang)
-
-    def translation_quality(translation, reference, target, lang):
-        return views.scores_md(metrics.bleu_chrf(translation, reference, target), lang)
-
     wire_action(s_q.button.click, summary_quality, [s_out.text, s_q.reference, lang],
                 [s_q.result], message=s_q.message, api_name="summary_quality")
     wire_action(tr_q.button.click, translation_quality,
@@ -236,28 +256,24 @@ def build(ctx: AppContext) -> None:
                 api_name="translation_quality")
 
     # ---- advice follows the pickers ----------------------------------------------------------------
-    watch = [(s_advice, [s_model, lang], lambda key, lg: advise("summarize", key, None, None, lg)),
+    watch = [(s_advice, [s_model, lang], lambda key, lg: advise(manager.registry, "summarize", key, None, None, lg)),
              (tr_advice, [tr_model, tr_src, tr_tgt, lang],
-              lambda key, a, b, lg: advise("translate", key, a, b, lg)),
+              lambda key, a, b, lg: advise(manager.registry, "translate", key, a, b, lg)),
              (qa_advice, [qa_model, qa_question, lang],
-              lambda key, q, lg: advise("answer", key, qa_lang(q), None, lg))]
+              lambda key, q, lg: advise(manager.registry, "answer", key, qa_lang(q), None, lg))]
     for target, inputs, fn in watch:
         for comp in inputs:
             comp.change(fn, inputs, [target], api_visibility="private", show_progress="hidden")
 
-    def relabel(lg):
-        return (gr.update(choices=_lang_choices(lg)), gr.update(choices=_lang_choices(lg)),
-                gr.update(choices=[(t(f"apps.len.{k}", lg), k) for k in LENGTH_KEYS],
-                          label=t("apps.sum.length", lg)))
     lang.change(relabel, [lang], [tr_src, tr_tgt, s_len],
                 api_visibility="private")
 
     # ---- "See attention for this output" ---------------------------------------------------------
     def wire_attention(ctx: AppContext) -> None:
-        att = ctx.shared.get("attention")
-        if not att:
+        att = ctx.attention
+        if att is None:
             return                                    # no attention tab: buttons stay hidden
-        fn, inputs, outputs = att["run"]
+        fn, inputs, outputs = att.run, att.inputs, att.outputs
 
         def send(key, text, output):
             return key, text, output, gr.Tabs(selected="attention")
@@ -265,7 +281,7 @@ def build(ctx: AppContext) -> None:
         def send_qa(key, question, context, output):
             return key, f"{question}\n{context}".strip(), output, gr.Tabs(selected="attention")
 
-        targets = [att["model"], att["text"], att["target"], ctx.tabs]
+        targets = [att.model, att.text, att.target, ctx.tabs]
         for out, model, text in ((s_out, s_model, s_text), (tr_out, tr_model, tr_text)):
             out.attention.visible = True
             out.attention.click(send, [model, text, out.text], targets,
