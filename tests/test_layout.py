@@ -1,0 +1,58 @@
+"""The layers of README "Architecture" hold: models/ never imports gradio or webapp/, webapp/
+never reaches into app.py, and no module imports itself back through a circle (top-level
+imports, read from the source)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, top_level_only: bool) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def _files(*folders):
+    return [p for f in folders for p in (ROOT / f).rglob("*.py")]
+
+
+def test_the_library_never_imports_the_interface():
+    for path in _files("models"):
+        bad = {m for m in _imports(path, top_level_only=False)
+               if m.split(".")[0] in ("gradio", "webapp", "app")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_no_import_circles():
+    modules = {_module(p): p for p in _files("models", "webapp")}
+    graph = {name: {m for m in _imports(path, top_level_only=True) if m in modules and m != name}
+             for name, path in modules.items()}
+    state: dict[str, int] = {}          # 1 = on the current path, 2 = done
+
+    def visit(name, path):
+        state[name] = 1
+        for dep in sorted(graph[name]):
+            if state.get(dep) == 1:
+                raise AssertionError("import circle: " + " -> ".join(path + [name, dep]))
+            if dep not in state:
+                visit(dep, path + [name])
+        state[name] = 2
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
+    assert len(graph) > 60
