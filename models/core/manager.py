@@ -331,6 +331,11 @@ class ModelManager:
             tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local_only)
             model = auto.from_pretrained(source, dtype=self.device.dtype, attn_implementation="eager",
                                          local_files_only=local_only)
+            if folder is not None and (Path(folder) / "adapter" / "adapter_config.json").exists():
+                # a LoRA adapter kept apart from its base (models/training/sft/store.py): applied
+                # and merged in memory, so every tab sees one plain model of the base's class
+                from peft import PeftModel
+                model = PeftModel.from_pretrained(model, Path(folder) / "adapter").merge_and_unload()
             model.to(self.device.torch_device).eval()
         nbytes = model_nbytes(model)
         if need is None:                                  # size was unknown before loading

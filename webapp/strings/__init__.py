@@ -9,8 +9,11 @@ TABLES = [attention.STRINGS, applications.STRINGS, finetune.STRINGS, pretrain.ST
 from webapp.strings import finetune_tokens  # noqa: E402  (the Fine-tune tab's token sub-tab)
 TABLES.append(finetune_tokens.STRINGS)
 
-from webapp.strings import engine  # noqa: E402  (the serving engine: app.py --engine-url)
-TABLES.append(engine.STRINGS)
-
 from webapp.strings import analysis  # noqa: E402  (Applications -> Analyse meaning)
 TABLES.append(analysis.STRINGS)
+
+from webapp.strings import sft  # noqa: E402  (Fine-tune -> Teach the language model)
+TABLES.append(sft.STRINGS)
+
+from webapp.strings import engine  # noqa: E402  (the serving engine: app.py --engine-url)
+TABLES.append(engine.STRINGS)

@@ -214,6 +214,9 @@ def build(ctx: AppContext) -> None:
         from webapp.tabs import finetune_tokens     # here: it imports this module's helpers
         with ctx.loc.Tab(label_key="tok.tab", id="ft-tokens", elem_id="ft-sub-tokens"):
             finetune_tokens.build(ctx)
+        from webapp.tabs import sft                 # teach the language model itself (LoRA)
+        with ctx.loc.Tab(label_key="sft.tab", id="ft-sft", elem_id="ft-sub-sft"):
+            sft.build(ctx)
 
 
 def build_classifier(ctx: AppContext) -> None:

@@ -1,0 +1,192 @@
+"""The app's instruction-tuning job: checks the base model is a causal LM on this computer,
+reserves the training memory against the budget, runs the LoRA loop one device step at a time
+(models/core/scheduler.py), saves the adapter or the merged model, registers it, and turns the
+job's events into the JSON that /sft_status returns. A stop keeps the adapter trained so far
+(saved and registered like a finished one)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from models.core.errors import UserError
+from models.core.files import read_json
+from models.core.jobs import Job, JobContext, JobRunner
+from models.training.sft.data import Conversations, follows
+from models.training.sft.loop import Callback, EvalInfo, SFTConfig, StepInfo, count_lora, train
+from models.training.sft.store import save, sft_dir
+
+MAX_STEP_EVENTS = 600     # a long run reports its loss every k steps so snapshots stay small
+
+
+@dataclass
+class SFTResult:
+    """What a finished (or stopped) job returns. Plain data, JSON-friendly."""
+    key: str                   # registry key of the saved model ("local:...")
+    name: str
+    folder: str
+    base_key: str
+    merged: bool
+    steps: int
+    stopped: bool
+    train_seconds: float
+    tokens_per_s: float
+    trainable: int
+    total: int
+    follows: dict | None = None        # {"base", "tuned", "n"}: shares following the sample's format
+    notices: list = field(default_factory=list)
+
+
+class JobCallback(Callback):
+    """Bridges the loop to a JobContext: progress 0.03..0.95 is training."""
+
+    def __init__(self, ctx: JobContext, check_format: bool):
+        self.ctx, self.every, self.check_format = ctx, 1, check_format
+
+    def on_begin(self, total_steps, n_train, trainable, total):
+        self.every = max(1, total_steps // MAX_STEP_EVENTS)
+        self.ctx.report(0.03, "training", type="begin", total_steps=total_steps, n_train=n_train,
+                        trainable=trainable, total=total)
+
+    def on_step(self, info: StepInfo):
+        progress = 0.03 + 0.92 * info.step / max(1, info.total_steps)
+        text = f"step {info.step}/{info.total_steps} · loss {info.loss:.3f}"
+        if info.step % self.every == 0 or info.step == info.total_steps:
+            self.ctx.report(progress, text, type="step", **asdict(info))
+        else:
+            self.ctx.report(progress, text)
+
+    def on_eval(self, info: EvalInfo):
+        extra = {}
+        if self.check_format:
+            extra = {"base_follows": [follows(a) for a in info.base],
+                     "tuned_follows": [follows(a) for a in info.tuned]}
+        self.ctx.report(None, None, type="eval", **asdict(info), **extra)
+
+    def on_notice(self, code, message, **params):
+        self.ctx.notice(code, message, **params)
+
+
+def check_base(manager, key: str):
+    """(spec, files folder) of a causal LM that can be taught here, or a UserError."""
+    spec = manager.registry.get(key)
+    if spec.head != "causal-lm":
+        raise UserError("sft_not_causal", f"{spec.name} is not a language model that writes text "
+                        "one token at a time (a causal LM), so it cannot be taught answers here. "
+                        "Pick SmolLM2 or another decoder.", name=spec.name)
+    if spec.source == "packaged" and spec.gguf_file and manager.registry.files_dir(spec) is None:
+        manager.load(spec.key)                 # one-time GGUF -> safetensors conversion
+    folder = manager.registry.files_dir(spec)
+    if folder is None:
+        raise UserError("model_missing", f"The files of {spec.name} are not on this computer "
+                        "(Hub models need a download first, in the Models tab).", name=spec.name)
+    return spec, Path(folder)
+
+
+def training_bytes(folder: Path, cfg: SFTConfig) -> int:
+    """Memory to teach the model in `folder`: fp32 weights (frozen), gradients and Adam's two
+    moments for the LoRA parameters only, activations of one batch (from the calculator's
+    formula, models/runners/scale.py; 16 bytes a weight for a family it does not know)."""
+    from dataclasses import replace
+
+    from models.core.files import safetensors_params
+    from models.runners.scale import TrainingSetup, estimate, from_config
+    config = read_json(Path(folder) / "config.json") or {}
+    lora, total = count_lora(config, cfg)
+    try:
+        arch = replace(from_config(config), context=int(cfg.max_length))
+    except UserError:
+        return 16 * (safetensors_params(Path(folder)) or total)
+    est = estimate(arch, TrainingSetup(dtype="fp32", batch=int(cfg.batch_size), tokens=1, gpus=1))
+    return int(est.train_weights + est.train_activations + 16 * lora)
+
+
+def share(flags: list) -> float:
+    return sum(bool(f) for f in flags) / len(flags) if flags else 0.0
+
+
+def teach_and_save(manager, cfg: SFTConfig, data: Conversations, heldout: list[str], name: str,
+                   callback: Callback | None = None, should_stop=lambda: False,
+                   check_format: bool = False) -> SFTResult:
+    """Train on `data` from the registry model cfg.base_model, save under the app's data dir,
+    register it with the manager. Used by the app's job and by tests."""
+    cfg.check()
+    spec, folder = check_base(manager, cfg.base_model)
+    label = f"sft {(name or '').strip() or spec.name}"
+    with manager.reserve(training_bytes(folder, cfg), label, spec.name), manager.guard():
+        outcome = train(cfg, data.examples, folder, heldout, callback, should_stop,
+                        cpu=manager.device.kind == "cpu",
+                        device_step=lambda: manager.device_step(label))
+    shares = None
+    if check_format and outcome.evals:
+        last = outcome.evals[-1]
+        shares = {"base": share([follows(a) for a in last["base"]]),
+                  "tuned": share([follows(a) for a in last["tuned"]]), "n": len(last["prompts"])}
+    title = (name or "").strip()[:60] or f"{spec.key}-{Path(data.source).stem}-lora"
+    out = save(outcome, cfg, sft_dir(manager.registry.cache_dir, title), folder,
+               {"base_key": spec.key, "base_name": spec.name, "source": data.source,
+                "n_train": len(data.examples), "follows": shares})
+    registered = manager.register_local(str(out), name=title)
+    result = SFTResult(registered.key, registered.name, str(out), spec.key, bool(cfg.merge),
+                       outcome.steps, outcome.stopped, outcome.train_seconds,
+                       outcome.tokens_per_s, outcome.trainable, outcome.total, shares,
+                       [[n.code, n.message, n.params] for n in outcome.notices])
+    del outcome
+    return result
+
+
+def start_job(manager, jobs: JobRunner, cfg: SFTConfig, data: Conversations, heldout: list[str],
+              name: str, check_format: bool = False) -> str:
+    """Queue a teaching job on the device's runner; returns its id at once."""
+    cfg.check()
+    check_base(manager, cfg.base_model)             # refuse a bad base now, not in the queue
+
+    def work(ctx: JobContext) -> SFTResult:
+        ctx.report(0.01, f"loading {cfg.base_model}")
+        for n in data.notices:
+            ctx.notice(n.code, n.message, **n.params)
+        return teach_and_save(manager, cfg, data, heldout, name,
+                              JobCallback(ctx, check_format), lambda: ctx.cancelled, check_format)
+
+    title = (name or "").strip()[:60] or f"{cfg.base_model} on {data.source}"
+    return jobs.submit("sft", title, work)
+
+
+def status_dict(job: Job) -> dict:
+    """A job snapshot as plain JSON: what /sft_status returns."""
+    result = job.result
+    begin = next((e for e in job.events if e.get("type") == "begin"), None)
+    return {"job_id": job.id, "kind": job.kind, "title": job.title, "status": job.status,
+            "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
+            "queue_position": job.queue_position, "message": job.message, "error": job.error,
+            "error_code": job.error_code, "error_params": job.error_params,
+            "total_steps": begin["total_steps"] if begin else None,
+            "trainable": begin["trainable"] if begin else None,
+            "total_params": begin["total"] if begin else None,
+            "steps": [{"step": e["step"], "loss": e["loss"]}
+                      for e in job.events if e.get("type") == "step"],
+            "evals": [{k: e.get(k) for k in ("step", "prompts", "base", "tuned", "base_follows",
+                                             "tuned_follows")}
+                      for e in job.events if e.get("type") == "eval"],
+            "notices": [{"code": e["code"], "message": e["message"], "params": e["params"]}
+                        for e in job.events if e.get("type") == "notice"],
+            "result": asdict(result) if isinstance(result, SFTResult) else None}
+
+
+def ask_both(manager, tuned_key: str, prompt: str, max_new_tokens: int = 48) -> tuple[str, str]:
+    """(base answer, tuned answer) to `prompt`, greedy, in the layout the model was taught with.
+    The base is the one named in the tuned model's folder (sft.json)."""
+    from models.training.sft.loop import answer
+    from models.training.sft.store import META_FILE
+    spec = manager.registry.get(tuned_key)
+    folder = manager.registry.files_dir(spec)
+    meta = read_json(Path(folder) / META_FILE) if folder else {}
+    if not meta:
+        raise UserError("sft_pick_model", "Pick a model taught here first (train one above).")
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise UserError("sft_empty_prompt", "The prompt is empty. Type a question first.")
+    out = []
+    for key in (meta["base_key"], tuned_key):
+        with manager.use(key, label="sft try") as lm:
+            out.append(answer(lm.model, lm.tokenizer, [prompt], max_new_tokens)[0])
+    return out[0], out[1]
