@@ -32,7 +32,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 # One colour family per kind of entity, whatever the model calls it (spaCy's OntoNotes names,
-# CoNLL's PER/LOC/ORG/MISC, WNUT's person/geo-loc/company, the LM's words).
+# CoNLL's PER/LOC/ORG/MISC, WNUT's person/geo-loc/company, CLUENER's name/address, the LM's words).
 KINDS = ("person", "organisation", "place", "date", "number", "other")
 _KIND_OF = {
     "person": "person", "per": "person", "people": "person",
@@ -40,6 +40,7 @@ _KIND_OF = {
     "company": "organisation", "sportsteam": "organisation",
     "gpe": "place", "loc": "place", "location": "place", "place": "place", "fac": "place",
     "facility": "place", "geo-loc": "place", "city": "place", "country": "place",
+    "name": "person", "address": "place", "scene": "place", "government": "organisation",
     "date": "date", "time": "date",
     "cardinal": "number", "ordinal": "number", "quantity": "number", "money": "number",
     "percent": "number", "number": "number",

@@ -38,7 +38,7 @@ def entities_html(text: str, entities, lang: str) -> str:
         label = html.escape(ent.label)
         parts.append(f'<mark class="an-ent an-{kind}" data-kind="{kind}" title="{label}" '
                      f'style="background:{COLOURS[kind]};padding:0 3px;border-radius:4px">'
-                     f'{html.escape(text[ent.start:ent.end])}'
+                     f'<span class="an-name">{html.escape(text[ent.start:ent.end])}</span>'
                      f'<sub style="font-size:0.7em;margin-left:3px;opacity:0.7">{label}</sub></mark>')
         at = ent.end
     parts.append(html.escape(text[at:]))
