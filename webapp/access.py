@@ -158,7 +158,8 @@ class Classroom:
 
     def wrap(self, block_fn) -> None:
         fn = block_fn.fn
-        if fn is None or getattr(fn, "_classroom_guarded", False):
+        if fn is None or getattr(fn, "_classroom_guarded", False) \
+                or getattr(fn, "_classroom_open", False):
             return
         room = self
 
@@ -233,6 +234,7 @@ class Classroom:
         is built). Also notes when a page closes."""
         def page_closed(request: gr.Request):
             self.left(getattr(request, "session_hash", None))
+        page_closed._classroom_open = True       # runs after a logout too: no user needed
         demo.unload(page_closed)
         for block_fn in demo.fns.values():
             self.wrap(block_fn)
