@@ -85,9 +85,11 @@ class GenerationSettings:
     def recorded_kwargs(self, recorder: StepRecorder) -> dict:
         """generate() arguments that draw exactly as `generate_kwargs` does, with the warpers
         passed in between the recorder's two taps (generate's own are switched off)."""
+        # greedy: the final distribution is the model's (StepRecorder.step), so one tap will do
+        taps = [recorder.model_tap] if self.greedy else [recorder.model_tap, *self.warpers(),
+                                                          recorder.final_tap]
         kwargs = {"do_sample": not self.greedy, "repetition_penalty": self.repetition_penalty,
-                  "logits_processor": LogitsProcessorList(
-                      [recorder.model_tap, *self.warpers(), recorder.final_tap])}
+                  "logits_processor": LogitsProcessorList(taps)}
         if not self.greedy:
             kwargs.update(temperature=1.0, top_k=0, top_p=1.0)
         return kwargs
@@ -294,9 +296,12 @@ def cache_argument(model) -> str | None:
 
 
 def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSettings, *,
-                    report_prefill: bool = False,
-                    meter: SpeedMeter | None = None) -> Iterator[GenerationUpdate]:
+                    report_prefill: bool = False, meter: SpeedMeter | None = None,
+                    interval: float = 0.0) -> Iterator[GenerationUpdate]:
     """Yield a GenerationUpdate after every new token; the last one has done=True.
+    With `interval` > 0, at most one token update per `interval` seconds (the last always
+    comes): a reader that shows ~10 updates a second does not pay for decoding the text and
+    copying the steps at every token, beside the model on the same cores.
     Each update carries the steps so far (TokenStep: the candidates and the drawn token).
     Long prompts are read in chunks; with `report_prefill`, an update (n_tokens=0, `prefill`
     set) follows each chunk. Closing the iterator early (the user left, or pressed Stop)
@@ -341,6 +346,7 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
     thread.start()
     ids: list[int] = []
     steps: list[TokenStep] = []
+    shown = -interval
     try:
         while True:
             item = streamer.q.get()
@@ -356,6 +362,10 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
                 first = now
             ids.extend(item[1])
             steps.extend(s for s in item[2] if s is not None)
+            if interval > 0:
+                if now - shown < interval:
+                    continue
+                shown = now
             yield GenerationUpdate(shown_text(tok, ids), len(ids), now, False, prompt.notice,
                                    prompt.text, list(ids), list(steps), None, n_prompt, first)
     finally:

@@ -116,7 +116,7 @@ class GenerateActions:
                         window=lm.max_length, new=settings.max_new_tokens, model=lm.spec.name)) + "\n\n"
                 shape, shown, started = model_shape(lm), -1.0, time.perf_counter()
                 for upd in stream_generate(lm, prompt, settings, report_prefill=True,
-                                           meter=self.meter):
+                                           meter=self.meter, interval=STREAM_INTERVAL):
                     if upd.prefill:
                         done, total = upd.prefill
                         spent = time.perf_counter() - started
