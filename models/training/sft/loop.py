@@ -61,7 +61,7 @@ class SFTConfig:
     batch_size: int = 8               # pairs per step
     max_length: int = 256             # tokens per conversation (template included)
     eval_every: int = 20              # answer the held-out prompts every this many steps
-    max_new_tokens: int = 32          # length of the held-out answers
+    max_new_tokens: int = 24          # held-out answers: a JSON line of the sample is <= 20 tokens
     seed: int = 0                     # same seed + same data = same result
     merge: bool = False               # save: False keeps the adapter apart, True merges it
     warmup_fraction: float = 0.1      # ramp the learning rate up over the first 10 % of steps
