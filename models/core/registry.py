@@ -382,7 +382,8 @@ class Registry:
 
     def _user_specs(self) -> list[ModelSpec]:
         builtin = {s.key for s in _packaged_specs() + HUB_SPECS}
-        return [s for s in self._all() if s.key not in builtin]
+        # the serving engine's model is this run's only (app.py --engine-url): never saved
+        return [s for s in self._all() if s.key not in builtin and s.source != "engine"]
 
     def _save(self) -> None:
         rows = [{"key": s.key, "name": s.name, "source": s.source, "location": s.location,
