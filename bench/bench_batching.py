@@ -1,0 +1,207 @@
+"""Many users at once on the packaged SmolLM2-135M-Instruct (greedy, as Applications' default):
+requests per minute for 1 user asking one question after another vs 8 users asking at the
+same moment, on two workloads from assets/eval/qa.jsonl through Applications' own path
+(prepare -> Batcher -> post-process):
+
+- decode-heavy: questions without their context (~15-token prompts, up to 40 new tokens);
+- prefill-heavy: questions with their context (~100-token prompts, a few words answered).
+
+Compared side by side, on the same 8 prompts:
+- `Batcher` (models/runners/batching.py): continuous batching, the app's path;
+- `Batcher(continuous=False)`: the padded `generate` call per batch (what it replaced);
+- transformers' own continuous batching, `model.generate_batch` (paged attention), greedy
+  with no repetition penalty (it drops that processor), the raw answers only;
+- raw `model.generate` on the 8 prompts padded into one call: the ceiling of batching.
+Goal: 8 users >= 3.5x the requests/minute of one user (decode-heavy), >= 3x (prefill-heavy).
+
+Then a long prompt arriving while 7 users write: the longest pause between two of their
+tokens, vs the time the long prompt takes to read alone (it is read in chunks between steps).
+
+    .venv/bin/python -m bench.bench_batching      (or `make bench`)
+"""
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from bench.common import Timer, manager, save, table
+
+QA = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"
+USERS = 8
+REPEATS = 2      # the comparison is repeated; the median ratio is reported
+
+
+def _in_thread(fn):
+    """Run fn in a worker thread, as Gradio runs handlers (and as the Batcher generates)."""
+    box: list = []
+    th = threading.Thread(target=lambda: box.append(fn()))
+    th.start()
+    th.join()
+    return box[0]
+
+
+def _app(apps, make_batcher, lm, settings, preps) -> tuple[float, float, int]:
+    """(seconds for 1 user asking the prompts in turn, seconds for all at once, batches)."""
+    one = make_batcher()
+    with Timer() as t1:
+        _in_thread(lambda: [apps.run_to_end(one, lm, p, settings) for p in preps])
+    many = make_batcher()
+    barrier = threading.Barrier(len(preps))
+
+    def user(prep):
+        barrier.wait()
+        apps.run_to_end(many, lm, prep, settings)
+    threads = [threading.Thread(target=user, args=(p,)) for p in preps]
+    with Timer() as tn:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    return t1.seconds, tn.seconds, many.batches_run
+
+
+def _raw(lm, prompts, new_tokens) -> tuple[float, float]:
+    """Raw `generate`: each prompt alone in turn, then all in one padded call (greedy,
+    repetition penalty 1.1 as the app, the same number of new tokens as the app wrote)."""
+    import torch
+    tok, model = lm.tokenizer, lm.model
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+
+    def gen(batch, n):
+        width = max(len(p) for p in batch)
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in batch])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])
+        with torch.inference_mode():
+            model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n,
+                           do_sample=False, repetition_penalty=1.1, pad_token_id=pad)
+    with Timer() as t1:
+        _in_thread(lambda: [gen([p], n) for p, n in zip(prompts, new_tokens)])
+    with Timer() as tn:
+        _in_thread(lambda: gen(prompts, max(new_tokens)))
+    return t1.seconds, tn.seconds
+
+
+def _library(lm, prompts, new_tokens) -> tuple[float, float]:
+    """transformers' continuous batching (`generate_batch`): each prompt alone, then all."""
+    import torch
+    from transformers import GenerationConfig
+    from transformers.generation.configuration_utils import ContinuousBatchingConfig
+    tok, model = lm.tokenizer, lm.model
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    # eos -1: every request writes its full count, as many tokens as the app's answer had
+    config = ContinuousBatchingConfig(page_size=64, num_blocks=64, max_batch_tokens=1024,
+                                      use_cuda_graph=False)
+
+    def gen(batch, n):
+        gc = GenerationConfig(max_new_tokens=n, do_sample=False, eos_token_id=-1, pad_token_id=pad)
+        with torch.inference_mode():
+            model.generate_batch(batch, generation_config=gc, continuous_batching_config=config,
+                                 warmup=False)
+    try:
+        gen(prompts[:1], 2)                          # warm-up (the first call builds the cache)
+        with Timer() as t1:
+            _in_thread(lambda: [gen([p], n) for p, n in zip(prompts, new_tokens)])
+        with Timer() as tn:
+            _in_thread(lambda: gen(prompts, max(new_tokens)))
+    finally:
+        model.set_attn_implementation("eager")       # as the manager loads it
+    return t1.seconds, tn.seconds
+
+
+def _long_prompt(apps, Batcher, lm, settings, short, long) -> dict:
+    """7 users write; a long prompt arrives 1 s later. The longest pause between two tokens of
+    the 7, vs reading the long prompt alone."""
+    import torch
+    with Timer() as alone, torch.inference_mode():
+        lm.model(input_ids=torch.tensor([long.input_ids]))
+    batcher = Batcher()
+    gaps: list[float] = []
+
+    def writer(prep):
+        last = None
+        for _upd in apps.run(batcher, lm, prep, settings):
+            now = time.perf_counter()
+            if last is not None:
+                gaps.append(now - last)
+            last = now
+    threads = [threading.Thread(target=writer, args=(p,)) for p in short]
+    for th in threads:
+        th.start()
+    time.sleep(1.0)
+    late = threading.Thread(target=lambda: apps.run_to_end(batcher, lm, long, settings))
+    late.start()
+    for th in threads + [late]:
+        th.join()
+    return {"long prompt tokens": len(long.input_ids), "read alone (s)": alone.seconds,
+            "longest pause of the 7 writers (s)": max(gaps) if gaps else 0.0,
+            "median pause (s)": statistics.median(gaps) if gaps else 0.0}
+
+
+def main() -> None:
+    from models.runners.applications import run as apps
+    from models.runners.batching import Batcher
+    from models.runners.generation import GenerationSettings
+
+    mgr = manager()
+    greedy = GenerationSettings(greedy=True)
+    rows = [json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines() if line]
+    out, ratios = [], {}
+    with mgr.use("smollm2") as lm:
+        workloads = {
+            "decode-heavy": [apps.prepare_answer(lm, r["question"], "") for r in rows][:USERS],
+            "prefill-heavy": [apps.prepare_answer(lm, r["question"], r["context"])
+                              for r in rows][:USERS],
+        }
+        apps.run_to_end(Batcher(), lm, workloads["decode-heavy"][0], greedy)     # warm-up
+        ways = {"Batcher (continuous, the app)": lambda: Batcher(max_batch=USERS),
+                "Batcher(continuous=False) (padded generate)":
+                    lambda: Batcher(max_batch=USERS, continuous=False)}
+        for rep in range(REPEATS):          # repeated: a shared machine is noisy
+            for name, preps in workloads.items():
+                answers = [apps.run_to_end(Batcher(), lm, p, greedy).n_tokens for p in preps]
+                for way, make in ways.items():
+                    t1, tn, batches = _app(apps, make, lm, greedy, preps)
+                    out.append({"workload": name, "way": way, "run": rep + 1, "1 user s": t1,
+                                "8 users s": tn, "ratio": t1 / tn, "batches": batches,
+                                "mean new tokens": sum(answers) / len(answers)})
+                prompts = [list(p.input_ids) for p in preps]
+                new = [max(1, n + 1) for n in answers]   # the answers' tokens and their end
+                for way, fn in (("raw generate (ceiling)", _raw),
+                                ("transformers generate_batch", _library)):
+                    try:
+                        t1, tn = fn(lm, prompts, new)
+                    except Exception as exc:   # a library API that moved: say so, keep going
+                        print(f"{way}: {type(exc).__name__}: {exc}")
+                        continue
+                    out.append({"workload": name, "way": way, "run": rep + 1, "1 user s": t1,
+                                "8 users s": tn, "ratio": t1 / tn, "batches": 1,
+                                "mean new tokens": sum(new) / len(new)})
+        long_text = " ".join(r["context"] for r in rows if r["lang"] == "en")
+        long = apps.prepare_answer(lm, "What is this text about?", long_text)
+        pause = _long_prompt(apps, Batcher, lm, greedy, workloads["decode-heavy"][:USERS - 1], long)
+    table(out)
+    for workload in workloads:
+        for way in {r["way"] for r in out}:
+            values = [r["ratio"] for r in out if r["workload"] == workload and r["way"] == way]
+            if values:
+                ratios[f"{workload}: {way}"] = statistics.median(values)
+    print()
+    goals = {"decode-heavy": 3.5, "prefill-heavy": 3.0}
+    for key, ratio in sorted(ratios.items()):
+        workload = key.split(":")[0]
+        print(f"{key}: {USERS} users vs 1 = {ratio:.2f}x requests/minute "
+              f"(goal for the app >= {goals[workload]}x)")
+    print()
+    table([pause])
+    path = save("bench_batching", out, ratios=ratios, long_prompt=pause,
+                device=mgr.device.describe())
+    print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main()
