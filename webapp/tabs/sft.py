@@ -72,9 +72,13 @@ class Handlers:
     def __init__(self, manager, jobs):
         self.manager, self.jobs = manager, jobs
 
-    def _base_folder(self, base_key):
+    def _base_folder(self, base_key, prepare: bool = False):
+        """(spec, files folder or None). `prepare`: convert a packaged GGUF model first (once,
+        ~30 s), so its tokenizer can show which tokens count before training starts."""
         registry = self.manager.registry
         spec = registry.get(base_key or SFTConfig.base_model)
+        if prepare and spec.gguf_file and registry.files_dir(spec) is None:
+            self.manager.load(spec.key)
         return spec, registry.files_dir(spec)
 
     # ---- data ----
@@ -83,7 +87,7 @@ class Handlers:
         if not path:
             return "", None, ""
         data = read_conversations(path)
-        spec, folder = self._base_folder(base_key)
+        spec, folder = self._base_folder(base_key, prepare=True)
         mask = ""
         if folder is not None and spec.head == "causal-lm":
             mask = views.mask_html(mask_view(_tokenizer(str(folder)), data.examples[0]), lang)
@@ -299,7 +303,10 @@ def build(ctx: AppContext) -> None:
     sample_btn.click(lambda: (str(SAMPLE_TRAIN), sample_heldout_text()), None, [upload, heldout],
                      api_visibility="private")
     data_outs = [data_notes, preview, mask]
-    wire_action(upload.change, h.on_upload, [upload, base, lang], data_outs, message=data_msg)
+    uploaded = wire_action(upload.change, h.on_upload, [upload, base, lang], data_outs,
+                           message=data_msg)
+    uploaded[0].then(h.params, [base, rank, targets, lang], [params], api_visibility="private",
+                     show_progress="hidden")
     gr.on([rank.change, targets.change, base.change], h.params, [base, rank, targets, lang],
           [params], api_visibility="private", show_progress="hidden")
     render_outs = [status, train_notes, loss_plot, side_head, side, train_box, result_md, tuned,

@@ -14,12 +14,15 @@ import torch
 
 from models.core.errors import UserError
 from models.core.registry import Registry
-from models.training.sft.data import follows, read_conversations, read_heldout
+from models.training.sft.data import SAMPLE_TRAIN, follows, read_conversations, read_heldout
 from models.training.sft.loop import Callback, SFTConfig, train
 from models.training.sft.store import check_out_dir, save
 
 
 class _Printer(Callback):
+    def __init__(self, sample: bool):
+        self.sample = sample          # the bundled sample: its JSON format can be checked
+
     def on_begin(self, total_steps, n_train, trainable, total):
         print(f"teaching {n_train} conversations, {total_steps} steps; LoRA trains {trainable:,} "
               f"of {total:,} parameters ({trainable / total:.2%})", flush=True)
@@ -29,9 +32,11 @@ class _Printer(Callback):
             print(f"  step {info.step}/{info.total_steps}  loss {info.loss:.4f}", flush=True)
 
     def on_eval(self, info):
-        share = sum(map(follows, info.tuned)) / max(1, len(info.tuned))
-        print(f"held-out after step {info.step}: {share:.0%} follow the sample's JSON format; "
-              f"first: {info.tuned[0]!r}", flush=True)
+        line = f"held-out after step {info.step}: first answer {info.tuned[0]!r}"
+        if self.sample:
+            share = sum(map(follows, info.tuned)) / max(1, len(info.tuned))
+            line += f"; {share:.0%} follow the sample's JSON format"
+        print(line, flush=True)
 
     def on_notice(self, code, message, **params):
         print(f"note: {message}", flush=True)
@@ -94,7 +99,7 @@ def main(argv=None) -> int:
                 raise UserError("model_missing", f"{spec.name} is not prepared on this computer "
                                 "yet: open it once in the app (or the Models tab) first.",
                                 name=spec.name)
-        outcome = train(cfg, data.examples, folder, heldout, _Printer(),
+        outcome = train(cfg, data.examples, folder, heldout, _Printer(data.source == SAMPLE_TRAIN.name),
                         cpu=args.cpu or not torch.cuda.is_available())
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
