@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import statistics
 import threading
 import time
@@ -32,7 +33,8 @@ from bench.common import Timer, manager, save, table
 
 QA = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"
 USERS = 8
-REPEATS = 2      # the comparison is repeated; the median ratio is reported
+REPEATS = int(os.environ.get("BENCH_REPEATS", 2))   # repeated; the median ratio is reported
+QUICK = os.environ.get("BENCH_QUICK") == "1"        # the app's two paths only (a busy machine)
 
 
 def _in_thread(fn):
@@ -44,11 +46,12 @@ def _in_thread(fn):
     return box[0]
 
 
-def _app(apps, make_batcher, lm, settings, preps) -> tuple[float, float, int]:
-    """(seconds for 1 user asking the prompts in turn, seconds for all at once, batches)."""
+def _app(apps, make_batcher, lm, settings, preps) -> tuple[float, float, int, list[int]]:
+    """(seconds for 1 user asking the prompts in turn, seconds for all at once, batches,
+    the answers' token counts)."""
     one = make_batcher()
     with Timer() as t1:
-        _in_thread(lambda: [apps.run_to_end(one, lm, p, settings) for p in preps])
+        alone = _in_thread(lambda: [apps.run_to_end(one, lm, p, settings) for p in preps])
     many = make_batcher()
     barrier = threading.Barrier(len(preps))
 
@@ -61,7 +64,7 @@ def _app(apps, make_batcher, lm, settings, preps) -> tuple[float, float, int]:
             th.start()
         for th in threads:
             th.join()
-    return t1.seconds, tn.seconds, many.batches_run
+    return t1.seconds, tn.seconds, many.batches_run, [a.n_tokens for a in alone]
 
 
 def _raw(lm, prompts, new_tokens) -> tuple[float, float]:
@@ -161,16 +164,21 @@ def main() -> None:
         ways = {"Batcher (continuous, the app)": lambda: Batcher(max_batch=USERS),
                 "Batcher(continuous=False) (padded generate)":
                     lambda: Batcher(max_batch=USERS, continuous=False)}
+        answers: dict[str, list[int]] = {}
         for rep in range(REPEATS):          # repeated: a shared machine is noisy
-            for name, preps in workloads.items():
-                answers = [apps.run_to_end(Batcher(), lm, p, greedy).n_tokens for p in preps]
-                for way, make in ways.items():
-                    t1, tn, batches = _app(apps, make, lm, greedy, preps)
+            for way, make in ways.items():
+                for name, preps in workloads.items():
+                    t1, tn, batches, tokens = _app(apps, make, lm, greedy, preps)
+                    answers.setdefault(name, tokens)
                     out.append({"workload": name, "way": way, "run": rep + 1, "1 user s": t1,
                                 "8 users s": tn, "ratio": t1 / tn, "batches": batches,
-                                "mean new tokens": sum(answers) / len(answers)})
+                                "mean new tokens": sum(tokens) / len(tokens)})
+                    print(out[-1], flush=True)
+            if QUICK:
+                continue
+            for name, preps in workloads.items():
                 prompts = [list(p.input_ids) for p in preps]
-                new = [max(1, n + 1) for n in answers]   # the answers' tokens and their end
+                new = [max(1, n + 1) for n in answers[name]]   # the answers' tokens and their end
                 for way, fn in (("raw generate (ceiling)", _raw),
                                 ("transformers generate_batch", _library)):
                     try:
@@ -181,9 +189,13 @@ def main() -> None:
                     out.append({"workload": name, "way": way, "run": rep + 1, "1 user s": t1,
                                 "8 users s": tn, "ratio": t1 / tn, "batches": 1,
                                 "mean new tokens": sum(new) / len(new)})
-        long_text = " ".join(r["context"] for r in rows if r["lang"] == "en")
-        long = apps.prepare_answer(lm, "What is this text about?", long_text)
-        pause = _long_prompt(apps, Batcher, lm, greedy, workloads["decode-heavy"][:USERS - 1], long)
+                    print(out[-1], flush=True)
+        pause = {}
+        if not QUICK:
+            long_text = " ".join(r["context"] for r in rows if r["lang"] == "en")
+            long = apps.prepare_answer(lm, "What is this text about?", long_text)
+            pause = _long_prompt(apps, Batcher, lm, greedy, workloads["decode-heavy"][:USERS - 1],
+                                 long)
     table(out)
     for workload in workloads:
         for way in {r["way"] for r in out}:
@@ -196,8 +208,9 @@ def main() -> None:
         workload = key.split(":")[0]
         print(f"{key}: {USERS} users vs 1 = {ratio:.2f}x requests/minute "
               f"(goal for the app >= {goals[workload]}x)")
-    print()
-    table([pause])
+    if pause:
+        print()
+        table([pause])
     path = save("bench_batching", out, ratios=ratios, long_prompt=pause,
                 device=mgr.device.describe())
     print(f"saved {path}")

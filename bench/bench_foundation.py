@@ -74,7 +74,7 @@ def main() -> None:
         proc = subprocess.Popen([sys.executable, "app.py", "--hub", "off", "--port", str(port),
                                  "--cache-dir", str(cache)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_http(f"http://127.0.0.1:{port}/")
+        _wait_http(f"http://127.0.0.1:{port}/", 600)   # a machine busy with other work starts slowly
     rows = [{"what": "start-up to first page", "seconds": startup.seconds}]
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)

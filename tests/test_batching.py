@@ -176,3 +176,20 @@ def test_generate_stream_interval_sends_fewer_updates_and_the_same_answer(manage
     assert few[-1].done and few[-1].token_ids == every[-1].token_ids
     assert few[-1].text == every[-1].text and len(few[-1].steps) == len(every[-1].steps)
     assert len(few) <= 2 < len(every)          # the first token, then only the last update
+
+
+def test_an_error_in_a_step_reaches_its_readers_and_the_batcher_goes_on(manager):
+    def broken(_ids):
+        raise ValueError("broken restriction")
+    with manager.use(manager.key) as lm:
+        ids = _ids(lm, "the cat sat")
+        batcher = Batcher()
+        with pytest.raises(ValueError, match="broken restriction"):
+            _final(batcher, lm, ids, GREEDY, broken)
+        after = _final(batcher, lm, ids, GREEDY)
+    assert after.done and after.token_ids == _alone_tokens(manager, ids)
+
+
+def _alone_tokens(manager, ids):
+    with manager.use(manager.key) as lm:
+        return _alone(lm, ids, GREEDY)

@@ -506,17 +506,21 @@ class Batcher:
     def _loop(self, first: list[_Request]) -> None:
         """The continuous loop for one model, until no row is left and nobody waits for it."""
         lm = first[0].lm
-        eos = _eos_ids(lm.model, lm.tokenizer)
-        arg = cache_argument(lm.model)
-        keep = ({"logits_to_keep": 1} if "logits_to_keep" in
-                inspect.signature(lm.model.forward).parameters else {})
         running: _Rows | None = None
-        reading: list[_Prefill] = [_Prefill(lm, first)]
+        reading: list[_Prefill] = []
+        taken = list(first)             # every request this loop owns (told of an error)
         try:
+            eos = _eos_ids(lm.model, lm.tokenizer)
+            arg = cache_argument(lm.model)
+            keep = ({"logits_to_keep": 1} if "logits_to_keep" in
+                    inspect.signature(lm.model.forward).parameters else {})
+            reading.append(_Prefill(lm, first))
             while running is not None or reading:
-                busy = (running.rows if running else []) + [r for p in reading for r in p.reqs]
-                new = self._join_waiting(lm, self.max_batch - len(busy))
+                busy = len(running.rows) if running else 0
+                busy += sum(len(p.reqs) for p in reading)
+                new = self._join_waiting(lm, self.max_batch - busy)
                 if new:
+                    taken += new
                     self._start(new)
                     reading.append(_Prefill(lm, new))
                 with self._device(), torch.inference_mode():
@@ -551,12 +555,9 @@ class Batcher:
                         running.pos = running.pos + 1
                         running.last = self._emit(running, out.logits[:, -1, :].float(), eos)
                         running = self._drop_finished(running)
-        except BaseException as exc:  # handed to every waiting consumer
-            for r in (running.rows if running else []):
-                r.req.q.put(exc)
-            for p in reading:
-                for r in p.reqs:
-                    r.q.put(exc)
+        except BaseException as exc:  # handed to every consumer still reading
+            for r in taken:
+                r.q.put(exc)
 
     @staticmethod
     def _emit(rows: _Rows, logits: torch.Tensor, eos: set) -> torch.Tensor:
