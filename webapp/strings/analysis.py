@@ -23,9 +23,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "an.example_note": (
         "The pre-filled text is English in both languages: the specialist that comes with the "
         "app reads English only. For Chinese text, use the instruct model, or a Chinese NER "
-        "model from the Hub when online (for example ckiplab/bert-base-chinese-ner).",
+        "model from the Hub when online (for example uer/roberta-base-finetuned-cluener2020-chinese).",
         "两种界面语言下预填的都是英文文本：随应用提供的专用模型只能读英文。分析中文文本请用指令模型，"
-        "或在联网时使用 Hub 上的中文命名实体识别模型（例如 ckiplab/bert-base-chinese-ner）。"),
+        "或在联网时使用 Hub 上的中文命名实体识别模型（例如 uer/roberta-base-finetuned-cluener2020-chinese）。"),
     "an.specialist": ("Specialist", "专用模型"),
     "an.lm": ("Instruct model (asked for JSON)", "指令模型（要求输出 JSON）"),
     "an.col_sp": ("### Specialist", "### 专用模型"),

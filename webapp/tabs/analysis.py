@@ -71,6 +71,8 @@ def build(ctx: AppContext) -> None:
             with gr.Column(elem_id=f"{prefix}-col"):
                 loc.Markdown(value_key=title)
                 status = gr.Markdown(elem_id=f"{prefix}-status")
+                if prefix == "an-lm":
+                    lm_message = action_message(elem_id="an-lm-msg")
                 loc.Markdown(value_key="an.entities")
                 ents = gr.HTML(elem_id=f"{prefix}-entities")
                 loc.Markdown(value_key="an.relations")
@@ -86,25 +88,29 @@ def build(ctx: AppContext) -> None:
     if not an.sentiment_models(manager):
         loc.Markdown(value_key="an.sentiment_missing", elem_id="an-sentiment-missing")
 
-    def analyse(spec_key, lm_key, text, sent_key, lang, progress=gr.Progress()):
+    # The specialist answers in a moment, the instruct model in seconds to minutes: two events,
+    # so that the specialist never waits in the device queue behind someone's LM run.
+    def analyse(spec_key, text, sent_key, lang):
         an.prepare_text(text)                      # empty text: the message, before any model
-        sent_key = (sent_key or "").strip() or None
         blank = (None,) * 5
-        if spec_key:
-            first = an.analyze(manager, pipes, spec_key, text, sent_key)
-            yield (*column_outputs(first, lang), *blank, views.raw_text(first))
-        else:
-            first = None
-            yield (*blank, *blank, None)
-        left = column_outputs(first, lang) if first else blank
-        if lm_key:
-            progress(0.5, desc=t("an.lm", lang))
-            second = an.analyze(manager, pipes, lm_key, text, sent_key)
-            yield (*left, *column_outputs(second, lang), views.raw_text(second))
+        if not spec_key:
+            return (*blank, *blank, None)
+        first = an.analyze(manager, pipes, spec_key, text, (sent_key or "").strip() or None)
+        return (*column_outputs(first, lang), *blank, None)
 
-    outputs = [*cols[0], *cols[1], raw]
-    wire_action(run.click, analyse, [specialist, lm_model, text, sentiment, lang], outputs,
-                message=message, **HEAVY)
+    def analyse_lm(lm_key, text, sent_key, lang, progress=gr.Progress()):
+        if not lm_key or not (text or "").strip():   # nothing asked, or said already above
+            return (None,) * 6
+        progress(0.1, desc=t("an.lm", lang))
+        result = an.analyze(manager, pipes, lm_key, text, (sent_key or "").strip() or None)
+        return (*column_outputs(result, lang), views.raw_text(result))
+
+    events = wire_action(run.click, analyse, [specialist, text, sentiment, lang],
+                         [*cols[0], *cols[1], raw], message=message,
+                         show_progress_on=[cols[0][0]], concurrency_id="analysis-specialist",
+                         concurrency_limit=2)
+    wire_action(events[0].then, analyse_lm, [lm_model, text, sentiment, lang], [*cols[1], raw],
+                message=lm_message, show_progress_on=[cols[1][0]], **HEAVY)
 
     # /analyze for API clients: one model, JSON
     api_model = gr.Textbox(visible=False)
