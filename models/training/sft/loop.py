@@ -377,7 +377,7 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
             started = time.perf_counter()
             with device_step():
                 # mean over the answer tokens of −log p(token | everything before it)
-                loss = model(**batch).loss
+                loss = model(**batch, use_cache=False).loss   # no key/value cache while training
                 accelerator.backward(loss)
                 if cfg.max_grad_norm:
                     accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
