@@ -1,10 +1,11 @@
 """Many users at once on the packaged SmolLM2-135M-Instruct (greedy, as Applications' default):
 requests per minute for 1 user asking one question after another vs 8 users asking at the
-same moment, on two workloads from assets/eval/qa.jsonl through Applications' own path
-(prepare -> Batcher -> post-process):
+same moment, on two workloads from assets/eval/qa.jsonl through the Batcher:
 
-- decode-heavy: questions without their context (~15-token prompts, up to 40 new tokens);
-- prefill-heavy: questions with their context (~100-token prompts, a few words answered).
+- decode-heavy: questions without their context (~15-token prompts) written on to 64 new
+  tokens (Applications' own format would stop after a few words, at the line break);
+- prefill-heavy: Applications' question answering with the context (~100-token prompts of
+  which the first ~40, the worked example, are shared; a few words answered).
 
 Compared side by side, on the same 8 prompts:
 - `Batcher` (models/runners/batching.py): continuous batching, the app's path;
@@ -33,6 +34,7 @@ from bench.common import Timer, manager, save, table
 
 QA = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"
 USERS = 8
+DECODE_TOKENS = 64   # decode-heavy: every answer is written on to 64 tokens (or its end)
 REPEATS = int(os.environ.get("BENCH_REPEATS", 2))   # repeated; the median ratio is reported
 QUICK = os.environ.get("BENCH_QUICK") == "1"        # the app's two paths only (a busy machine)
 
@@ -46,25 +48,25 @@ def _in_thread(fn):
     return box[0]
 
 
-def _app(apps, make_batcher, lm, settings, preps) -> tuple[float, float, int, list[int]]:
-    """(seconds for 1 user asking the prompts in turn, seconds for all at once, batches,
-    the answers' token counts)."""
+def _app(run, make_batcher, items) -> tuple[float, float, int, list[int]]:
+    """(seconds for 1 user asking the items in turn, seconds for all at once, batches, the
+    answers' token counts). run(batcher, item) -> the answer's token count."""
     one = make_batcher()
     with Timer() as t1:
-        alone = _in_thread(lambda: [apps.run_to_end(one, lm, p, settings) for p in preps])
+        alone = _in_thread(lambda: [run(one, item) for item in items])
     many = make_batcher()
-    barrier = threading.Barrier(len(preps))
+    barrier = threading.Barrier(len(items))
 
-    def user(prep):
+    def user(item):
         barrier.wait()
-        apps.run_to_end(many, lm, prep, settings)
-    threads = [threading.Thread(target=user, args=(p,)) for p in preps]
+        run(many, item)
+    threads = [threading.Thread(target=user, args=(item,)) for item in items]
     with Timer() as tn:
         for th in threads:
             th.start()
         for th in threads:
             th.join()
-    return t1.seconds, tn.seconds, many.batches_run, [a.n_tokens for a in alone]
+    return t1.seconds, tn.seconds, many.batches_run, alone
 
 
 def _raw(lm, prompts, new_tokens) -> tuple[float, float]:
@@ -127,7 +129,7 @@ def _long_prompt(apps, Batcher, lm, settings, short, long) -> dict:
 
     def writer(prep):
         last = None
-        for _upd in apps.run(batcher, lm, prep, settings):
+        for _upd in batcher.stream(lm, prep.input_ids, settings):
             now = time.perf_counter()
             if last is not None:
                 gaps.append(now - last)
@@ -136,7 +138,7 @@ def _long_prompt(apps, Batcher, lm, settings, short, long) -> dict:
     for th in threads:
         th.start()
     time.sleep(1.0)
-    late = threading.Thread(target=lambda: apps.run_to_end(batcher, lm, long, settings))
+    late = threading.Thread(target=lambda: list(batcher.stream(lm, long.input_ids, settings)))
     late.start()
     for th in threads + [late]:
         th.join()
@@ -155,11 +157,22 @@ def main() -> None:
     rows = [json.loads(line) for line in QA.read_text(encoding="utf-8").splitlines() if line]
     out, ratios = [], {}
     with mgr.use("smollm2") as lm:
+        writing = GenerationSettings(max_new_tokens=DECODE_TOKENS, greedy=True)
+
+        def write_on(batcher, prep):    # the question's prompt, written on to the token limit
+            last = None
+            for last in batcher.stream(lm, prep.input_ids, writing):
+                pass
+            return len(last.token_ids)
+
+        def answer(batcher, prep):      # Applications' question answering, as the tab runs it
+            return apps.run_to_end(batcher, lm, prep, greedy).n_tokens
         workloads = {
             "decode-heavy": [apps.prepare_answer(lm, r["question"], "") for r in rows][:USERS],
             "prefill-heavy": [apps.prepare_answer(lm, r["question"], r["context"])
                               for r in rows][:USERS],
         }
+        runs = {"decode-heavy": write_on, "prefill-heavy": answer}
         apps.run_to_end(Batcher(), lm, workloads["decode-heavy"][0], greedy)     # warm-up
         ways = {"Batcher (continuous, the app)": lambda: Batcher(max_batch=USERS),
                 "Batcher(continuous=False) (padded generate)":
@@ -168,7 +181,7 @@ def main() -> None:
         for rep in range(REPEATS):          # repeated: a shared machine is noisy
             for way, make in ways.items():
                 for name, preps in workloads.items():
-                    t1, tn, batches, tokens = _app(apps, make, lm, greedy, preps)
+                    t1, tn, batches, tokens = _app(runs[name], make, preps)
                     answers.setdefault(name, tokens)
                     out.append({"workload": name, "way": way, "run": rep + 1, "1 user s": t1,
                                 "8 users s": tn, "ratio": t1 / tn, "batches": batches,
@@ -194,7 +207,7 @@ def main() -> None:
         if not QUICK:
             long_text = " ".join(r["context"] for r in rows if r["lang"] == "en")
             long = apps.prepare_answer(lm, "What is this text about?", long_text)
-            pause = _long_prompt(apps, Batcher, lm, greedy, workloads["decode-heavy"][:USERS - 1],
+            pause = _long_prompt(apps, Batcher, lm, writing, workloads["decode-heavy"][:USERS - 1],
                                  long)
     table(out)
     for workload in workloads:
