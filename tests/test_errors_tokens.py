@@ -19,7 +19,7 @@ from webapp.common import message_text
 DATA = Path(__file__).parent / "data" / "tokens_errors"
 
 
-def start(file=None, base="minilm", lr="1e-4", epochs=8):
+def start(file=None, base="minilm", lr="5e-4", epochs=5):
     """Arguments of /tokens_start: the tab's defaults except what a case changes."""
     upload = handle_file(str(DATA / file)) if file else None
     return [upload, base, epochs, lr, 16, 64, 20, 42, "", LANG]
