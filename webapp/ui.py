@@ -56,9 +56,19 @@ def _gradio_locale_js() -> str:
 
 
 def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto",
-              classroom=None) -> gr.Blocks:
+              classroom=None, _room=None) -> gr.Blocks:
     """`classroom` (webapp/access.py, app.py --classroom): adds the Teacher tab and puts every
     event behind the classroom's checks."""
+    if classroom is not None:
+        # the page every browser gets is built as a student with no models of their own: no
+        # student's model name is in it (each person's lists are filled when a tab opens)
+        from models.core.accounts import CURRENT_USER, User
+        token = CURRENT_USER.set(User("", "student"))
+        try:
+            return build_app(manager, jobs, lang, classroom=None, _room=classroom)
+        finally:
+            CURRENT_USER.reset(token)
+    classroom, _room = _room, None
     start_lang = lang if lang in ("en", "zh") else "en"
     loc = Localizer(start_lang)
     with gr.Blocks(title="LLM Explorer", analytics_enabled=False) as demo:
@@ -68,6 +78,8 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto",
                                    value=start_lang, elem_id="lang-radio", scale=0,
                                    min_width=200, container=False)
         loc.Markdown(value_key="app.tagline", elem_id="app-tagline")
+        if classroom is not None:      # Gradio's own /logout route (a login per person)
+            loc.Markdown(value_key="teach.logout", elem_id="logout")
         ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio, demo=demo,
                          classroom=classroom)
         with gr.Tabs(elem_id="main-tabs") as tabs:

@@ -3,6 +3,7 @@ key -> (English, Chinese)."""
 
 STRINGS: dict[str, tuple[str, str]] = {
     "tab.teacher": ("Teacher", "教师"),
+    "teach.logout": ("[Log out](/logout)", "[退出登录](/logout)"),
     "teach.intro": (
         "Only teachers see this tab. It shows who is connected, what the device is doing and "
         "every job in the class; here you set the class limits, choose the models students may "
