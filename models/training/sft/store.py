@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from models.core.accounts import user_folder
 from models.core.errors import UserError
 from models.core.files import atomic_folder, slug
 from models.training.sft.loop import SFTConfig, TrainOutcome, settings
@@ -33,7 +34,7 @@ BASE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 
 def sft_dir(cache_dir: Path, name: str) -> Path:
     """A new, unused folder under <cache_dir>/sft for `name`."""
-    root = (Path(cache_dir) / "sft").resolve()
+    root = user_folder(Path(cache_dir) / "sft").resolve()     # classroom: per user
     base = slug(name, "tuned")
     candidate, n = root / base, 2
     while candidate.exists():
