@@ -34,11 +34,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sft.kind.chat": ("chat messages", "对话消息"),
     "sft.preview": ("First pairs", "前几对"),
     "sft.preview_cols": ("prompt|answer", "提示|回答"),
-    "sft.mask_title": ("**Which tokens count in the loss** (first pair, as the model reads it with "
+    "sft.mask_title": ("<b>Which tokens count in the loss</b> (first pair, as the model reads it with "
                        "its chat template): <span class=\"sft-on\">green</span> tokens are the "
                        "answer and count; grey ones are the template and the question and are "
                        "masked (label −100). {on} of {all} tokens count.",
-                       "**哪些词元计入损失**（第一对，按模型读到的样子，套上了对话模板）："
+                       "<b>哪些词元计入损失</b>（第一对，按模型读到的样子，套上了对话模板）："
                        "<span class=\"sft-on\">绿色</span>的是回答，计入损失；灰色的是模板和问题，被屏蔽（标签 −100）。"
                        "{all} 个词元中有 {on} 个计入。"),
     "sft.h_setup": ("### 2 · LoRA settings", "### 2 · LoRA 设置"),
