@@ -57,8 +57,8 @@ def _direct(engine_server) -> dict[str, UserError]:
     with pytest.raises(UserError) as err:                      # a model it does not serve
         Engine(url, model="no-such-model").probe()
     errors["engine_no_model"] = err.value
-    with pytest.raises(UserError) as err:                      # a server too slow to answer
-        Engine(url, timeout=0.001).probe()
+    with pytest.raises(UserError) as err:       # a server too slow to answer (no model writes
+        Engine(url, timeout=0.001).probe()      # a token in 1 ms; listing the models may be quick)
     errors["engine_timeout"] = err.value
     engine = Engine(url)
     try:                                                       # a field this server refuses

@@ -213,7 +213,10 @@ class Engine:
         """Ask the server once what it can do (each feature with a one-token request)."""
         with self._lock:
             if self._caps is None:
-                self._caps = self._probe()
+                try:
+                    self._caps = self._probe()
+                except Exception as exc:    # unreachable, too slow: said, and asked again later
+                    raise _error(exc, self.url) from None
             return self._caps
 
     def known(self) -> Capabilities | None:
@@ -240,9 +243,13 @@ class Engine:
         server = str(getattr(row, "owned_by", "") or "")
         msgs = [{"role": "user", "content": "Hi"}]
 
+        import openai
+
         def works(call) -> object | None:
             try:
                 return call()
+            except openai.APIConnectionError:   # unreachable or too slow (APITimeoutError):
+                raise                           # that says nothing about the feature
             except Exception:     # a 4xx for an unknown field, a 404 for a missing endpoint
                 return None
 
