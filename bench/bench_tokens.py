@@ -25,11 +25,13 @@ by tests/test_tokens_real.py and the browser golden path.
 
     .venv/bin/python -m bench.bench_tokens          # or: make bench  (~10-20 min on 2 cores)
     TOKENS_BENCH_TRAIN=0 TOKENS_BENCH_EPOCHS=8 .venv/bin/python -m bench.bench_tokens
+    .venv/bin/python -m bench.bench_tokens sample 8 5e-4   # the defaults' measurement on the sample
 """
 from __future__ import annotations
 
 import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,7 +76,27 @@ class Printer(Callback):
               f"{info.f1:.3f}", flush=True)
 
 
+def sample(epochs: int, lr: float) -> None:
+    """The defaults' measurement: the loop on the bundled sample (the tab's split, seed 42),
+    validation entity F1 after every epoch, the baseline, CPU seconds."""
+    from models.core.registry import Registry
+    from models.training.tokens.data import SAMPLES, split
+    from models.training.tokens.loop import train
+    registry = Registry(Path(tempfile.mkdtemp(prefix="bench-tokens-")), online=False)
+    cfg = TokenConfig(epochs=epochs, learning_rate=lr)
+    parts = split(load(SAMPLES["ner_en"]), cfg.val_fraction, cfg.seed)
+    started, cpu0 = time.perf_counter(), time.process_time()
+    out = train(cfg, parts, registry.files_dir(registry.get("minilm")), Printer())
+    print(f"best epoch {out.best_epoch}: F1 {out.report.f1:.3f}, baseline "
+          f"{out.report.baseline_f1:.3f}; {time.perf_counter() - started:.0f} s wall, "
+          f"{time.process_time() - cpu0:.0f} CPU-s")
+
+
 def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sample"]:            # python -m bench.bench_tokens sample [epochs] [lr]
+        return sample(int(argv[1]) if len(argv) > 1 else TokenConfig.epochs,
+                      float(argv[2]) if len(argv) > 2 else TokenConfig.learning_rate)
     n_train = int(os.environ.get("TOKENS_BENCH_TRAIN", "800"))
     n_test = int(os.environ.get("TOKENS_BENCH_TEST", "300"))
     epochs = int(os.environ.get("TOKENS_BENCH_EPOCHS", str(TokenConfig.epochs)))
