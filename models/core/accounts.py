@@ -14,6 +14,7 @@ Command line (app.py forwards `python app.py users ...` here):
     python app.py users add NAME --role teacher|student     (password read from stdin)
     python app.py users remove NAME
     python app.py users list
+(`--cache-dir DIR` before the command when the app runs with one.)
 """
 from __future__ import annotations
 
@@ -341,6 +342,8 @@ def cli(argv: list[str], cache_dir: str, stdin=None, out=None) -> int:
     stdin, out = stdin or sys.stdin, out or sys.stdout
     p = argparse.ArgumentParser(prog="app.py users", description="Manage classroom logins "
                                 "(the password is read from stdin).")
+    p.add_argument("--cache-dir", default=cache_dir, help="the app's cache folder (where "
+                   f"{DB_NAME} lives); the same as the app's --cache-dir")
     sub = p.add_subparsers(dest="cmd", required=True)
     add = sub.add_parser("add", help="add a user; the password is read from stdin")
     add.add_argument("name")
@@ -349,7 +352,7 @@ def cli(argv: list[str], cache_dir: str, stdin=None, out=None) -> int:
     rm.add_argument("name")
     sub.add_parser("list", help="list the users")
     args = p.parse_args(argv)
-    accounts = Accounts(Path(cache_dir))
+    accounts = Accounts(Path(args.cache_dir))
     try:
         if args.cmd == "add":
             name = accounts.add(args.name, _read_password(stdin), args.role)
