@@ -106,7 +106,7 @@ def _choices(manager: ModelManager):
 def build(ctx: AppContext) -> None:
     manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
     loc.Markdown(value_key="models.intro")
-    device = gr.Markdown(f"**{t('models.core.device', loc.lang)}:** {manager.device.describe()}",
+    device = gr.Markdown(f"**{t('models.device', loc.lang)}:** {manager.device.describe()}",
                          elem_id="device-info")
     gauge = gr.HTML(loading_html(loc.lang), elem_id="mem-gauge")
     loc.Markdown(value_key="models.table_title")
@@ -187,5 +187,5 @@ def build(ctx: AppContext) -> None:
                            api_visibility="private")
     gr.Timer(5.0).tick(on_refresh, [lang], outs, show_progress="hidden", api_visibility="private")
     lang.change(on_refresh, [lang], outs, show_progress="hidden", api_visibility="private")
-    lang.change(lambda lang: f"**{t('models.core.device', lang)}:** {manager.device.describe()}",
+    lang.change(lambda lang: f"**{t('models.device', lang)}:** {manager.device.describe()}",
                 [lang], [device], api_visibility="private")
