@@ -95,20 +95,32 @@ def run_spacy(items) -> dict:
             **_rounded(scores), "seconds_per_item": (time.perf_counter() - started) / len(items)}
 
 
-def run_lm(mgr, items, fmt: str) -> tuple[dict, list]:
+def run_lm(mgr, items, formats: list[str], save_rows=None) -> tuple[list, dict]:
+    """Every format on item 1, then on item 2, ...: a run cut short still compares the formats
+    on the same items. `save_rows(rows, examples)` is called after every item."""
     from models.runners.analysis_lm import analyze_lm
-    golds, preds, valid, examples, started = [], [], 0, [], time.perf_counter()
-    for text, gold in items:
-        result = analyze_lm(mgr, "smollm2", text, fmt)
-        valid += bool(result.valid)
-        golds.append(gold)
-        preds.append(predicted(result.entities))
-        examples.append({"text": text, "valid": result.valid, "raw": result.raw,
-                         "errors": result.errors})
-    scores = span_f1(golds, preds)
-    return ({"way": f"instruct LM (SmolLM2-135M), {fmt}", "items": len(items),
-             "json_valid": valid / len(items), **_rounded(scores),
-             "seconds_per_item": (time.perf_counter() - started) / len(items)}, examples)
+    state = {f: {"golds": [], "preds": [], "valid": 0, "seconds": 0.0} for f in formats}
+    examples: dict = {f: [] for f in formats}
+    rows = []
+    for n, (text, gold) in enumerate(items, 1):
+        for fmt in formats:
+            result = analyze_lm(mgr, "smollm2", text, fmt)
+            st = state[fmt]
+            st["valid"] += bool(result.valid)
+            st["golds"].append(gold)
+            st["preds"].append(predicted(result.entities))
+            st["seconds"] += result.seconds
+            examples[fmt].append({"text": text, "valid": result.valid, "raw": result.raw,
+                                  "errors": result.errors})
+            print(f"  item {n}/{len(items)} {fmt}: valid={result.valid} {result.seconds:.0f} s",
+                  flush=True)
+        rows = [{"way": f"instruct LM (SmolLM2-135M), {fmt}", "items": n,
+                 "json_valid": round(st["valid"] / n, 3),
+                 **_rounded(span_f1(st["golds"], st["preds"])),
+                 "seconds_per_item": st["seconds"] / n} for fmt, st in state.items()]
+        if save_rows:
+            save_rows(rows, examples)
+    return rows, examples
 
 
 def _rounded(scores: dict) -> dict:
@@ -129,15 +141,16 @@ def main(argv=None) -> None:
     items = [to_text(s) for s in read_conll(SAMPLE)]
     items = items[:args.limit] if args.limit else items
     rows = [run_spacy(items)]
-    examples = {}
-    if not args.no_lm:
-        mgr = manager(CACHE)
-        for fmt in [f.strip() for f in args.formats.split(",") if f.strip()]:
-            row, examples[fmt] = run_lm(mgr, items, fmt)
-            rows.append(row)
-            table(rows)
     table(rows)
-    save("bench_analysis", rows, sample=str(SAMPLE.name), kinds=list(KINDS), examples=examples)
+
+    def save_rows(lm_rows, examples):
+        save("bench_analysis", rows + lm_rows, sample=str(SAMPLE.name), kinds=list(KINDS),
+             examples=examples)
+    save_rows([], {})
+    if not args.no_lm:
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+        lm_rows, _ = run_lm(manager(CACHE), items, formats, save_rows)
+        table(rows + lm_rows)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ def test_analyse_the_example(lang_page, app_url, artifacts):
         assert name.strip() and name.strip().lower() in text.lower(), name   # pieces of the text
 
     expect(page.locator("#an-msg")).to_have_text("")
+    expect(page.locator("#an-lm-msg")).to_have_text("")
     shown = page.locator("#component-0").inner_text() if page.locator("#component-0").count() \
         else page.inner_text("body")
     assert "\ufffd" not in shown
