@@ -64,7 +64,7 @@ class AppContext:
     current_tab: Any = None              # the gr.Tab being built (for its .select event)
     attention: AttentionLink | None = None
     generate: GenerateLink | None = None
-    shared: dict = field(default_factory=dict)   # only the classroom's teacher-only controls
+    teacher_only: list = field(default_factory=list)   # controls only teachers see (--classroom)
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
     pickers: list = field(default_factory=list)       # (model Dropdown, task), see model_picker
     classroom: Any = None                # webapp/access.py Classroom with --classroom, else None
@@ -223,6 +223,44 @@ def wire_action(triggers, fn: Callable, inputs: list, outputs: list, *, message:
         events.append(endpoint.click(friendly(fn), inputs, outputs, api_name=api_name,
                                      **event_kwargs))
     return events
+
+
+QUIET = {"show_progress": "hidden", "api_visibility": "private"}   # redraws: no spinner, no timer
+
+
+def follow_job(ctx: AppContext, name: str, job_box, render: Callable, outputs: list,
+               started=(), attach=None) -> None:
+    """The one way a tab follows its background job (fine-tuning, pre-training, ...).
+
+    The id is kept in the browser's localStorage under "llm-explorer-<name>-job-id" (read
+    directly: a gr.BrowserState inside a tab not shown yet is not mounted at page load), so a
+    reload reattaches. `render(job_id, lang)` draws the job into `outputs`, whose last one is
+    the gr.Timer that polls while the job runs (render returns gr.Timer(active=...) for it).
+    `started`: events whose success put a new id in `job_box`; `attach`: a trigger for an id
+    the user typed (a job started in another browser or on another computer). The drawing
+    follows the timer, the page load and the language switch."""
+    key = f"llm-explorer-{name}-job-id"
+    save = ("(id) => { try { if (id && id.trim()) localStorage.setItem('%s', id.trim()); } "
+            "catch (e) {} return id; }" % key)
+    load = ("(id) => { try { return localStorage.getItem('%s') || id || ''; } "
+            "catch (e) { return id || ''; } }" % key)
+    poll, lang = outputs[-1], ctx.lang
+
+    def remember(job_id):
+        return gr.Timer(active=bool((job_id or "").strip()))
+
+    def reattach(stored):
+        stored = (stored or "").strip()
+        return (stored, gr.Timer(active=True)) if stored else (gr.skip(), gr.skip())
+
+    for event in list(started) + ([attach] if attach is not None else []):
+        event(remember, [job_box], [poll], js=save, api_visibility="private").then(
+            render, [job_box, lang], outputs, **QUIET)
+    poll.tick(render, [job_box, lang], outputs, **QUIET)
+    if ctx.demo is not None:
+        ctx.demo.load(reattach, [job_box], [job_box, poll], js=load, api_visibility="private") \
+            .then(render, [job_box, lang], outputs, **QUIET)
+    lang.change(render, [job_box, lang], outputs, **QUIET)
 
 
 def read_number(value) -> float | None:

@@ -24,22 +24,14 @@ from models.training.finetune.store import zip_model
 from models.core.jobs import FINISHED
 
 from webapp.views import finetune as views
-from webapp.common import (HEAVY, AppContext, action_message, friendly, model_choices, model_picker,
-                     read_number, wire_action)
+from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
+                            model_picker, read_number, wire_action)
 from webapp.i18n import render, t
 
 TITLE_KEY = "ft.tab"
 TAB_ID = "finetune"
 LEARNING_RATES = ["1e-5", "2e-5", "5e-5", "1e-4", "2e-4", "5e-4", "1e-3"]
 SAMPLE, SAMPLE_ZH = "sentiment_en", "sentiment_zh"
-QUIET = {"show_progress": "hidden", "api_visibility": "private"}   # status redraws: no spinner/timer
-# The job id lives in the browser's localStorage (read directly: a gr.BrowserState inside a tab
-# that is not shown yet is not mounted at page load, so it would read as empty).
-SAVE_JOB_JS = """(id) => { try { if (id && id.trim()) localStorage.setItem('llm-explorer-finetune-job-id',
-  id.trim()); } catch (e) {} return id; }"""
-LOAD_JOB_JS = """(id) => { try { return localStorage.getItem('llm-explorer-finetune-job-id') || id || ''; }
-  catch (e) { return id || ''; } }"""
-
 
 def _number(value, name: str, cast=float):
     try:
@@ -325,13 +317,6 @@ def build_classifier(ctx: AppContext) -> None:
 
     poll = gr.Timer(2.0, active=False)
 
-    def remember(job_id):
-        return gr.Timer(active=bool((job_id or "").strip()))
-
-    def reattach(stored):
-        stored = (stored or "").strip()
-        return (stored, gr.Timer(active=True)) if stored else (gr.skip(), gr.skip())
-
     def show_data(text_c):
         return gr.update(visible=bool(text_c))
 
@@ -352,13 +337,10 @@ def build_classifier(ctx: AppContext) -> None:
                           [upload, text_col, label_col, base, epochs, lr, batch, max_len, val_pct,
                            seed, head_only, name, lang], [job_box], message=start_msg,
                           api_name="finetune_start")
-    started[0].then(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, **QUIET)
+    follow_job(ctx, "finetune", job_box, h.render, render_outs, started=[started[0].then],
+               attach=attach_btn.click)
     wire_action(stop_btn.click, h.stop_training, [job_box, lang], [stop_note], message=start_msg,
                 api_name="finetune_stop")
-    attach_btn.click(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, **QUIET)
-    poll.tick(h.render, [job_box, lang], render_outs, **QUIET)
     compared = wire_action(compare_btn.click, h.compare, [tuned, probe, lang],
                            [before_out, after_out, compare_note], message=compare_msg,
                            api_name="finetune_compare", **HEAVY)
@@ -370,10 +352,6 @@ def build_classifier(ctx: AppContext) -> None:
                    api_visibility="private")
     gr.api(friendly(h.finetune_status), api_name="finetune_status")
     gr.api(friendly(h.classify_api), api_name="classify", **HEAVY)
-    if ctx.demo is not None:
-        ctx.demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
-                      api_visibility="private").then(h.render, [job_box, lang], render_outs, **QUIET)
-    lang.change(h.render, [job_box, lang], render_outs, **QUIET)
     lang.change(h.relabel_data, [upload, text_col, label_col, base, lang],
                 [data_notes, counts_plot], api_visibility="private")
     lang.change(lambda lg: tuple(gr.update(headers=t(k, lg).split("|")) for k in

@@ -23,7 +23,8 @@ from models.training.tokens.loop import TokenConfig
 from webapp.common import (AppContext, action_message, friendly, message_text, model_picker,
                            wire_action)
 from webapp.i18n import t
-from webapp.tabs.finetune import LEARNING_RATES, QUIET, _number, _rate
+from webapp.common import QUIET
+from webapp.tabs.finetune import LEARNING_RATES, _number, _rate
 from webapp.views import finetune as ft_views
 from webapp.views import finetune_tokens as views
 

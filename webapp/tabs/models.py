@@ -133,7 +133,7 @@ def build(ctx: AppContext) -> None:
         add_btn = loc.Button(value_key="models.add_btn", scale=1, elem_id="models-add")
     # with --classroom these are shown to teachers only (webapp/tabs/teacher.py), and the
     # server refuses their actions to students (webapp/access.py TEACHER_ONLY)
-    ctx.shared.setdefault("teacher_only", []).extend(
+    ctx.teacher_only.extend(
         [load_btn, unload_btn, delete_btn, add_box, add_btn])
     api_json = gr.JSON(visible=False)
     outs = [api_json, table, gauge]

@@ -20,17 +20,12 @@ from models.core.jobs import FINISHED
 from models.runners.surprisal import token_surprisal
 
 from webapp.views import pretrain as plots
-from webapp.common import (HEAVY, AppContext, action_message, friendly, model_picker, read_number,
-                     wire_action)
+from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_picker,
+                            read_number, wire_action)
 from webapp.i18n import job_error_text, render, t
 
 TITLE_KEY = "pre.tab"
 TAB_ID = "pretrain"
-JOB_KEY = "llm-explorer-pretrain-job-id"
-SAVE_JOB_JS = ("(id) => { try { if (id && id.trim()) localStorage.setItem('%s', id.trim()); } "
-               "catch (e) {} return id; }" % JOB_KEY)
-LOAD_JOB_JS = ("(id) => { try { return localStorage.getItem('%s') || id || ''; } "
-               "catch (e) { return id || ''; } }" % JOB_KEY)
 
 
 def build(ctx: AppContext) -> None:
@@ -401,20 +396,15 @@ def _build_train(ctx: AppContext) -> None:
     settings = [name, layers, width, heads, context, vocab, batch, lr, steps, every, prompt, seed]
     outs = [status, curve, samples, api_json, timer]
     quiet = dict(api_visibility="private", show_progress="hidden")
+    started = []
     for button, fn, ins, api in ((start, pretrain_start, [corpus, upload] + settings, "pretrain_start"),
                                  (resume, pretrain_resume, settings, "pretrain_resume")):
-        events = wire_action(button.click, fn, ins + [lang], [job_id], message=message,
-                             api_name=api)
-        events[0].then(None, [job_id], [job_id], js=SAVE_JOB_JS, **quiet).then(
-            follow, [job_id, lang], outs, **quiet)
+        started.append(wire_action(button.click, fn, ins + [lang], [job_id], message=message,
+                                   api_name=api)[0].then)
     wire_action(stop.click, pretrain_stop, [job_id, lang], [status], message=message,
                 clear=[], api_name="pretrain_stop", show_progress="hidden")
     # Enter in the job-id box follows a job started elsewhere (another browser or computer).
     job_id.submit(pretrain_status, [job_id, lang], outs, api_name="pretrain_status",
-                  show_progress="hidden").then(None, [job_id], [job_id], js=SAVE_JOB_JS, **quiet)
-    timer.tick(follow, [job_id, lang], outs, **quiet)
-    if ctx.demo is not None:
-        ctx.demo.load(lambda stored: (stored or "").strip() or gr.skip(), [job_id], [job_id],
-                      js=LOAD_JOB_JS, **quiet).then(follow, [job_id, lang], outs, **quiet)
-    lang.change(follow, [job_id, lang], outs, **quiet)
+                  show_progress="hidden")
+    follow_job(ctx, "pretrain", job_id, follow, outs, started=started, attach=job_id.submit)
     lang.change(relabel_corpus, [lang, corpus], [corpus], **quiet)

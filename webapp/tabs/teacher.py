@@ -284,13 +284,13 @@ def build(ctx: AppContext) -> None:
     gr.api(my_jobs_api, api_name="my_jobs")
 
     def show_for_role(request: gr.Request):
-        """The Teacher tab and the teacher-only controls of other tabs (ctx.shared
-        "teacher_only") are shown to teachers only; the server refuses them to students
+        """The Teacher tab and the teacher-only controls of other tabs (ctx.teacher_only) are
+        shown to teachers only; the server refuses them to students
         anyway (webapp/access.py)."""
         is_teacher = room.accounts.role(getattr(request, "username", None) or "") == "teacher"
-        return [gr.update(visible=is_teacher)] * (1 + len(ctx.shared.get("teacher_only", [])))
+        return [gr.update(visible=is_teacher)] * (1 + len(ctx.teacher_only))
 
     def wire_visibility(ctx_: AppContext) -> None:
-        ctx_.demo.load(show_for_role, None, [tab_block] + ctx_.shared.get("teacher_only", []),
+        ctx_.demo.load(show_for_role, None, [tab_block] + ctx_.teacher_only,
                        **quiet)
     ctx.after_build.append(wire_visibility)
