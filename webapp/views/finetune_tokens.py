@@ -150,9 +150,7 @@ def summary_md(result: dict | None, lang: str) -> str:
              secs=result["train_seconds"], name=result["name"], key=result["key"])
     if result["stopped"]:
         text = t("tok.summary_stopped", lang) + " " + text
-    # the figures again in a form the page (and its tests) can read without parsing prose
-    return (text + f'\n\n<span class="tok-f1" data-f1="{r["f1"]:.4f}" '
-            f'data-baseline="{r["baseline_f1"]:.4f}"></span>')
+    return text
 
 
 def wrong_html(report: dict | None, labels: list, lang: str) -> str:
