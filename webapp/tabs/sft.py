@@ -26,18 +26,13 @@ from models.training.sft.job import ask_both, start_job, status_dict
 from models.training.sft.loop import ALL_TARGETS, SFTConfig, count_lora, mask_view
 from models.training.sft.store import zip_model
 
-from webapp.common import (HEAVY, AppContext, action_message, friendly, model_choices, model_picker,
-                           read_number, wire_action)
+from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
+                            model_picker, read_number, wire_action)
 from webapp.i18n import render, t
 from webapp.views import sft as views
 
 LEARNING_RATES = ["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3"]
 HELDOUT_SHOWN = 8             # held-out prompts pre-filled from the sample (each eval answers them)
-QUIET = {"show_progress": "hidden", "api_visibility": "private"}
-SAVE_JOB_JS = """(id) => { try { if (id && id.trim()) localStorage.setItem('llm-explorer-sft-job-id',
-  id.trim()); } catch (e) {} return id; }"""
-LOAD_JOB_JS = """(id) => { try { return localStorage.getItem('llm-explorer-sft-job-id') || id || ''; }
-  catch (e) { return id || ''; } }"""
 
 
 def _number(value, name: str, cast=float):
@@ -292,13 +287,6 @@ def build(ctx: AppContext) -> None:
 
     poll = gr.Timer(2.0, active=False)
 
-    def remember(job_id):
-        return gr.Timer(active=bool((job_id or "").strip()))
-
-    def reattach(stored):
-        stored = (stored or "").strip()
-        return (stored, gr.Timer(active=True)) if stored else (gr.skip(), gr.skip())
-
     # ---- wiring ----
     sample_btn.click(lambda: (str(SAMPLE_TRAIN), sample_heldout_text()), None, [upload, heldout],
                      api_visibility="private")
@@ -315,13 +303,10 @@ def build(ctx: AppContext) -> None:
                           [upload, heldout, base, name, rank, alpha, dropout, targets, lr, steps,
                            batch, max_len, every, keep, lang], [job_box], message=start_msg,
                           api_name="sft_start")
-    started[0].then(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, **QUIET)
+    follow_job(ctx, "sft", job_box, h.render, render_outs, started=[started[0].then],
+               attach=attach_btn.click)
     wire_action(stop_btn.click, h.stop, [job_box, lang], [stop_note], message=start_msg,
                 api_name="sft_stop")
-    attach_btn.click(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, **QUIET)
-    poll.tick(h.render, [job_box, lang], render_outs, **QUIET)
     wire_action(try_btn.click, h.try_both, [tuned, probe, lang], [base_out, tuned_out],
                 message=try_msg, api_name="sft_try", **HEAVY)
     zipped = wire_action(zip_btn.click, h.make_zip, [tuned, lang], [zip_file], message=zip_msg,
@@ -329,10 +314,6 @@ def build(ctx: AppContext) -> None:
     zipped[0].then(lambda path: gr.update(visible=bool(path)), [zip_file], [zip_file],
                    api_visibility="private")
     gr.api(friendly(h.sft_status), api_name="sft_status")
-    if ctx.demo is not None:
-        ctx.demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
-                      api_visibility="private").then(h.render, [job_box, lang], render_outs, **QUIET)
-    lang.change(h.render, [job_box, lang], render_outs, **QUIET)
     lang.change(h.relabel, [upload, base, lang], data_outs, api_visibility="private")
     lang.change(h.params, [base, rank, targets, lang], [params], api_visibility="private")
     lang.change(lambda lg: gr.update(choices=[(t("sft.keep.adapter", lg), "adapter"),

@@ -7,7 +7,8 @@ import html
 
 import plotly.graph_objects as go
 
-from webapp.i18n import job_error_text, render, t
+from webapp.i18n import job_error_text, t
+from webapp.views.finetune import notices_md   # one way to show notices (the tab uses it too)
 
 COLOR = "#2563eb"
 
@@ -17,14 +18,10 @@ def _eta(seconds) -> str:
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
-def notices_md(notices, lang: str) -> str:
-    return "\n".join(f"- ⚠ {render(n, lang)}" for n in notices or [])
-
-
 def data_md(data, lang: str) -> str:
     head = t("sft.data_ok", lang, n=len(data.examples), name=data.source,
              kind=t(f"sft.kind.{data.kind}", lang))
-    notes = notices_md([n.as_dict() for n in data.notices], lang)
+    notes = notices_md(data.notices, lang)
     return head + ("\n\n" + notes if notes else "")
 
 
