@@ -20,19 +20,12 @@ from models.training.finetune.store import zip_model
 from models.training.tokens.data import FORMATS, SAMPLES, SAMPLES_DIR, load
 from models.training.tokens.job import start_job, status_dict
 from models.training.tokens.loop import TokenConfig
-from webapp.common import (AppContext, action_message, friendly, message_text, model_picker,
-                           wire_action)
+from webapp.common import (AppContext, action_message, follow_job, friendly, message_text,
+                            model_picker, wire_action)
 from webapp.i18n import t
-from webapp.common import QUIET
 from webapp.tabs.finetune import LEARNING_RATES, _number, _rate
 from webapp.views import finetune as ft_views
 from webapp.views import finetune_tokens as views
-
-SAVE_JOB_JS = """(id) => { try { if (id && id.trim()) localStorage.setItem('llm-explorer-tokens-job-id',
-  id.trim()); } catch (e) {} return id; }"""
-LOAD_JOB_JS = """(id) => { try { return localStorage.getItem('llm-explorer-tokens-job-id') || id || ''; }
-  catch (e) { return id || ''; } }"""
-
 
 class TokenHandlers:
     """What the sub-tab's buttons run; every handler takes `lang` last and raises UserError for
@@ -119,7 +112,7 @@ class TokenHandlers:
         else:
             results = (t("tok.no_results", lang), gr.skip(), gr.skip(), hidden)
         curve = bool(st["steps"])
-        return ((ft_views.status_html(st, lang), views.notices_md(st["notices"], lang),
+        return ((ft_views.status_html(st, lang), ft_views.notices_md(st["notices"], lang),
                  ft_views.loss_figure(st, lang) if curve else gr.skip(), views.epochs_rows(st),
                  gr.update(visible=curve)) + results
                 + (gr.Timer(active=st["status"] not in FINISHED),))
@@ -207,13 +200,6 @@ def build(ctx: AppContext) -> None:
     zip_msg = action_message(elem_id="tok-zip-msg")
     poll = gr.Timer(2.0, active=False)
 
-    def remember(job_id):
-        return gr.Timer(active=bool((job_id or "").strip()))
-
-    def reattach(stored):
-        stored = (stored or "").strip()
-        return (stored, gr.Timer(active=True)) if stored else (gr.skip(), gr.skip())
-
     sample_btn.click(lambda: str(SAMPLES["ner_en"]), None, [upload], api_visibility="private")
     sample_zh_btn.click(lambda: str(SAMPLES["ner_zh"]), None, [upload], api_visibility="private")
     data_outs = [data_notes, preview, counts_plot]
@@ -223,23 +209,15 @@ def build(ctx: AppContext) -> None:
     started = wire_action(start_btn.click, h.tokens_start,
                           [upload, base, epochs, lr, batch, max_len, val_pct, seed, name, lang],
                           [job_box], message=start_msg, api_name="tokens_start")
-    started[0].then(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, **QUIET)
+    follow_job(ctx, "tokens", job_box, h.render, render_outs, started=[started[0].then],
+               attach=attach_btn.click)
     wire_action(stop_btn.click, h.tokens_stop, [job_box, lang], [stop_note], message=start_msg,
                 api_name="tokens_stop")
-    attach_btn.click(remember, [job_box], [poll], js=SAVE_JOB_JS, api_visibility="private").then(
-        h.render, [job_box, lang], render_outs, **QUIET)
-    poll.tick(h.render, [job_box, lang], render_outs, **QUIET)
     zipped = wire_action(zip_btn.click, h.tokens_zip, [job_box, lang], [zip_file],
                          message=zip_msg, api_name="tokens_zip")
     zipped[0].then(lambda path: gr.update(visible=bool(path)), [zip_file], [zip_file],
                    api_visibility="private")
     gr.api(friendly(h.tokens_status), api_name="tokens_status")
-    if ctx.demo is not None:
-        ctx.demo.load(reattach, [job_box], [job_box, poll], js=LOAD_JOB_JS,
-                      api_visibility="private").then(h.render, [job_box, lang], render_outs,
-                                                     **QUIET)
-    lang.change(h.render, [job_box, lang], render_outs, **QUIET)
     lang.change(h.relabel, [upload, lang], data_outs, api_visibility="private")
     lang.change(lambda lg: tuple(gr.update(headers=t(k, lg).split("|"))
                                  for k in ("tok.epoch_cols", "tok.type_cols")),

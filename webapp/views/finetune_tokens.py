@@ -6,8 +6,8 @@ import html
 
 import plotly.graph_objects as go
 
-from webapp.i18n import render, t
-from webapp.views.finetune import COLORS, _layout
+from webapp.i18n import t
+from webapp.views.finetune import COLORS, _layout, notices_md
 
 PREVIEW_SENTENCES = 8
 # inline styles: this HTML is the sub-tab's own (assets/app.css is shared by every tab)
@@ -100,19 +100,8 @@ def preview_html(data, lang: str) -> str:
 def data_md(data, lang: str) -> str:
     lines = [t("tok.data_ok", lang, n=len(data.words), words=sum(len(w) for w in data.words),
                k=len(data.types), types=", ".join(f"{ty} ({n})" for ty, n in data.counts.items()))]
-    lines += [f"⚠ {html.escape(notice_text(n.code, n.message, n.params, lang), quote=False)}"
-              for n in data.notices]
-    return "\n\n".join(lines)
-
-
-def notice_text(code: str, message: str, params: dict | None, lang: str) -> str:
-    """A notice in the user's language (webapp/i18n.py renders every message in one place)."""
-    return render((code, message, params), lang)
-
-
-def notices_md(notices, lang: str) -> str:
-    return "\n\n".join(f"⚠ {html.escape(notice_text(n['code'], n['message'], n.get('params'), lang), quote=False)}"
-                       for n in notices)
+    notes = notices_md(data.notices, lang)
+    return "\n\n".join(lines + ([notes] if notes else []))
 
 
 def counts_figure(counts: dict, lang: str) -> go.Figure:
