@@ -263,6 +263,19 @@ def follow_job(ctx: AppContext, name: str, job_box, render: Callable, outputs: l
     lang.change(render, [job_box, lang], outputs, **QUIET)
 
 
+def setting_number(value, name: str, code: str, cast=float):
+    """A training setting's box as a `cast` number; an empty box or text that is not a number
+    raises UserError(code) naming the setting (each tab words the code in its strings)."""
+    try:
+        number = read_number(value)
+        if number is None:
+            raise ValueError("empty")
+        return cast(number)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(code, f"{name} = {value!r} is not a number.", name=name,
+                        value=value) from None
+
+
 def read_number(value) -> float | None:
     """What a number box (or an API client) sent, as a float: None when it is empty (None, ''
     or spaces); ValueError when it holds something that is not a number. NaN and infinity come

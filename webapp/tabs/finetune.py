@@ -25,7 +25,7 @@ from models.core.jobs import FINISHED
 
 from webapp.views import finetune as views
 from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
-                            model_picker, read_number, wire_action)
+                            model_picker, setting_number, wire_action)
 from webapp.i18n import render, t
 
 TITLE_KEY = "ft.tab"
@@ -34,14 +34,7 @@ LEARNING_RATES = ["1e-5", "2e-5", "5e-5", "1e-4", "2e-4", "5e-4", "1e-3"]
 SAMPLE, SAMPLE_ZH = "sentiment_en", "sentiment_zh"
 
 def _number(value, name: str, cast=float):
-    try:
-        number = read_number(value)
-        if number is None:
-            raise ValueError("empty")
-        return cast(number)
-    except (TypeError, ValueError, OverflowError):
-        raise UserError("ft_not_number", f"{name} = {value!r} is not a number.", name=name,
-                        value=value) from None
+    return setting_number(value, name, "ft_not_number", cast)
 
 
 def _rate(value: float) -> str:

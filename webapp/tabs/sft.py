@@ -12,7 +12,6 @@ side is models/training/sft/; figures and HTML come from webapp/views/sft.py.
 from __future__ import annotations
 
 import html
-from functools import lru_cache
 from pathlib import Path
 
 import gradio as gr
@@ -27,8 +26,9 @@ from models.training.sft.loop import ALL_TARGETS, SFTConfig, count_lora, mask_vi
 from models.training.sft.store import zip_model
 
 from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
-                            model_picker, read_number, wire_action)
+                            model_picker, setting_number, wire_action)
 from webapp.i18n import render, t
+from webapp.tabs.finetune import _rate, _tokenizer
 from webapp.views import sft as views
 
 LEARNING_RATES = ["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3"]
@@ -36,24 +36,9 @@ HELDOUT_SHOWN = 8             # held-out prompts pre-filled from the sample (eac
 
 
 def _number(value, name: str, cast=float):
-    try:
-        number = read_number(value)
-        if number is None:
-            raise ValueError("empty")
-        return cast(number)
-    except (TypeError, ValueError, OverflowError):
-        raise UserError("sft_not_number", f"{name} = {value!r} is not a number.", name=name,
-                        value=value) from None
+    return setting_number(value, name, "sft_not_number", cast)
 
 
-def _rate(value: float) -> str:
-    return f"{value:.0e}".replace("e-0", "e-")
-
-
-@lru_cache(maxsize=4)
-def _tokenizer(folder: str):
-    from transformers import AutoTokenizer
-    return AutoTokenizer.from_pretrained(folder)
 
 
 def sample_heldout_text(limit: int = HELDOUT_SHOWN) -> str:
