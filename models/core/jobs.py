@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import dataclasses
 import threading
 import time
 import traceback
@@ -265,3 +266,24 @@ class JobRunner:
         finished = [j for j in self._jobs.values() if j.status in FINISHED]
         for job in sorted(finished, key=lambda j: j.finished or 0)[: max(0, len(finished) - self._keep)]:
             del self._jobs[job.id]
+
+
+def status_json(job: "Job", result_type: type | None = None, **series) -> dict:
+    """A job snapshot as plain JSON: what the /<kind>_status endpoints return. Its state, the
+    total steps its "begin" event announced, its notices, one list per `series` entry
+    (name=(event type, keys): e.g. steps=("step", ("step", "loss"))), and its result as a dict
+    when it is a `result_type` dataclass."""
+    begin = next((e for e in job.events if e.get("type") == "begin"), None)
+    out = {"job_id": job.id, "kind": job.kind, "title": job.title, "status": job.status,
+           "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
+           "queue_position": job.queue_position, "message": job.message, "error": job.error,
+           "error_code": job.error_code, "error_params": job.error_params, "detail": job.detail,
+           "total_steps": begin.get("total_steps") if begin else None,
+           "notices": [{"code": e["code"], "message": e["message"], "params": e["params"]}
+                       for e in job.events if e.get("type") == "notice"]}
+    for name, (kind, keys) in series.items():
+        out[name] = [{k: e.get(k) for k in keys} for e in job.events if e.get("type") == kind]
+    result = job.result
+    out["result"] = (dataclasses.asdict(result) if result_type is not None
+                     and isinstance(result, result_type) else None)
+    return out

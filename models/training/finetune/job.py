@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from models.core.errors import UserError
-from models.core.jobs import Job, JobContext, JobRunner
+from models.core.jobs import Job, JobContext, JobRunner, status_json
 from models.training.finetune.data import LabelledData, split
 from models.training.finetune.loop import (Callback, EpochInfo, FinetuneConfig, StepInfo,
                                            train)
@@ -133,17 +133,6 @@ def start_job(manager, jobs: JobRunner, cfg: FinetuneConfig, data: LabelledData,
 
 def status_dict(job: Job) -> dict:
     """A job snapshot as plain JSON: what /finetune_status returns."""
-    result = job.result
-    begin = next((e for e in job.events if e.get("type") == "begin"), None)
-    return {"job_id": job.id, "total_steps": begin["total_steps"] if begin else None, "title": job.title, "status": job.status,
-            "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
-            "queue_position": job.queue_position, "message": job.message, "error": job.error,
-            "error_code": job.error_code, "error_params": job.error_params, "detail": job.detail,
-            "steps": [{"step": e["step"], "epoch": e["epoch"], "loss": e["loss"]}
-                      for e in job.events if e.get("type") == "step"],
-            "epochs": [{k: e[k] for k in ("epoch", "step", "train_loss", "val_loss", "accuracy",
-                                          "macro_f1", "partial")}
-                       for e in job.events if e.get("type") == "epoch"],
-            "notices": [{"code": e["code"], "message": e["message"], "params": e["params"]}
-                        for e in job.events if e.get("type") == "notice"],
-            "result": asdict(result) if isinstance(result, FinetuneResult) else None}
+    return status_json(job, FinetuneResult, steps=("step", ("step", "epoch", "loss")),
+                       epochs=("epoch", ("epoch", "step", "train_loss", "val_loss", "accuracy",
+                                         "macro_f1", "partial")))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from models.core.errors import UserError
 from models.core.files import read_json
-from models.core.jobs import Job, JobContext, JobRunner
+from models.core.jobs import Job, JobContext, JobRunner, status_json
 from models.training.sft.data import Conversations, follows
 from models.training.sft.loop import Callback, EvalInfo, SFTConfig, StepInfo, count_lora, train
 from models.training.sft.store import save, sft_dir
@@ -152,24 +152,13 @@ def start_job(manager, jobs: JobRunner, cfg: SFTConfig, data: Conversations, hel
 
 
 def status_dict(job: Job) -> dict:
-    """A job snapshot as plain JSON: what /sft_status returns."""
-    result = job.result
-    begin = next((e for e in job.events if e.get("type") == "begin"), None)
-    return {"job_id": job.id, "kind": job.kind, "title": job.title, "status": job.status,
-            "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
-            "queue_position": job.queue_position, "message": job.message, "error": job.error,
-            "error_code": job.error_code, "error_params": job.error_params,
-            "total_steps": begin["total_steps"] if begin else None,
-            "trainable": begin["trainable"] if begin else None,
-            "total_params": begin["total"] if begin else None,
-            "steps": [{"step": e["step"], "loss": e["loss"]}
-                      for e in job.events if e.get("type") == "step"],
-            "evals": [{k: e.get(k) for k in ("step", "prompts", "base", "tuned", "base_follows",
-                                             "tuned_follows")}
-                      for e in job.events if e.get("type") == "eval"],
-            "notices": [{"code": e["code"], "message": e["message"], "params": e["params"]}
-                        for e in job.events if e.get("type") == "notice"],
-            "result": asdict(result) if isinstance(result, SFTResult) else None}
+    """A job snapshot as plain JSON: what /sft_status returns (with the trainable and total
+    parameter counts the "begin" event announced)."""
+    out = status_json(job, SFTResult, steps=("step", ("step", "loss")),
+                      evals=("eval", ("step", "prompts", "base", "tuned", "base_follows",
+                                      "tuned_follows")))
+    begin = next((e for e in job.events if e.get("type") == "begin"), {})
+    return {**out, "trainable": begin.get("trainable"), "total_params": begin.get("total")}
 
 
 def ask_both(manager, tuned_key: str, prompt: str, max_new_tokens: int = 48) -> tuple[str, str]:

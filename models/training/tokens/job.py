@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from models.core.files import atomic_folder
-from models.core.jobs import Job, JobContext, JobRunner
+from models.core.jobs import Job, JobContext, JobRunner, status_json
 from models.training.finetune.job import JobCallback, check_base, training_bytes
 from models.training.finetune.store import META_FILE, check_out_dir, finetuned_dir
 from models.training.tokens.data import TokenData, split
@@ -152,19 +152,6 @@ def start_job(manager, jobs: JobRunner, cfg: TokenConfig, data: TokenData, name:
 
 def status_dict(job: Job) -> dict:
     """A job snapshot as plain JSON: what /tokens_status returns."""
-    result = job.result
-    begin = next((e for e in job.events if e.get("type") == "begin"), None)
-    return {"job_id": job.id, "kind": job.kind,
-            "title": job.title, "status": job.status, "progress": round(job.progress, 4),
-            "eta_seconds": job.eta_seconds, "queue_position": job.queue_position,
-            "total_steps": begin["total_steps"] if begin else None,
-            "message": job.message, "error": job.error, "error_code": job.error_code,
-            "error_params": job.error_params, "detail": job.detail,
-            "steps": [{"step": e["step"], "epoch": e["epoch"], "loss": e["loss"]}
-                      for e in job.events if e.get("type") == "step"],
-            "epochs": [{k: e[k] for k in ("epoch", "step", "train_loss", "val_loss", "precision",
-                                          "recall", "f1", "partial")}
-                       for e in job.events if e.get("type") == "epoch"],
-            "notices": [{"code": e["code"], "message": e["message"], "params": e["params"]}
-                        for e in job.events if e.get("type") == "notice"],
-            "result": asdict(result) if isinstance(result, TokenResult) else None}
+    return status_json(job, TokenResult, steps=("step", ("step", "epoch", "loss")),
+                       epochs=("epoch", ("epoch", "step", "train_loss", "val_loss", "precision",
+                                         "recall", "f1", "partial")))
