@@ -24,6 +24,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 def test_analyse_the_example(lang_page, app_url, artifacts):
     page, lang = lang_page, lang_page.lang
+    page.goto(app_url)
     page.get_by_role("tab", name=t("tab.applications", lang), exact=True).click()
     page.get_by_role("tab", name=t("apps.sub.analyze", lang), exact=True).click()
     text = page.locator("#an-text textarea").input_value()
