@@ -7,6 +7,7 @@ import io
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,11 +146,17 @@ def test_jobs_belong_to_their_submitter(tmp_path):
     runner = JobRunner("test")
     token = CURRENT_USER.set(User("bob", "student", limits=Limits(concurrent_jobs=1)))
     try:
-        seen = []
-        jid = runner.submit("demo", "bob's", lambda ctx: seen.append(
-            (CURRENT_USER.get().name, user_folder(tmp_path).name)))
-        with pytest.raises(UserError) as err:      # one job at a time for a student
-            runner.submit("demo", "another", lambda ctx: None)
+        seen, asked = [], threading.Event()
+
+        def first(ctx):
+            seen.append((CURRENT_USER.get().name, user_folder(tmp_path).name))
+            asked.wait(10)                           # still running when the second one comes
+        jid = runner.submit("demo", "bob's", first)
+        try:
+            with pytest.raises(UserError) as err:      # one job at a time for a student
+                runner.submit("demo", "another", lambda ctx: None)
+        finally:
+            asked.set()
         assert err.value.code == "quota_jobs"
         runner.wait(jid, timeout=10)
     finally:

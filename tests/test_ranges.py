@@ -39,7 +39,9 @@ def test_every_settings_object_uses_it():
         "ft_bad_setting", "val_fraction = 0.9 is out of range; use a value from 0.05 to 0.5.")
     with pytest.raises(UserError) as pre:
         pt.PretrainConfig(steps=0).check()
-    assert pre.value.code == "pre_bad_setting" and pre.value.params["field"] == "训练步数"
+    assert pre.value.code == "pre_bad_setting" and pre.value.params["field"] == "steps"
+    from webapp.i18n import render                            # the setting named in both languages
+    assert "训练步数" in render(pre.value, "zh") and "Training steps" in render(pre.value, "en")
     with pytest.raises(UserError) as scale:
         sc.Architecture("gpt2", n_layers=float("nan"), d_model=64, n_heads=4, vocab=100,
                         context=32).check()
@@ -72,7 +74,7 @@ def test_the_tabs_read_numbers_through_it():
         assert err.value.code == "ft_not_number"
     with pytest.raises(UserError) as err:                        # an empty box: check() names it
         tab_pretrain.pretrain_config("run", "", 128, 4, 64, 2000, 16, 3e-3, 300, 25, "", 0)
-    assert err.value.code == "pre_bad_setting" and err.value.params["field"] == "层数"
+    assert err.value.code == "pre_bad_setting" and err.value.params["field"] == "n_layer"
     assert tab_pretrain.pretrain_config("run", "2", 128, 4, 64, 2000, 16, "3e-3", 300, 25, "",
                                         0).n_layer == 2
     assert tab_scale._whole("n_layers", " 12 ") == 12
