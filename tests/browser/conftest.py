@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A language switch redraws every component of every tab: on 2 shared cores that takes a few
 # seconds, more than Playwright's 5 s default for `expect`. Speed is measured in bench/, not here.
-expect.set_options(timeout=30_000)
+expect.set_options(timeout=60_000)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 
