@@ -56,6 +56,9 @@ def test_sample_start_finish_side_by_side(lang_page, app_url, artifacts):
     expect(page.locator("#sft-loss .main-svg").first).to_be_visible(timeout=TRAIN_TIMEOUT)
     expect(page.locator("#sft-status")).to_contain_text(FINISHED[lang], timeout=TRAIN_TIMEOUT)
 
+    # the table is redrawn with the status: wait until its rows hold the last evaluation
+    expect(page.locator("#sft-side tbody tr").first).to_contain_text(re.compile(r"\S"),
+                                                                      timeout=120_000)
     rows = cells(page, "#sft-side")
     assert len(rows) >= 6, rows
     tuned = [r[2].removeprefix(MARK_OK[lang]) for r in rows if r[2].startswith(MARK_OK[lang])]
