@@ -24,8 +24,10 @@ TRAIN_TIMEOUT = 2_400_000          # ms; a few minutes on an idle 2-core machine
 
 def cells(page, selector: str) -> list[list[str]]:
     rows = []
-    for row in page.locator(f"{selector} tbody tr").all():
-        rows.append([c.inner_text().strip() for c in row.locator("td").all()])
+    # Gradio 6 draws a Dataframe's rows as ARIA rows and cells (its <tbody> holds a spacer)
+    for row in page.locator(f"{selector} [role=row]").all():
+        rows.append([c.inner_text().strip()
+                     for c in row.locator("[role=gridcell], [role=cell]").all()])
     return [r for r in rows if len(r) >= 3]
 
 
@@ -57,8 +59,8 @@ def test_sample_start_finish_side_by_side(lang_page, app_url, artifacts):
     expect(page.locator("#sft-status")).to_contain_text(FINISHED[lang], timeout=TRAIN_TIMEOUT)
 
     # the table is redrawn with the status: wait until its rows hold the last evaluation
-    expect(page.locator("#sft-side tbody tr").first).to_contain_text(re.compile(r"\S"),
-                                                                      timeout=120_000)
+    expect(page.locator("#sft-side [role=row]").nth(1)).to_contain_text(re.compile(r"\S"),
+                                                                        timeout=120_000)
     rows = cells(page, "#sft-side")
     assert len(rows) >= 6, rows
     tuned = [r[2].removeprefix(MARK_OK[lang]) for r in rows if r[2].startswith(MARK_OK[lang])]
