@@ -48,7 +48,8 @@ def test_the_chinese_sample_is_named_as_data_minilm_cannot_read(real_manager):
     folder = real_manager.registry.files_dir(real_manager.registry.get("minilm"))
     profile = profile_data(load(SAMPLES["sentiment_zh"]), AutoTokenizer.from_pretrained(folder))
     assert profile.chinese == 1.0 and profile.unk_share > 0.3
-    (code, message, params), = profile.notices("all-MiniLM-L6-v2")
+    (notice,) = profile.notices("all-MiniLM-L6-v2")
+    code, message, params = notice.code, notice.message, notice.params
     assert code == "chinese_base" and "bert-base-chinese" in message
     english = profile_data(load(SAMPLES["sentiment_en"]), AutoTokenizer.from_pretrained(folder))
     assert english.notices("all-MiniLM-L6-v2") == [] and english.unk_share == 0
