@@ -50,3 +50,15 @@ def run_cases(app_url: str, cases, lang: str, contains: dict | None = None) -> N
         if contains and code in contains:
             want = contains[code][0 if lang == "en" else 1]
             assert want in text, f"{code}: {want!r} not in {text!r}"
+
+
+def check_raised(call, code: str) -> None:
+    """`call()` raises the UserError `code`, whose message reads right in English and Chinese
+    (for the codes no API call can reach: the handler is called directly)."""
+    from models.core.errors import UserError
+    from webapp.common import message_text
+    with pytest.raises(UserError) as err:
+        call()
+    assert err.value.code == code, err.value
+    for lang in ("en", "zh"):
+        check_message(message_text(err.value, lang), lang)

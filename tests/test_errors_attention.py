@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.messages import LANG, _client, check_message, check_raised, run_cases
 
-from models.core.errors import UserError
-from tests.messages import LANG, _client, check_message, run_cases
-from webapp.common import message_text
 
 TEXT = "The cat sat on the mat."
 
@@ -55,30 +53,22 @@ def test_walkthrough_of_an_unsupported_layer_through_the_api(app_url, tiny_model
     assert "distilbert" in str(err.value)
 
 
-def _check(call, code: str) -> None:
-    with pytest.raises(UserError) as err:
-        call()
-    assert err.value.code == code, err.value
-    for lang in ("en", "zh"):
-        check_message(message_text(err.value, lang), lang)
-
-
 def test_errors_no_api_call_can_reach(make_manager, tiny_models):
     from models.runners.attention import AttentionMap, _stack, extract, head_summary
     from webapp.tabs import attention as tab_attention
-    _check(lambda: _stack((), "self"), "att_unavailable")
+    check_raised(lambda: _stack((), "self"), "att_unavailable")
     manager = make_manager()
     key = manager.register_local(str(tiny_models["t5"]), "tiny-t5").key
     with manager.use(key) as lm:
         result = extract(lm, "the cat sat", "the dog")
     assert isinstance(result.maps["cross"], AttentionMap)
-    _check(lambda: head_summary(result.maps["cross"], "previous"), "att_bad_metric")
-    _check(lambda: head_summary(result.maps["encoder"], "nonsense"), "att_bad_metric")
+    check_raised(lambda: head_summary(result.maps["cross"], "previous"), "att_bad_metric")
+    check_raised(lambda: head_summary(result.maps["encoder"], "nonsense"), "att_bad_metric")
     # a slider moved (or Export pressed) before "Show attention"
-    _check(lambda: tab_attention.draw(None, "self", 0, 0, False, "en"), "att_no_result")
-    _check(lambda: tab_attention.export_csv(None, "self", 0, 0, "zh"), "att_no_result")
+    check_raised(lambda: tab_attention.draw(None, "self", 0, 0, False, "en"), "att_no_result")
+    check_raised(lambda: tab_attention.export_csv(None, "self", 0, 0, "zh"), "att_no_result")
     # the tab's own drawing refuses a head the model does not have
-    _check(lambda: tab_attention.draw(result, "cross", 0, 9, False, "en"), "att_bad_index")
+    check_raised(lambda: tab_attention.draw(result, "cross", 0, 9, False, "en"), "att_bad_index")
     key2 = manager.register_local(str(tiny_models["distilbert-qa"]), "tiny-distilbert").key
-    _check(lambda: tab_attention.explain(manager, key2, "the cat sat", "", "self", 0, 0, 1, "zh"),
+    check_raised(lambda: tab_attention.explain(manager, key2, "the cat sat", "", "self", 0, 0, 1, "zh"),
            "att_walk_unsupported")

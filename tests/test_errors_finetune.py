@@ -14,7 +14,7 @@ import pytest
 from gradio_client import handle_file
 
 from models.core.errors import UserError
-from tests.messages import LANG, check_message, run_cases
+from tests.messages import LANG, check_message, check_raised, run_cases
 from webapp.common import message_text
 
 DATA = Path(__file__).parent / "data" / "finetune_errors"
@@ -75,14 +75,6 @@ def test_finetune_errors_through_the_api(app_url, lang):
     run_cases(app_url, CASES, lang, contains=WORDS)
 
 
-def _check(call, code: str) -> None:
-    with pytest.raises(UserError) as err:
-        call()
-    assert err.value.code == code, err.value
-    for lang in ("en", "zh"):
-        check_message(message_text(err.value, lang), lang)
-
-
 def test_errors_no_api_call_can_reach(make_manager, tmp_path):
     from models.runners.classification import BeforeModels
     from models.training.finetune.store import check_out_dir
@@ -93,13 +85,13 @@ def test_errors_no_api_call_can_reach(make_manager, tmp_path):
     big = tmp_path / "big.csv"
     with big.open("wb") as f:                      # sparse: 51 MB on paper, nothing on disk
         f.truncate(51 * 2**20)
-    _check(lambda: handlers.on_upload(str(big), "minilm", "en"), "ft_too_big")
-    _check(lambda: handlers.on_upload(str(tmp_path / "gone.csv"), "minilm", "en"), "ft_no_file")
-    _check(lambda: handlers.on_upload(str(DATA / "notes.txt"), "minilm", "en"), "ft_bad_format")
+    check_raised(lambda: handlers.on_upload(str(big), "minilm", "en"), "ft_too_big")
+    check_raised(lambda: handlers.on_upload(str(tmp_path / "gone.csv"), "minilm", "en"), "ft_no_file")
+    check_raised(lambda: handlers.on_upload(str(DATA / "notes.txt"), "minilm", "en"), "ft_bad_format")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("x")
-    _check(lambda: check_out_dir(tmp_path / "out"), "ft_out_exists")
-    _check(lambda: BeforeModels(manager).classify("minilm", "I loved it"), "ft_no_before")
+    check_raised(lambda: check_out_dir(tmp_path / "out"), "ft_out_exists")
+    check_raised(lambda: BeforeModels(manager).classify("minilm", "I loved it"), "ft_no_before")
 
 
 def test_a_job_that_crashes_says_what_to_do_in_both_languages():

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 from gradio_client import handle_file
+from tests.messages import LANG, _client, check_message, check_raised, run_cases
 
-from models.core.errors import UserError
-from tests.messages import LANG, _client, check_message, run_cases
-from webapp.common import message_text
 
 DATA = Path(__file__).parent / "data" / "pretrain_errors"
 
@@ -95,15 +93,7 @@ def test_corpus_too_short_for_the_context_fails_the_job_with_the_real_reason(app
     assert "512" in status and "1025" in status and "500" not in status
 
 
-def _check(call, code: str) -> None:
-    with pytest.raises(UserError) as err:
-        call()
-    assert err.value.code == code, err.value
-    for lang in ("en", "zh"):
-        check_message(message_text(err.value, lang), lang)
-
-
 def test_errors_no_api_call_can_reach():
     from models.runners import embeddings as emb
     import numpy as np
-    _check(lambda: emb.project(np.eye(5, 8, dtype=np.float32), "umap"), "pre_bad_method")
+    check_raised(lambda: emb.project(np.eye(5, 8, dtype=np.float32), "umap"), "pre_bad_method")

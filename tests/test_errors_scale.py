@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from models.runners import scale as sc
-from models.core.errors import UserError
-from tests.messages import LANG, check_message, run_cases
-from webapp.common import message_text
+
+from tests.messages import LANG, check_raised, run_cases
+
 
 
 def estimate(**change):
@@ -50,26 +50,18 @@ def test_scale_errors_through_the_api(app_url, lang):
     run_cases(app_url, CASES, lang, contains=WORDS)
 
 
-def _check(call, code: str) -> None:
-    with pytest.raises(UserError) as err:
-        call()
-    assert err.value.code == code, err.value
-    for lang in ("en", "zh"):
-        check_message(message_text(err.value, lang), lang)
-
-
 def test_errors_no_api_call_can_reach(make_manager, tiny_models):
     from webapp.tabs import scale as tab_scale
     manager = make_manager()
     args = estimate()[1:-1]
-    _check(lambda: tab_scale.estimate_view(manager, "gpt3", "rnn", *args[1:], "en"),
+    check_raised(lambda: tab_scale.estimate_view(manager, "gpt3", "rnn", *args[1:], "en"),
            "scale_bad_family")
     fp8 = estimate(dtype="fp8")[:-1]
-    _check(lambda: tab_scale.estimate_view(manager, *fp8, "en"), "scale_bad_dtype")
-    _check(lambda: tab_scale.fill_preset(manager, "gpt-5", "en"), "scale_unknown_preset")
+    check_raised(lambda: tab_scale.estimate_view(manager, *fp8, "en"), "scale_bad_dtype")
+    check_raised(lambda: tab_scale.fill_preset(manager, "gpt-5", "en"), "scale_unknown_preset")
     key = manager.register_local(str(tiny_models["t5"]), "tiny-t5").key
     manager.load(key)
     assert any(k == tab_scale.LOADED + key for _n, k in tab_scale.preset_choices(manager, "en"))
-    _check(lambda: tab_scale.fill_preset(manager, tab_scale.LOADED + key, "zh"),
+    check_raised(lambda: tab_scale.fill_preset(manager, tab_scale.LOADED + key, "zh"),
            "scale_unknown_arch")
     assert sc.preset("gpt3").arch.n_layers == 96

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 from gradio_client import handle_file
+from tests.messages import LANG, check_raised, run_cases
 
-from models.core.errors import UserError
-from tests.messages import LANG, check_message, run_cases
-from webapp.common import message_text
 
 DATA = Path(__file__).parent / "data" / "sft_errors"
 
@@ -73,14 +71,6 @@ def test_sft_errors_through_the_api(app_url, lang):
     run_cases(app_url, CASES, lang, contains=WORDS)
 
 
-def _check(call, code: str) -> None:
-    with pytest.raises(UserError) as err:
-        call()
-    assert err.value.code == code, err.value
-    for lang in ("en", "zh"):
-        check_message(message_text(err.value, lang), lang)
-
-
 def test_errors_no_api_call_can_reach(make_manager, tiny_models, tmp_path):
     from models.core.jobs import JobRunner
     from models.training.sft.job import ask_both
@@ -92,23 +82,23 @@ def test_errors_no_api_call_can_reach(make_manager, tiny_models, tmp_path):
     big = tmp_path / "big.jsonl"
     with big.open("wb") as f:                      # sparse: 51 MB on paper, nothing on disk
         f.truncate(51 * 2**20)
-    _check(lambda: handlers.on_upload(str(big), "smollm2", "en"), "sft_too_big")
-    _check(lambda: handlers.on_upload(str(tmp_path / "gone.csv"), "smollm2", "en"), "sft_no_file")
+    check_raised(lambda: handlers.on_upload(str(big), "smollm2", "en"), "sft_too_big")
+    check_raised(lambda: handlers.on_upload(str(tmp_path / "gone.csv"), "smollm2", "en"), "sft_no_file")
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
-    _check(lambda: handlers.on_upload(str(tmp_path / "notes.txt"), "smollm2", "en"),
+    check_raised(lambda: handlers.on_upload(str(tmp_path / "notes.txt"), "smollm2", "en"),
            "sft_bad_format")
     (tmp_path / "huge_field.csv").write_text("prompt,response\n" + "x" * 200_000 + ",y\n",
                                              encoding="utf-8")
-    _check(lambda: handlers.on_upload(str(tmp_path / "huge_field.csv"), "smollm2", "en"),
+    check_raised(lambda: handlers.on_upload(str(tmp_path / "huge_field.csv"), "smollm2", "en"),
            "sft_unreadable")
     model, tok = load_causal(tiny_models["llama"])
     long = [{"role": "user", "content": "hi"},
             {"role": "assistant", "content": "the cat sat on the mat " * 40}]
-    _check(lambda: encode_all(tok, [long], max_length=64), "sft_too_long")
-    _check(lambda: check_targets(model, SFTConfig(target_modules=("c_attn",))), "sft_bad_targets")
+    check_raised(lambda: encode_all(tok, [long], max_length=64), "sft_too_long")
+    check_raised(lambda: check_targets(model, SFTConfig(target_modules=("c_attn",))), "sft_bad_targets")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("x")
-    _check(lambda: check_out_dir(tmp_path / "out"), "sft_out_exists")
+    check_raised(lambda: check_out_dir(tmp_path / "out"), "sft_out_exists")
     # a model taught here (its folder has sft.json), asked with an empty prompt
     base = manager.register_local(str(tiny_models["llama"]), name="tiny")
     taught = tmp_path / "taught"
@@ -117,4 +107,4 @@ def test_errors_no_api_call_can_reach(make_manager, tiny_models, tmp_path):
         (taught / item.name).write_bytes(item.read_bytes())
     (taught / "sft.json").write_text(json.dumps({"base_key": base.key}), encoding="utf-8")
     key = manager.register_local(str(taught), name="taught").key
-    _check(lambda: ask_both(manager, key, "   "), "sft_empty_prompt")
+    check_raised(lambda: ask_both(manager, key, "   "), "sft_empty_prompt")

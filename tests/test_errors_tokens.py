@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 from gradio_client import handle_file
+from tests.messages import LANG, check_raised, run_cases
 
-from models.core.errors import UserError
-from tests.messages import LANG, check_message, run_cases
-from webapp.common import message_text
 
 DATA = Path(__file__).parent / "data" / "tokens_errors"
 
@@ -72,14 +70,6 @@ def test_token_errors_through_the_api(app_url, lang):
     run_cases(app_url, CASES, lang, contains=WORDS)
 
 
-def _check(call, code: str) -> None:
-    with pytest.raises(UserError) as err:
-        call()
-    assert err.value.code == code, err.value
-    for lang in ("en", "zh"):
-        check_message(message_text(err.value, lang), lang)
-
-
 def test_errors_no_api_call_can_reach(make_manager, tmp_path):
     from models.core.jobs import JobRunner
     from webapp.tabs.finetune_tokens import TokenHandlers
@@ -87,10 +77,10 @@ def test_errors_no_api_call_can_reach(make_manager, tmp_path):
     big = tmp_path / "big.conll"
     with big.open("wb") as f:                      # sparse: 51 MB on paper, nothing on disk
         f.truncate(51 * 2**20)
-    _check(lambda: handlers.on_upload(str(big), "en"), "tok_too_big")
-    _check(lambda: handlers.on_upload(str(tmp_path / "gone.conll"), "en"), "tok_no_file")
+    check_raised(lambda: handlers.on_upload(str(big), "en"), "tok_too_big")
+    check_raised(lambda: handlers.on_upload(str(tmp_path / "gone.conll"), "en"), "tok_no_file")
     (tmp_path / "data.csv").write_text("a,b\n")
-    _check(lambda: handlers.on_upload(str(tmp_path / "data.csv"), "en"), "tok_bad_format")
+    check_raised(lambda: handlers.on_upload(str(tmp_path / "data.csv"), "en"), "tok_bad_format")
 
 
 def test_upload_handler_shows_the_data_escaped(make_manager, tmp_path):
