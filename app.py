@@ -113,8 +113,8 @@ def build(args: argparse.Namespace):
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["users"]:         # python app.py users add|remove|list ... (classroom logins)
-        from models.core.accounts import cli
-        return cli(argv[1:], parse_args([]).cache_dir)
+        from cli.users import main as users
+        return users(argv[1:], parse_args([]).cache_dir)
     args = parse_args(argv)
     try:
         demo, manager, _jobs = build(args)

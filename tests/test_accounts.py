@@ -228,7 +228,7 @@ def test_a_job_stops_at_the_students_time_limit():
 
 
 def test_cli_reads_the_password_from_a_pipe_only(tmp_path):
-    from models.core.accounts import cli
+    from cli.users import main as cli
     out = io.StringIO()
     assert cli(["add", "amy", "--role", "student"], str(tmp_path),
                stdin=io.StringIO("piped password\n"), out=out) == 0

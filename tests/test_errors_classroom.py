@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from models.core.accounts import CURRENT_USER, Accounts, Limits, User, cli
+from cli.users import main as cli
+from models.core.accounts import CURRENT_USER, Accounts, Limits, User
 from models.core.errors import UserError
 from models.core.jobs import JobRunner
 from tests.classroom import classroom_app  # noqa: F401  (the fixture)
@@ -76,8 +77,8 @@ def test_classroom_errors_raised_directly(tmp_path, monkeypatch, lang):
     }
     answers = iter(["first password", "second password"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    from models.core import accounts as accounts_module
-    errors["user_password_mismatch"] = _raised(lambda: accounts_module._read_password(_Tty()))
+    from cli import users as users_cli
+    errors["user_password_mismatch"] = _raised(lambda: users_cli._read_password(_Tty()))
     assert cli(["add", "x", "--role", "student"], str(tmp_path), stdin=io.StringIO("short\n")) == 2
 
     runner = JobRunner("errors")

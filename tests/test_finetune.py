@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from models.core.errors import UserError
-from models.training.finetune.__main__ import main as cli_main
+from cli.finetune import main as cli_main
 from models.training.finetune.loop import Callback, FinetuneConfig, train
 from models.training.finetune.data import LabelledData, split
 from models.runners.classification import BeforeModels, classify

@@ -1,9 +1,12 @@
-"""The layers of README "Architecture" hold: models/ never imports gradio or webapp/, webapp/
-never reaches into app.py, and no module imports itself back through a circle (top-level
-imports, read from the source)."""
+"""The layers of README "Architecture" hold: models/ never imports gradio, webapp/ or cli/,
+webapp/ never reaches into app.py, the strings and their renderer (webapp/text.py) and the
+command lines (cli/) load without gradio, and no module imports itself back through a circle
+(top-level imports, read from the source)."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +37,24 @@ def _files(*folders):
 def test_the_library_never_imports_the_interface():
     for path in _files("models"):
         bad = {m for m in _imports(path, top_level_only=False)
-               if m.split(".")[0] in ("gradio", "webapp", "app")}
+               if m.split(".")[0] in ("gradio", "webapp", "app", "cli")}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
+def test_the_renderer_and_the_command_lines_load_without_gradio():
+    """What the strings, the renderer and every command line import, all the way down (in a
+    fresh interpreter): no gradio, so `python -m cli.finetune` prints the app's words without
+    the web stack."""
+    code = ("import sys, webapp.text, cli, cli.finetune, cli.sft, cli.users; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'gradio'))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 def test_no_import_circles():
-    modules = {_module(p): p for p in _files("models", "webapp")}
+    modules = {_module(p): p for p in _files("models", "webapp", "cli")}
     graph = {name: {m for m in _imports(path, top_level_only=True) if m in modules and m != name}
              for name, path in modules.items()}
     state: dict[str, int] = {}          # 1 = on the current path, 2 = done

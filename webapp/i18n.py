@@ -1,11 +1,9 @@
-"""Every user-visible string, in English and Chinese.
+"""The language switch for Gradio components.
 
-STRINGS maps a key to (English, Chinese); the shell's strings are here, each tab's larger
-table is in webapp/strings/<tab>.py and merged in below. Tabs create components through `Localizer`
-(`loc.Button(value_key="gen.run")`), which remembers which property shows which key, so the
-language switch can relabel everything at once. Messages from models/ carry a code and
-parameters; `render` shows them ("err.X" for errors, "notice.X" for notices, "field.X" for the
-name of a setting).
+The strings and the one renderer of the library's messages live in webapp/text.py (no gradio,
+so the command lines in cli/ use them too) and are re-exported here. Tabs create components
+through `Localizer` (`loc.Button(value_key="gen.run")`), which remembers which property shows
+which key, so the language switch can relabel everything at once.
 """
 from __future__ import annotations
 
@@ -13,159 +11,7 @@ import functools
 
 import gradio as gr
 
-from models.core.errors import Message, UserError
-
-LANGS = ("en", "zh")
-
-STRINGS: dict[str, tuple[str, str]] = {
-    # ---- app shell ----
-    "app.title": ("LLM Explorer", "LLM 探索器"),
-    "app.tagline": ("See how large language models work: attention, pre-training, fine-tuning "
-                    "and what they can do. Everything runs on this computer.",
-                    "看看大语言模型是怎样工作的：注意力、预训练、微调，以及它们能做什么。一切都在这台电脑上运行。"),
-    "app.lang": ("Language", "语言"),
-    "app.error_title": ("Something to fix", "需要处理"),
-    "app.bug": ("Something went wrong inside the app ({what}). The server is still running; "
-                "try again, and report this if it repeats.",
-                "应用内部出错（{what}）。服务器仍在运行；请重试，如果反复出现请报告。"),
-    # ---- tab titles ----
-    "tab.models": ("Models", "模型"),
-    "tab.generate": ("Generate", "生成"),
-    # ---- Models tab ----
-    "models.intro": (
-        "Every model the app knows, where it comes from and whether it is ready. Models load "
-        "when a tab first needs them; you can also load or unload them here. **Packaged** models "
-        "come with the app and work offline; **Hub** models need a download once.",
-        "这里列出应用知道的所有模型、它们的来源以及是否可用。模型在某个标签页第一次需要时才加载；也可以在这里手动加载或卸载。"
-        "**内置**模型随应用安装，离线可用；**Hub** 模型需要先下载一次。"),
-    "models.device": ("Device", "设备"),
-    "models.memory": ("Memory used by loaded models", "已加载模型占用的内存"),
-    "models.table_title": ("**Registered models**", "**已登记的模型**"),
-    "models.reading": ("Reading the models' state…", "正在读取模型状态…"),
-    "models.loading": ("Loading {name}…", "正在加载 {name}…"),
-    "models.delete": ("Delete…", "删除…"),
-    "models.delete_ask": (
-        "Delete **{name}**? It is unloaded and removed from every tab. If the app made it "
-        "(fine-tuned or trained here), its files are deleted too; a folder of yours is only "
-        "forgotten. This cannot be undone.",
-        "删除 **{name}**？它会被卸载，并从所有标签页中移除。如果它是在本应用中微调或训练出来的，它的文件也会被删除；"
-        "你自己的文件夹只会被移出列表，不会被删除。此操作无法撤销。"),
-    "models.delete_yes": ("Yes, delete", "确定删除"),
-    "models.delete_no": ("Cancel", "取消"),
-    "models.deleted_files": ("Deleted {name} and its files.", "已删除 {name} 及其文件。"),
-    "models.forgotten": ("Removed {name} from the list; its folder {folder} is left as it was.",
-                         "已把 {name} 移出列表；它的文件夹 {folder} 保持原样。"),
-    "models.not_removable": ("{name} comes with the app and cannot be deleted; Unload frees its "
-                             "memory.", "{name} 随应用提供，不能删除；“卸载”可以释放它占用的内存。"),
-    "models.pick": ("Model", "模型"),
-    "models.load": ("Load", "加载"),
-    "models.unload": ("Unload", "卸载"),
-    "models.refresh": ("Refresh", "刷新"),
-    "models.add": ("Add a model: local folder path or Hub id", "添加模型：本地文件夹路径或 Hub 模型 ID"),
-    "models.add_ph": ("/path/to/saved_model   or   Helsinki-NLP/opus-mt-en-fr",
-                      "/path/to/saved_model   或   Helsinki-NLP/opus-mt-en-fr"),
-    "models.add_btn": ("Add", "添加"),
-    "models.loaded": ("Loaded {name}: {size} in memory, {secs:.1f} s.",
-                      "已加载 {name}：占用内存 {size}，用时 {secs:.1f} 秒。"),
-    "models.already": ("{name} is already loaded.", "{name} 已经加载。"),
-    "models.unloaded": ("Unloaded {name}.", "已卸载 {name}。"),
-    "models.not_loaded": ("{name} was not loaded.", "{name} 尚未加载。"),
-    "models.added": ("Added {name} as `{key}` ({kind}; can do: {tasks}).",
-                     "已添加 {name}，键为 `{key}`（{kind}；可用于：{tasks}）。"),
-    "models.cols": ("Name|Key|Source|Kind|Parameters|Size|State|License",
-                    "名称|键|来源|类型|参数量|大小|状态|许可证"),
-    "state.loaded": ("loaded", "已加载"),
-    "state.loading": ("loading", "加载中"),
-    "state.ready": ("ready", "可用"),
-    "state.needs preparation": ("ready (one-time preparation, ~30 s)", "可用（首次需准备约 30 秒）"),
-    "state.downloadable": ("needs download", "需要下载"),
-    "state.needs download (offline)": ("needs download — offline", "需要下载——当前离线"),
-    "state.missing": ("missing", "缺失"),
-    "kind.encoder": ("encoder", "编码器"),
-    "kind.decoder": ("decoder", "解码器"),
-    "kind.seq2seq": ("encoder-decoder", "编码器-解码器"),
-    "source.packaged": ("packaged", "内置"),
-    "source.local": ("local folder", "本地文件夹"),
-    "source.hub": ("Hub", "Hub"),
-    # ---- errors from models/ (English comes from the exception itself) ----
-    "err.unknown_model": ("", "没有名为 {key!r} 的模型。请从“模型”标签页的列表中选择，或在那里添加文件夹或 Hub ID。"),
-    "err.folder_missing": ("", "路径 {path!r} 下没有文件夹。请输入由 save_pretrained 保存的文件夹的完整路径。"),
-    "err.folder_no_config": ("", "{path} 中没有 config.json，所以它不是保存好的 transformers 模型。请选择包含 config.json 和权重的文件夹。"),
-    "err.folder_no_weights": ("", "{path} 有 config.json 但没有权重文件（model.safetensors 或 pytorch_model.bin）。"),
-    "err.hub_bad_id": ("", "{repo_id!r} 不是 Hub 模型 ID。ID 形如 'gpt2' 或 'Helsinki-NLP/opus-mt-en-de'。"),
-    "err.hub_offline": ("", "{repo_id} 不在这台电脑上，而应用处于离线状态。请联网后用 --hub on 重启，或把模型文件夹复制到本机后按路径添加。"),
-    "err.too_big": ("", "{name} 需要 {need}，但内存预算只有 {budget}。请用更大的 --memory-budget 重启，或选择更小的模型。"),
-    "err.budget_busy": ("", "{name} 放不进内存预算：预算被正在进行的工作占满了（使用中的模型或训练）。请等它们完成后再试。"),
-    "err.train_too_big": ("", "训练 {what} 大约需要 {need}，但内存预算只有 {budget}。请减小批大小或最大长度、只训练分类头，或用更大的 --memory-budget 重启。"),
-    "err.model_in_use": ("", "{name} 正在处理请求；请在完成后再卸载。"),
-    "err.empty_text": ("", "输入为空。请先输入一些文字。"),
-    "err.text_too_long": ("", "文本太长了。请粘贴较短的一段。"),
-    "err.oom": ("", "设备内存不足。请缩短文本、减小批大小，或在“模型”标签页卸载其他模型。"),
-    "err.no_chat_template": ("", "{name} 没有对话模板；请取消“对话模式”，改为续写文本。"),
-    "err.model_missing": ("", "这台电脑上找不到 {name} 的文件。请重新运行 `make run` 安装。"),
-    "err.bad_setting": ("", "设置超出范围，请检查数值。"),
-    "err.gen_bad_setting": ("{field} must be between {lo} and {hi}; got {value}.",
-                            "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
-    "field.max_new_tokens": ("Max new tokens", "最多生成的词元数"),
-    "field.temperature": ("Temperature (or tick Greedy)", "温度（或勾选“贪心”）"),
-    "field.top_k": ("Top-k", "Top-k"),
-    "field.top_p": ("Top-p", "Top-p"),
-    "field.repetition_penalty": ("Repetition penalty", "重复惩罚"),
-    "err.job_unknown": ("", "服务器上没有任务 {job_id!r}。它可能在重启前已结束；请重新开始一个。"),
-    "err.hub_not_found": ("", "无法从 Hub 获取 {repo_id}。请检查 ID 和网络连接。"),
-    "err.folder_bad_config": ("", "{path} 中的 config.json 无法读取。"),
-    "err.model_not_removable": ("", "{name} 随应用提供，不能删除；可以卸载它来释放内存。"),
-    "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
-}
-
-from webapp.strings import TABLES as _TABLES  # noqa: E402  (per-tab tables, split to keep files small)
-
-for _table in _TABLES:
-    STRINGS.update(_table)
-
-
-def t(key: str, lang: str = "en", /, **params) -> str:
-    """The string for `key` in `lang`, formatted with params. Unknown keys show as themselves,
-    so a missing translation is visible instead of crashing a handler."""
-    pair = STRINGS.get(key)
-    if pair is None:
-        return key
-    text = pair[1] if lang == "zh" and pair[1] else pair[0]
-    try:
-        return text.format(**params) if params else text
-    except (KeyError, IndexError, ValueError):
-        return text
-
-
-def render(msg, lang: str) -> str:
-    """Any message from the library in the user's language: the one place messages are
-    rendered. `msg` is a UserError or Notice (models/core/errors.py), or one kept as plain data
-    by a job ({code, message, params} or (code, message, params); an "error" key marks an
-    error). The text is "err.<code>" / "notice.<code>" in `lang`; a "field" parameter names a
-    setting and is shown by its "field.<name>" string. With no text for `lang`, the English
-    message the library wrote is shown."""
-    if isinstance(msg, Message):
-        kind = "err" if isinstance(msg, UserError) else "notice"
-        code, message, params = msg.code, msg.message, msg.params
-    elif isinstance(msg, dict):
-        kind = "err" if msg.get("error") else "notice"
-        code, message, params = msg.get("code"), msg.get("message", ""), msg.get("params")
-    else:
-        code, message, params = msg
-        kind = "notice"
-    params = dict(params or {})
-    if f"field.{params.get('field')}" in STRINGS:
-        params["field"] = t(f"field.{params['field']}", lang)
-    pair = STRINGS.get(f"{kind}.{code}")
-    if pair and pair[1 if lang == "zh" else 0]:
-        return t(f"{kind}.{code}", lang, **params)
-    return message or ""
-
-
-def job_error_text(error: str | None, code: str | None, params: dict | None, lang: str) -> str:
-    """A failed background job's error in the user's language (jobs keep the UserError code)."""
-    return render({"error": True, "code": code, "message": error or "", "params": params}, lang) \
-        if code else (error or "")
+from webapp.text import LANGS, STRINGS, job_error_text, render, t  # noqa: F401  (re-exported)
 
 
 class Localizer:

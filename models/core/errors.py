@@ -2,9 +2,10 @@
 `UserError` for problems the user can fix and `Notice` for things worth knowing about a
 result — and the one range check of settings.
 
-A message carries a stable `code` (the UI renders it in the user's language in one place,
-webapp/i18n.py `render`) and an English message that already says what happened and what to do. Anything else that
-escapes models/ is a bug, and the UI reports it as one. `check_ranges` is how every settings
+A message carries a stable `code` and the parameters its words need, and no words: the words,
+in English and Chinese, are the "err.<code>" / "notice.<code>" strings in webapp/strings/, and
+one renderer (webapp/text.py `render`) shows them, in the app and on the command lines (cli/).
+Anything else that escapes models/ is a bug, and the UI reports it as one. `check_ranges` is how every settings
 object (fine-tuning, pre-training, the scale calculator) refuses a value outside its limits;
 each passes the function that words its own UserError.
 """
@@ -15,9 +16,10 @@ from typing import Callable, Mapping
 
 
 class Message:
-    """What the library tells the user: a stable `code`, the `params` a translation may use, and
-    the English `message`. The UI renders every message in one place (webapp/i18n.py `render`),
-    under "err.<code>" for errors and "notice.<code>" for notices."""
+    """What the library tells the user: a stable `code` and the `params` its words use. The
+    words are rendered in one place (webapp/text.py `render`), under "err.<code>" for errors and
+    "notice.<code>" for notices. `message` is optional and never shown to a user when the code
+    has words: a developer's description for logs (a bug's details)."""
 
     __slots__ = ()
 
@@ -25,8 +27,14 @@ class Message:
         self.code, self.message = code, message
         self.params = {**(params or {}), **extra}   # e.g. {"key": "gpt2"}
 
+    @staticmethod
+    def describe(code: str, params: Mapping | None, message: str = "") -> str:
+        """The developer's form: `code(name=value, ...)`, then the description if any."""
+        args = ", ".join(f"{k}={v!r}" for k, v in (params or {}).items())
+        return f"{code}({args})" + (f": {message}" if message else "")
+
     def __str__(self) -> str:
-        return self.message
+        return self.describe(self.code, self.params, self.message)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "params": dict(self.params)}
@@ -36,8 +44,8 @@ class UserError(Message, Exception):
     """A problem the user can act on: bad input, unknown model, budget too small."""
 
     def __init__(self, code: str, message: str = "", params: dict | None = None, **extra):
-        Exception.__init__(self, message)
         self._init(code, message, params, extra)
+        Exception.__init__(self, str(self))
 
 
 class Notice(Message):
@@ -50,7 +58,7 @@ class Notice(Message):
         self._init(code, message, params, extra)
 
     def __repr__(self) -> str:
-        return f"Notice({self.code!r}, {self.message!r})"
+        return f"Notice({self.describe(self.code, self.params, self.message)})"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Notice) and (self.code, self.message, self.params) == (

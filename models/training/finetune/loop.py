@@ -1,13 +1,13 @@
 """Fine-tuning a pre-trained encoder into a text classifier: the config, the training loop,
 and the training loop.
 (The job that runs it in the app is models/training/finetune/job.py; the command line is
-models/training/finetune/__main__.py.)
+cli/finetune.py.)
 
 The loop, step by step: for each batch, the model gives p(y | x; θ) for every class, the loss
 is the mean of −log p(yᵢ | xᵢ; θ) (cross-entropy; weighted per class when the classes are
 unbalanced), backward() computes the gradients, the optimizer updates θ, and the gradients are
 zeroed before the next batch (they add up otherwise). It runs on `accelerate`, so the same
-code trains on the CPU, one GPU, or several GPUs under `accelerate launch -m models.training.finetune`.
+code trains on the CPU, one GPU, or several GPUs under `accelerate launch -m cli.finetune`.
 
 Defaults follow the data (`profile_data`): the maximum length covers ~95 % of the texts (in
 the base model's tokens, up to 256), classes are weighted by the inverse of their size when
@@ -19,7 +19,7 @@ The loop reports through a callback (`on_step`, `on_epoch`, `on_notice`) and che
 a background job (models/core/jobs.py); on the command line, a printer. Stopping keeps the best
 checkpoint so far: the model is evaluated once more at the stop and the best state is saved.
 
-    python -m models.training.finetune --data assets/samples/sentiment_en.csv \
+    python -m cli.finetune --data assets/samples/sentiment_en.csv \
         --text-column text --label-column label --out runs/sentiment
 """
 from __future__ import annotations

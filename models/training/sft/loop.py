@@ -13,7 +13,7 @@ system and user parts are the question, not something to learn, so their labels 
 (ignored). `encode` returns the mask; the tab shows which tokens count.
 
 The loop runs on `accelerate`, so the same code trains on the CPU, one GPU, or several GPUs
-under `accelerate launch -m models.training.sft`. It reports through a callback (`on_begin`,
+under `accelerate launch -m cli.sft`. It reports through a callback (`on_begin`,
 `on_step`, `on_eval` with the held-out prompts answered by the base and the tuned model,
 `on_notice`) and checks `should_stop()` after every step; a stop keeps the adapter as trained
 so far. Each step and each evaluation runs inside `device_step()` (in the app: the device

@@ -1,8 +1,9 @@
-"""The fine-tuning command line: the same loop as the app, printed instead of shown.
+"""The fine-tuning command line: the same loop as the app (models/training/finetune/), printed
+instead of shown, its messages in the app's English words (cli/__init__.py `say`).
 
-    python -m models.training.finetune --data assets/samples/sentiment_en.csv \
+    python -m cli.finetune --data assets/samples/sentiment_en.csv \
         --text-column text --label-column label --out runs/sentiment
-    accelerate launch --multi_gpu --num_processes 2 -m models.training.finetune --data ... --out ...
+    accelerate launch --multi_gpu --num_processes 2 -m cli.finetune --data ... --out ...
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from cli import say
 from models.core.errors import UserError
 from models.core.registry import Registry
 from models.training.finetune.data import load, split
@@ -35,12 +37,12 @@ class _Printer(Callback):
               f"macro-F1 {info.macro_f1:.3f}", flush=True)
 
     def on_notice(self, code, message, **params):
-        print(f"note: {message}", flush=True)
+        say((code, message, params))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     d = FinetuneConfig()
-    p = argparse.ArgumentParser(prog="python -m models.training.finetune",
+    p = argparse.ArgumentParser(prog="python -m cli.finetune",
                                 description="Fine-tune an encoder into a text classifier "
                                 "(also runs under `accelerate launch` for several GPUs).")
     p.add_argument("--data", required=True, help="CSV, TSV, JSON, JSONL, Parquet or XLSX file")
@@ -76,14 +78,14 @@ def main(argv=None) -> int:
         check_out_dir(Path(args.out))                 # before training, not after it
         data = load(args.data, args.text_column, args.label_column, seed=cfg.seed)
         for n in data.notices:
-            print(f"note: {n.message}")
+            say(n)
         folder = Path(args.base)
         base_name = folder.name
         if not (folder / "config.json").exists():
             spec = registry.get(args.base)
             folder, base_name = registry.files_dir(spec), spec.name
             if folder is None:
-                raise UserError("model_missing", f"{spec.name} is not on this computer.")
+                raise UserError("model_missing", name=spec.name)
         if args.max_length is None:                   # as the app does: follow the data
             from transformers import AutoTokenizer
             cfg.max_length = profile_data(data, AutoTokenizer.from_pretrained(folder)).max_length
@@ -91,7 +93,7 @@ def main(argv=None) -> int:
         outcome = train(cfg, split(data, cfg.val_fraction, cfg.seed), folder, _Printer(),
                         cpu=args.cpu or not torch.cuda.is_available(), base_name=base_name)
     except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        say(exc)
         return 2
     from accelerate import PartialState
     if PartialState().is_main_process:

@@ -1,8 +1,9 @@
-"""The instruction-tuning command line: the same LoRA loop as the app, printed instead of shown.
+"""The instruction-tuning command line: the same LoRA loop as the app (models/training/sft/),
+printed instead of shown, its messages in the app's English words (cli/__init__.py `say`).
 
-    python -m models.training.sft --data assets/samples/sft_json_train.jsonl \
+    python -m cli.sft --data assets/samples/sft_json_train.jsonl \
         --heldout assets/samples/sft_json_heldout.jsonl --out runs/json-answers [--merge]
-    accelerate launch --num_processes 2 -m models.training.sft --data ... --out ...
+    accelerate launch --num_processes 2 -m cli.sft --data ... --out ...
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from cli import say
 from models.core.errors import UserError
 from models.core.registry import Registry
 from models.training.sft.data import SAMPLE_TRAIN, follows, read_conversations, read_heldout
@@ -39,12 +41,12 @@ class _Printer(Callback):
         print(line, flush=True)
 
     def on_notice(self, code, message, **params):
-        print(f"note: {message}", flush=True)
+        say((code, message, params))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     d = SFTConfig()
-    p = argparse.ArgumentParser(prog="python -m models.training.sft",
+    p = argparse.ArgumentParser(prog="python -m cli.sft",
                                 description="Teach a causal language model prompt/answer pairs "
                                 "with LoRA (also runs under `accelerate launch`).")
     p.add_argument("--data", required=True, help="CSV (prompt, response) or JSONL (pairs or chat messages)")
@@ -85,7 +87,7 @@ def main(argv=None) -> int:
         check_out_dir(Path(args.out))
         data = read_conversations(args.data, seed=cfg.seed)
         for n in data.notices:
-            print(f"note: {n.message}")
+            say(n)
         heldout = []
         if args.heldout:
             path = Path(args.heldout)
@@ -96,13 +98,11 @@ def main(argv=None) -> int:
             spec = registry.get(args.base)
             folder, base_name = registry.files_dir(spec), spec.name
             if folder is None:
-                raise UserError("model_missing", f"{spec.name} is not prepared on this computer "
-                                "yet: open it once in the app (or the Models tab) first.",
-                                name=spec.name)
+                raise UserError("model_missing", name=spec.name)
         outcome = train(cfg, data.examples, folder, heldout, _Printer(data.source == SAMPLE_TRAIN.name),
                         cpu=args.cpu or not torch.cuda.is_available())
     except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        say(exc)
         return 2
     from accelerate import PartialState
     if PartialState().is_main_process:
