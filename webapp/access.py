@@ -9,6 +9,9 @@ handler — it:
     to answer another student's job id or model key exactly like a missing one (so no handler
     repeats an ownership check);
   * refuses teacher actions (TEACHER_ONLY, and anything the Teacher tab wires) to students;
+  * refuses every action (API endpoints, buttons, model runs) to someone still on the one-time
+    password a teacher handed out, until they choose their own (`password_change` handlers);
+    the page itself still loads, and shows them the new-password box first;
   * counts a student's model runs (the events in the device group, webapp/common.py HEAVY)
     against the class limit per minute, and checks the size of files they send;
   * remembers which sessions are open, for the Teacher tab's "who is connected".
@@ -48,6 +51,21 @@ def teacher_only(fn):
     """Mark a handler as a teacher action (the Teacher tab's handlers)."""
     fn._teacher_only = True
     return fn
+
+
+def password_change(fn):
+    """Mark the handler that sets a new password: the one action open to someone still on a
+    one-time password."""
+    fn._password_change = True
+    return fn
+
+
+def is_action(block_fn) -> bool:
+    """An event that does something (an API endpoint, a wired button, a model run), as
+    opposed to the page's own redraws (page load, timers, tab changes)."""
+    return (getattr(block_fn, "api_visibility", "public") != "private"
+            or block_fn.concurrency_id == "device"
+            or (block_fn.api_name or "").endswith("_ui"))
 
 
 class Classroom:
@@ -144,6 +162,11 @@ class Classroom:
     def _enter(self, fn, block_fn, args, kwargs) -> User:
         user, session = self._who()
         self._seen(user, session)
+        if user.must_change and not getattr(fn, "_password_change", False) \
+                and is_action(block_fn):
+            raise UserError("password_change_needed", "Choose your own password first: the "
+                            "one-time password you were given works only for that (the box at "
+                            "the top of the page, or the /change_password endpoint).")
         if not user.is_teacher:
             name = (block_fn.api_name or "").removesuffix("_ui")
             if name in TEACHER_ONLY or getattr(fn, "_teacher_only", False):

@@ -82,6 +82,8 @@ def build_app(manager: ModelManager, jobs: JobRunner, lang: str = "auto",
             loc.Markdown(value_key="teach.logout", elem_id="logout")
         ctx = AppContext(manager=manager, jobs=jobs, loc=loc, lang=lang_radio, demo=demo,
                          classroom=classroom)
+        if classroom is not None:      # a one-time password is changed before anything else
+            tab_teacher.build_password_box(ctx)
         with gr.Tabs(elem_id="main-tabs") as tabs:
             ctx.tabs = tabs
             tab_blocks = []

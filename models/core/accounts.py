@@ -55,21 +55,26 @@ class Limits:
     concurrent_jobs: int = 1          # training jobs queued or running at once
     upload_mb: int = 20               # largest upload
     training_minutes: int = 15        # a training job is stopped after this long
+    training_steps: int = 0           # ... or after this many training steps
 
     def as_dict(self) -> dict:
         return {"requests_per_minute": self.requests_per_minute,
                 "concurrent_jobs": self.concurrent_jobs, "upload_mb": self.upload_mb,
-                "training_minutes": self.training_minutes}
+                "training_minutes": self.training_minutes,
+                "training_steps": self.training_steps}
 
 
 @dataclass(frozen=True)
 class User:
     """The person a request is served for. `allowed`: model keys a student may use besides
-    their own (None = every model); `limits`: the class limits when they logged in."""
+    their own (None = every model); `limits`: the class limits when they logged in;
+    `must_change`: still on the one-time password a teacher handed out (nothing but choosing
+    a new one is allowed, webapp/access.py)."""
     name: str
     role: str
     allowed: frozenset | None = None
     limits: Limits = field(default_factory=Limits)
+    must_change: bool = False
 
     @property
     def is_teacher(self) -> bool:
@@ -146,6 +151,10 @@ class Accounts:
                        "NULL, hash TEXT NOT NULL, created REAL, failures INTEGER DEFAULT 0, "
                        "locked_until REAL DEFAULT 0)")
             db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)")
+            # users files made before one-time passwords had to be changed: add the column
+            columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+            if "must_change" not in columns:
+                db.execute("ALTER TABLE users ADD COLUMN must_change INTEGER DEFAULT 0")
 
     def _db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -157,7 +166,8 @@ class Accounts:
         return _Tx(conn)
 
     # ---- users -------------------------------------------------------------------------
-    def add(self, name: str, password: str, role: str) -> str:
+    def add(self, name: str, password: str, role: str, must_change: bool = False) -> str:
+        """Add a login. `must_change`: a one-time password, to be replaced at first login."""
         name, role = check_name(name), check_role(role)
         if len(password or "") < 8:
             raise UserError("user_short_password", "A password has at least 8 characters.")
@@ -166,18 +176,44 @@ class Accounts:
             if db.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone():
                 raise UserError("user_exists", f"There is already a user called {name!r}.",
                                 name=name)
-            db.execute("INSERT INTO users (name, role, hash, created) VALUES (?,?,?,?)",
-                       (name, role, digest, self._clock()))
+            db.execute("INSERT INTO users (name, role, hash, created, must_change) VALUES "
+                       "(?,?,?,?,?)", (name, role, digest, self._clock(), int(bool(must_change))))
         return name
 
     def set_password(self, name: str, password: str) -> None:
+        """A new password (it is no longer a one-time one)."""
         if len(password or "") < 8:
             raise UserError("user_short_password", "A password has at least 8 characters.")
         with self._db() as db:
-            done = db.execute("UPDATE users SET hash=?, failures=0, locked_until=0 WHERE name=?",
+            done = db.execute("UPDATE users SET hash=?, failures=0, locked_until=0, "
+                              "must_change=0 WHERE name=?",
                               (self._hasher.hash(password), name)).rowcount
         if not done:
             raise UserError("user_unknown", f"There is no user called {name!r}.", name=name)
+
+    def must_change(self, name: str) -> bool:
+        row = self._db().conn.execute("SELECT must_change FROM users WHERE name=?",
+                                      (name,)).fetchone()
+        return bool(row and row[0])
+
+    def change_password(self, name: str, new: str, again: str) -> None:
+        """The user's own new password, typed twice; it must differ from the current one
+        (a one-time password handed out on paper is not a password to keep)."""
+        if (new or "") != (again or ""):
+            raise UserError("user_password_mismatch", "The two passwords differ.")
+        if len(new or "") < 8:
+            raise UserError("user_short_password", "A password has at least 8 characters.")
+        row = self._db().conn.execute("SELECT hash FROM users WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise UserError("user_unknown", f"There is no user called {name!r}.", name=name)
+        try:
+            same = self._hasher.verify(row[0], new)
+        except (VerificationError, InvalidHashError):
+            same = False
+        if same:
+            raise UserError("user_same_password", "Choose a password different from the "
+                            "one-time password you were given.")
+        self.set_password(name, new)
 
     def remove(self, name: str) -> None:
         with self._db() as db:
@@ -191,10 +227,10 @@ class Accounts:
 
     def users(self) -> list[dict]:
         rows = self._db().conn.execute(
-            "SELECT name, role, created, failures, locked_until FROM users ORDER BY role DESC, "
-            "name").fetchall()
-        return [{"name": n, "role": r, "created": c, "failures": f, "locked_until": lu}
-                for n, r, c, f, lu in rows]
+            "SELECT name, role, created, failures, locked_until, must_change FROM users ORDER "
+            "BY role DESC, name").fetchall()
+        return [{"name": n, "role": r, "created": c, "failures": f, "locked_until": lu,
+                 "must_change": bool(mc)} for n, r, c, f, lu, mc in rows]
 
     def add_many(self, names: list[str], role: str = "student") -> list[tuple[str, str]]:
         """Add every name with a fresh one-time password: [(name, password)] to print.
@@ -205,7 +241,7 @@ class Accounts:
             if self.role(name) is not None or name in {n for n, _ in out}:
                 continue
             password = new_password()
-            self.add(name, password, role)
+            self.add(name, password, role, must_change=True)
             out.append((name, password))
         return out
 
@@ -285,7 +321,7 @@ class Accounts:
         if role is None:
             return None
         return User(name, role, None if role == "teacher" else self.allowed_models(),
-                    self.limits())
+                    self.limits(), self.must_change(name))
 
 
 class _Tx:

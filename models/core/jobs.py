@@ -13,7 +13,8 @@ In a classroom (models/core/accounts.py) a job belongs to whoever submitted it: 
 with its submitter as the current user (so the model it saves is theirs), and `snapshot`,
 `cancel` and `jobs` treat another student's job exactly like an id that does not exist. A
 student may have `Limits.concurrent_jobs` jobs queued or running; a running job stops after
-`Limits.training_minutes`; `set_paused(True)` (the Teacher tab) holds every job at its next
+`Limits.training_minutes` or `Limits.training_steps` (the training loops count their steps
+through `JobContext.count_step`); `set_paused(True)` (the Teacher tab) holds every job at its next
 step (`JobContext.cancelled` waits while paused) and starts no new one until it is lifted.
 
 Events are plain dicts in `Job.events`: metrics (`report(progress, message, **metrics)`) and
@@ -64,6 +65,8 @@ class Job:
     cancel_requested: bool = False
     owner: str = ""             # classroom: the user who submitted it ("" = no classroom)
     time_limit: float = 0.0     # seconds it may run (0 = no limit), from the owner's limits
+    step_limit: int = 0         # training steps it may take (0 = no limit), likewise
+    steps: int = 0              # training steps taken so far (JobContext.count_step)
 
     @property
     def eta_seconds(self) -> float | None:
@@ -102,7 +105,18 @@ class JobContext:
                         "minutes of training and was stopped; what it learned so far is kept "
                         "where the job saves it.", minutes=minutes)
             job.cancel_requested = True
+        if job.step_limit and job.steps >= job.step_limit and not job.cancel_requested:
+            self.notice("training_step_limit", f"This job reached the class limit of "
+                        f"{job.step_limit} training steps and was stopped; what it learned so "
+                        "far is kept where the job saves it.", steps=job.step_limit)
+            job.cancel_requested = True
         return job.cancel_requested
+
+    def count_step(self, step: int) -> None:
+        """The training loop has finished step number `step` (1-based), for the class's step
+        limit (checked at the next `cancelled`)."""
+        with self._runner._lock:
+            self._job.steps = max(self._job.steps, int(step))
 
     def report(self, progress: float | None = None, message: str | None = None, /,
                **metrics) -> None:
@@ -158,6 +172,7 @@ class JobRunner:
                   owner=user.name if user else "")
         if user is not None and not user.is_teacher:
             job.time_limit = 60.0 * user.limits.training_minutes
+            job.step_limit = int(user.limits.training_steps)
         # the job runs as its submitter: what it saves is theirs (models/core/accounts.py)
         run_as = contextvars.copy_context()
         with self._lock:

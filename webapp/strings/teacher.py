@@ -35,12 +35,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "teach.max_jobs": ("Training jobs at once", "同时进行的训练任务"),
     "teach.upload_mb": ("Largest upload (MB)", "最大上传文件（MB）"),
     "teach.train_minutes": ("Minutes of training per job", "每个训练任务的分钟数"),
+    "teach.train_steps": ("Training steps per job", "每个训练任务的步数"),
     "teach.limits_hint": ("0 means no limit.", "0 表示不限制。"),
     "teach.save_limits": ("Save limits", "保存限额"),
     "teach.limits_saved": ("Saved: {rpm} runs a minute, {jobs} job(s) at once, uploads up to "
-                           "{upload} MB, {minutes} minutes per training job.",
+                           "{upload} MB, {minutes} minutes and {steps} steps per training job "
+                           "(0: no limit).",
                            "已保存：每分钟 {rpm} 次运行，同时 {jobs} 个任务，上传最大 {upload} MB，"
-                           "每个训练任务 {minutes} 分钟。"),
+                           "每个训练任务 {minutes} 分钟、{steps} 步（0 表示不限制）。"),
     "teach.models": ("Models students may use", "学生可以使用的模型"),
     "teach.models_hint": ("Students see only the ticked models (and their own and published "
                           "ones).", "学生只能看到勾选的模型（以及他们自己的和已发布的模型）。"),
@@ -72,6 +74,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "teach.remove": ("Remove this login", "删除这个账号"),
     "teach.removed": ("Removed {name}.", "已删除 {name}。"),
     "teach.cols_users": ("Name|Role", "姓名|角色"),
+    # ---- a new password at first login ----
+    "pw.intro": ("### Choose your own password\n\nYou logged in with a one-time password from "
+                 "your teacher. Choose a password of your own (at least 8 characters) before "
+                 "you start; the one-time password stops working.",
+                 "### 设置你自己的密码\n\n你是用老师发的一次性密码登录的。开始之前，请设置一个你自己的密码"
+                 "（至少 8 个字符）；之后一次性密码就不能再用了。"),
+    "pw.new": ("New password", "新密码"),
+    "pw.again": ("New password again", "再输入一次新密码"),
+    "pw.save": ("Save my password", "保存我的密码"),
+    "pw.saved": ("Your new password is saved: use it from now on.",
+                 "新密码已保存：以后请用它登录。"),
     # ---- errors ----
     "err.login_needed": ("Please log in again (your account was removed or your session ended).",
                          "请重新登录（你的账号已被删除，或会话已结束）。"),
@@ -98,11 +111,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.teach_no_names": ("Type or upload at least one name.", "请至少输入或上传一个姓名。"),
     "err.teach_bad_limit": ("Each limit is a whole number from 0 to {high}.",
                             "每个限额都是 0 到 {high} 之间的整数。"),
+    "err.password_change_needed": ("Choose your own password first: the one-time password you "
+                                   "were given works only for that (the box at the top of the "
+                                   "page, or the /change_password endpoint).",
+                                   "请先设置你自己的密码：老师发的一次性密码只能用来做这件事（在页面顶部的框里设置，"
+                                   "或调用 /change_password 接口）。"),
+    "err.user_same_password": ("Choose a password different from the one-time password you were "
+                               "given.", "请设置一个和老师发的一次性密码不同的密码。"),
     "err.teach_self": ("You cannot remove your own login while you are using it.",
                        "你不能删除自己正在使用的账号。"),
     # ---- notices of jobs ----
     "notice.training_paused": ("Your teacher paused training for the class; it goes on by itself "
                                "when they resume it.", "老师暂停了全班的训练；恢复后会自动继续。"),
+    "notice.training_step_limit": ("This job reached the class limit of {steps} training steps "
+                                   "and was stopped; what it learned so far is kept where the "
+                                   "job saves it.",
+                                   "这个任务达到了全班每个任务 {steps} 步的训练上限，已被停止；"
+                                   "到目前为止学到的内容会按任务的方式保存。"),
     "notice.training_time_limit": ("This job reached the class limit of {minutes} minutes of "
                                    "training and was stopped; what it learned so far is kept where "
                                    "the job saves it.",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from models.core.accounts import Limits, passwords_csv, read_names
+from models.core.accounts import Limits, current_user, passwords_csv, read_names
 from models.core.device import format_bytes
 from models.core.errors import UserError
 from models.core.jobs import FINISHED
 
-from webapp.access import Classroom, teacher_only
+from webapp.access import Classroom, password_change, teacher_only
 from webapp.common import AppContext, action_message, wire_action
 from webapp.i18n import t
 from webapp.views import teacher as view
@@ -55,12 +55,13 @@ def _whole(value) -> int:
     return int(number)
 
 
-def save_limits(room: Classroom, rpm, jobs, upload_mb, minutes, lang: str) -> str:
-    limits = Limits(_whole(rpm), _whole(jobs), _whole(upload_mb), _whole(minutes))
+def save_limits(room: Classroom, rpm, jobs, upload_mb, minutes, steps, lang: str) -> str:
+    limits = Limits(_whole(rpm), _whole(jobs), _whole(upload_mb), _whole(minutes),
+                    _whole(steps))
     room.accounts.set_limits(limits)
     return t("teach.limits_saved", lang, rpm=limits.requests_per_minute,
              jobs=limits.concurrent_jobs, upload=limits.upload_mb,
-             minutes=limits.training_minutes)
+             minutes=limits.training_minutes, steps=limits.training_steps)
 
 
 def class_models(room: Classroom) -> list[tuple[str, str]]:
@@ -132,6 +133,51 @@ def my_jobs(room: Classroom) -> list[dict]:
             for j in sorted(room.jobs.jobs(), key=lambda j: -j.created)]
 
 
+def change_password(room: Classroom, new: str, again: str, lang: str) -> str:
+    """The logged-in user's own new password (the one-time one stops working)."""
+    user = current_user()
+    if user is None:
+        raise UserError("login_needed", "Please log in again (your account was removed or "
+                        "your session ended).")
+    room.accounts.change_password(user.name, new, again)
+    return t("pw.saved", lang)
+
+
+def build_password_box(ctx: AppContext) -> None:
+    """Above the tabs, shown only to someone still on a one-time password: they choose their
+    own before anything else (the tabs stay hidden until then, and the server refuses every
+    other action, webapp/access.py). Call inside the Blocks, before the tabs are built; the
+    page-load wiring runs once the tabs exist (ctx.after_build)."""
+    room: Classroom = ctx.classroom
+    loc = ctx.loc
+    with gr.Column(visible=False, elem_id="pw-box") as box:
+        loc.Markdown(value_key="pw.intro", elem_id="pw-intro")
+        new = loc.Textbox(label_key="pw.new", type="password", max_lines=1, elem_id="pw-new")
+        again = loc.Textbox(label_key="pw.again", type="password", max_lines=1,
+                            elem_id="pw-again")
+        save = loc.Button(value_key="pw.save", variant="primary", elem_id="pw-save")
+        err = action_message("pw-err")
+    done = gr.Markdown(elem_id="pw-done")
+
+    @password_change
+    def on_save(new_, again_, lang):
+        text = change_password(room, new_, again_, lang)
+        return text, gr.update(visible=False), gr.update(visible=True), "", ""
+
+    def must_change(request: gr.Request):
+        name = getattr(request, "username", None) or ""
+        hide = room.accounts.must_change(name)
+        return gr.update(visible=hide), gr.update(visible=not hide)
+
+    def wire(ctx_: AppContext) -> None:
+        wire_action(save.click, on_save, [new, again, ctx_.lang],
+                    [done, box, ctx_.tabs, new, again], message=err, clear=[done],
+                    api_name="change_password", show_progress="hidden")
+        ctx_.demo.load(must_change, None, [box, ctx_.tabs], show_progress="hidden",
+                       api_visibility="private")
+    ctx.after_build.append(wire)
+
+
 # ---- layout and wiring ------------------------------------------------------------------------
 
 def build(ctx: AppContext) -> None:
@@ -165,6 +211,8 @@ def build(ctx: AppContext) -> None:
             minutes = loc.Number(label_key="teach.train_minutes",
                                  value=limits.training_minutes, precision=0,
                                  elem_id="teach-minutes")
+            steps = loc.Number(label_key="teach.train_steps", value=limits.training_steps,
+                               precision=0, elem_id="teach-steps")
         limits_btn = loc.Button(value_key="teach.save_limits", elem_id="teach-save-limits")
         limits_msg = gr.Markdown(elem_id="teach-limits-msg")
         limits_err = action_message("teach-limits-err")
@@ -218,8 +266,8 @@ def build(ctx: AppContext) -> None:
         return cancel_job(room, job_id, lang)
 
     @teacher_only
-    def on_limits(rpm, jobs_, upload_mb, minutes_, lang):
-        return save_limits(room, rpm, jobs_, upload_mb, minutes_, lang)
+    def on_limits(rpm, jobs_, upload_mb, minutes_, steps_, lang):
+        return save_limits(room, rpm, jobs_, upload_mb, minutes_, steps_, lang)
 
     @teacher_only
     def on_models(keys, lang):
@@ -260,7 +308,7 @@ def build(ctx: AppContext) -> None:
         on_users, [lang], [users, allowed, made], **quiet)
     wire_action(cancel_btn.click, on_cancel, [job_id, lang], [cancel_msg], message=cancel_err,
                 api_name="teacher_cancel_job", show_progress="hidden")
-    wire_action(limits_btn.click, on_limits, [rpm, max_jobs, upload, minutes, lang],
+    wire_action(limits_btn.click, on_limits, [rpm, max_jobs, upload, minutes, steps, lang],
                 [limits_msg], message=limits_err, api_name="teacher_limits",
                 show_progress="hidden")
     pause.input(on_pause, [pause, lang], [pause_msg], api_name="teacher_pause",

@@ -279,7 +279,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         device_step = contextlib.nullcontext
     window_loss, window_n, window_start = 0.0, 0, time.perf_counter()
     tokens_per_step = config.batch_size * min(config.block_size, len(data))
-    stopped = False
+    stopped, first_step = False, step
     while step < config.steps:
         if ctx.cancelled:
             stopped = True
@@ -296,6 +296,8 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
         step += 1
+        if hasattr(ctx, "count_step"):   # the class's step limit (models/core/jobs.py):
+            ctx.count_step(step - first_step)    # steps of this run (a resumed one too)
         window_loss, window_n = window_loss + loss.item(), window_n + 1
         if step % config.report_every == 0 or step == config.steps:
             secs = time.perf_counter() - window_start

@@ -48,6 +48,7 @@ class JobCallback(Callback):
                         trainable=trainable, total=total)
 
     def on_step(self, info: StepInfo):
+        self.ctx.count_step(info.step)          # the class's step limit (models/core/jobs.py)
         progress = 0.03 + 0.92 * info.step / max(1, info.total_steps)
         text = f"step {info.step}/{info.total_steps} · loss {info.loss:.3f}"
         if info.step % self.every == 0 or info.step == info.total_steps:
