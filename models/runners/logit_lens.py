@@ -32,6 +32,7 @@ from models.runners.parts import decoder_start, lens_parts, prepare
 
 TOP_K = 5
 MAX_POSITIONS = 48        # columns of the grid (the last ones); more is unreadable and slow
+LAYERS_PER_CHUNK = 8      # layers sent through the head at once (memory: 8 x columns x vocabulary)
 SEQ2SEQ_NEW = 16          # output tokens an encoder-decoder writes for the lens
 
 
@@ -156,17 +157,28 @@ def logit_lens(lm: LoadedModel, text: str, top_k: int = TOP_K,
     final_ids = model_probs[-keep:].argmax(-1)                       # [columns]
     last_probs = None
     with torch.no_grad():
-        for h in states:
-            scores = parts.head(h[:, -keep:] if not classifier else h).float()[0]   # [cols, V]
-            p = scores.softmax(-1)
-            k = min(top_k, p.shape[-1])
-            tv, ti = p.topk(k, dim=-1)
-            top.append([[Guess(name(i), i, v) for v, i in zip(rv, ri)]
-                        for rv, ri in zip(tv.tolist(), ti.tolist())])
-            chosen = p.gather(-1, final_ids[:, None])                # [cols, 1]
-            ranks.append(((p > chosen).sum(-1) + 1).tolist())
-            probs.append(chosen[:, 0].tolist())
-            last_probs = p
+        # Layers go through the head a few at a time (one larger matrix product is faster than
+        # one per layer); top-k and ranks are read from the logits and turned into
+        # probabilities with one logsumexp, so the [layers, columns, vocabulary] softmax is
+        # never written out. The last layer's full softmax is kept for the check.
+        for first in range(0, len(states), LAYERS_PER_CHUNK):
+            chunk = states[first:first + LAYERS_PER_CHUNK]
+            hs = torch.cat([h if classifier else h[:, -keep:] for h in chunk])   # [c, cols, H]
+            scores = parts.head(hs).float()                                      # [c, cols, V]
+            lse = scores.logsumexp(-1, keepdim=True)
+            k = min(top_k, scores.shape[-1])
+            tv, ti = scores.topk(k, dim=-1)
+            tv = (tv - lse).exp()
+            chosen = scores.gather(-1, final_ids[None, :, None].expand(len(chunk), -1, 1))
+            rank = (scores > chosen).sum(-1) + 1                                 # [c, cols]
+            chosen_p = (chosen - lse)[..., 0].exp()
+            for rv, ri, rr, rp in zip(tv.tolist(), ti.tolist(), rank.tolist(), chosen_p.tolist()):
+                top.append([[Guess(name(i), i, v) for v, i in zip(cv, ci)]
+                            for cv, ci in zip(rv, ri)])
+                ranks.append(rr)
+                probs.append(rp)
+            if first + len(chunk) == len(states):
+                last_probs = scores[-1].softmax(-1)
     diff = float((last_probs - model_probs[-keep:]).abs().max())
     final = [Guess(name(int(i)), int(i), float(model_probs[-keep:][j, i]))
              for j, i in enumerate(final_ids)]
