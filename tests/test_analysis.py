@@ -248,3 +248,54 @@ def test_span_f1_on_a_known_example():
     scores = an.span_f1(gold, pred)
     assert scores["tp"] == 1 and scores["precision"] == 0.5
     assert abs(scores["recall"] - 1 / 3) < 1e-9 and abs(scores["f1"] - 0.4) < 1e-9
+
+
+# ---- Chinese: Baidu LAC's words -> entities and relations (word lists written by hand) --------
+def _words(pairs):
+    out, at = [], 0
+    for word, tag in pairs:
+        out.append((word, tag, at))
+        at += len(word)
+    return out
+
+
+def test_lac_entities_keep_offsets_and_kinds():
+    words = _words([("居里夫人", "PER"), ("于", "p"), ("1891年", "TIME"), ("移居", "v"),
+                    ("巴黎", "LOC"), ("。", "w"), ("鲁迅", "PER"), ("写", "v"), ("了", "u"),
+                    ("《", "w"), ("狂人日记", "nw"), ("》", "w")])
+    text = "".join(w for w, _, _ in words)
+    ents = an.lac_entities(words)
+    assert [(e.text, e.kind) for e in ents] == [("居里夫人", "person"), ("1891年", "date"),
+                                                ("巴黎", "place"), ("鲁迅", "person"),
+                                                ("狂人日记", "other")]
+    assert all(text[e.start:e.end] == e.text for e in ents)
+
+
+def test_lac_relations_subject_before_the_verb_object_after_it():
+    words = _words([("居里夫人", "PER"), ("于", "p"), ("1891年", "TIME"), ("移居", "v"),
+                    ("巴黎", "LOC"), ("。", "w"),
+                    ("她", "r"), ("在", "p"), ("索邦大学", "ORG"), ("学习", "v"), ("物理", "n"),
+                    ("，", "w"), ("并", "c"), ("获得", "v"), ("诺贝尔奖", "nz"), ("。", "w"),
+                    ("她", "r"), ("的", "u"), ("工作", "n"), ("改变", "v"), ("了", "u"),
+                    ("科学", "n"), ("。", "w")])
+    assert an.lac_relations(words) == [
+        an.Relation("居里夫人", "移居", "巴黎"),
+        an.Relation("她", "学习", "物理"),                # 索邦大学 follows 在: not the subject
+        an.Relation("她", "获得", "诺贝尔奖"),            # a clause with no subject keeps 她
+        an.Relation("她的工作", "改变", "科学")]          # 的 joins the noun phrase
+
+
+def test_lac_relations_take_the_prepositions_place_when_the_verb_has_no_object():
+    words = _words([("张三", "PER"), ("在", "p"), ("北京大学", "ORG"), ("读书", "v"), ("。", "w"),
+                    ("苹果公司", "ORG"), ("宣布", "v"), ("将", "d"), ("在", "p"), ("柏林", "LOC"),
+                    ("开设", "v"), ("新", "a"), ("办公室", "n"), ("。", "w"), ("下雨", "v"),
+                    ("了", "u")])
+    assert an.lac_relations(words) == [
+        an.Relation("张三", "在…读书", "北京大学"),
+        an.Relation("苹果公司", "开设", "新办公室")]      # 宣布 has no object of its own
+
+
+def test_the_packaged_specialist_follows_the_texts_language():
+    assert an.packaged_for("居里夫人于1891年移居巴黎。") == an.LAC_KEY
+    assert an.packaged_for("Marie Curie moved to Paris.") == an.SPACY_KEY
+    assert an.way_of(None, an.AUTO_KEY) == an.way_of(None, an.LAC_KEY) == "parser"

@@ -1,8 +1,10 @@
 """Golden path of Applications -> Analyse meaning, as a first-time user in an English and in a
 Chinese browser: open the sub-tab, keep the pre-filled text, press Analyse.
 
-Right means: the specialist (the packaged spaCy pipeline) marks Marie Curie as a person and
-Paris as a place, lists the relation Marie Curie - moved to - Paris and draws the graph; the
+Right means: the specialist the app picks for the text's language (the packaged spaCy pipeline
+for the English example, Baidu LAC for the Chinese one) marks Marie Curie / 居里夫人 as a person
+and Paris / 巴黎 as a place, lists the relation Marie Curie - moved to - Paris (居里夫人 - 移居 -
+巴黎) and draws the graph; the
 instruct model's column then says whether its JSON was valid (either way its raw text is in
 the page) and every name it marks is a piece of the text. No "�" anywhere, the interface's
 words are in the browser's language, and the button's message box stays empty. Screenshots go
@@ -27,20 +29,22 @@ def test_analyse_the_example(lang_page, app_url, artifacts):
     page.goto(app_url)
     page.get_by_role("tab", name=t("tab.applications", lang), exact=True).click()
     page.get_by_role("tab", name=t("apps.sub.analyze", lang), exact=True).click()
+    person_name, place, verb, model = (("居里夫人", "巴黎", "移居", "LAC") if lang == "zh" else
+                                       ("Marie Curie", "Paris", "moved to", "spaCy"))
     text = page.locator("#an-text textarea").input_value()
-    assert "Marie Curie" in text and "Paris" in text
+    assert person_name in text and place in text             # the example of the user's language
     page.locator("#an-run").click()
 
     ents = page.locator("#an-sp-entities")
-    person = ents.locator('mark[data-kind="person"]').filter(has_text="Marie Curie")
+    person = ents.locator('mark[data-kind="person"]').filter(has_text=person_name)
     expect(person.first).to_be_visible(timeout=LONG)
-    expect(ents.locator('mark[data-kind="place"]').filter(has_text="Paris").first).to_be_visible()
+    expect(ents.locator('mark[data-kind="place"]').filter(has_text=place).first).to_be_visible()
     expect(ents).to_contain_text(t("an.kind.person", lang))           # the legend, in our language
     rels = page.locator("#an-sp-relations")
-    row = rels.locator("tr").filter(has_text="Marie Curie").filter(has_text="Paris")
-    expect(row.first).to_contain_text("moved to")
+    row = rels.locator("tr").filter(has_text=person_name).filter(has_text=place)
+    expect(row.first).to_contain_text(verb)
     expect(page.locator("#an-sp-graph .js-plotly-plot")).to_be_visible()
-    expect(page.locator("#an-sp-status")).to_contain_text("spaCy")
+    expect(page.locator("#an-sp-status")).to_contain_text(model)
 
     status = page.locator("#an-lm-status")
     expect(status).to_contain_text("SmolLM2", timeout=LONG)          # the LM's run is finished

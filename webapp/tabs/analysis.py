@@ -11,11 +11,17 @@ from __future__ import annotations
 import gradio as gr
 
 from models.runners import analysis as an
-from models.runners.analysis import SPACY_KEY, SpacyPipelines
+from models.runners.analysis import AUTO_KEY, ChinesePipeline, SpacyPipelines
 
 from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
 from webapp.i18n import t
 from webapp.views import analysis as views
+
+
+def specialist_choices(manager, lang: str) -> list[tuple[str, str]]:
+    """The packaged specialist of the text's language first (spaCy for English, Baidu LAC for
+    Chinese), then each one by name."""
+    return [(t("an.auto_specialist", lang), AUTO_KEY)] + an.specialist_choices(manager)
 
 
 def sentiment_choices(manager, lang: str) -> list[tuple[str, str]]:
@@ -37,16 +43,18 @@ def column_outputs(result, lang: str) -> tuple:
 
 
 def analyze_api(manager, pipes: SpacyPipelines, model: str, text: str, sentiment_model: str,
-                lang: str = "en") -> dict:
-    """/analyze: one model's analysis as JSON (entities with offsets, relations, sentiment)."""
-    result = an.analyze(manager, pipes, (model or "").strip() or SPACY_KEY, text,
-                        (sentiment_model or "").strip() or None)
+                lang: str = "en", chinese: ChinesePipeline | None = None) -> dict:
+    """/analyze: one model's analysis as JSON (entities with offsets, relations, sentiment).
+    No model: the packaged specialist of the text's language."""
+    result = an.analyze(manager, pipes, (model or "").strip() or AUTO_KEY, text,
+                        (sentiment_model or "").strip() or None, chinese)
     return result.as_json()
 
 
 def build(ctx: AppContext) -> None:
     manager, loc, lang = ctx.manager, ctx.loc, ctx.lang
     pipes = SpacyPipelines()                       # one per app, shared by its users
+    chinese = ChinesePipeline()
     loc.Markdown(value_key="an.intro")
     with gr.Row():
         with gr.Column(scale=3):
@@ -54,8 +62,8 @@ def build(ctx: AppContext) -> None:
                                max_lines=20, elem_id="an-text")
             loc.Markdown(value_key="an.example_note", elem_id="an-example-note")
             with gr.Row():
-                specialist = loc.Dropdown(label_key="an.specialist", value=SPACY_KEY,
-                                          choices=an.specialist_choices(manager),
+                specialist = loc.Dropdown(label_key="an.specialist", value=AUTO_KEY,
+                                          choices=specialist_choices(manager, loc.lang),
                                           allow_custom_value=True, elem_id="an-specialist")
                 lm_model = model_picker(ctx, "chat", label_key="an.lm", value="smollm2",
                                         elem_id="an-lm")
@@ -95,7 +103,8 @@ def build(ctx: AppContext) -> None:
         blank = (None,) * 5
         if not spec_key:
             return (*blank, *blank, None)
-        first = an.analyze(manager, pipes, spec_key, text, (sent_key or "").strip() or None)
+        first = an.analyze(manager, pipes, spec_key, text, (sent_key or "").strip() or None,
+                           chinese)
         return (*column_outputs(first, lang), *blank, None)
 
     def analyse_lm(lm_key, text, sent_key, lang, progress=gr.Progress()):
@@ -119,13 +128,13 @@ def build(ctx: AppContext) -> None:
     api_button = gr.Button(visible=False)
 
     def analyze(model, text, sentiment_model, lang):
-        return analyze_api(manager, pipes, model, text, sentiment_model, lang)
+        return analyze_api(manager, pipes, model, text, sentiment_model, lang, chinese)
     api_button.click(friendly(analyze), [api_model, text, api_sentiment, lang], [api_out],
                      api_name="analyze", **HEAVY)
 
     # the pickers follow new models (a tagger or classifier fine-tuned since the page opened)
     def refresh(spec_value, sent_value, lg):
-        spec_keys = an.specialist_choices(manager)
+        spec_keys = specialist_choices(manager, lg)
         sents = sentiment_choices(manager, lg)
         return (gr.update(choices=spec_keys),
                 gr.update(choices=sents, value=sent_value or default_sentiment(manager)))
