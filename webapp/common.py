@@ -68,6 +68,7 @@ class AppContext:
     after_build: list = field(default_factory=list)   # callables run once all tabs exist
     pickers: list = field(default_factory=list)       # (model Dropdown, task), see model_picker
     classroom: Any = None                # webapp/access.py Classroom with --classroom, else None
+    attention_views: Any = None          # models/runners/attention.py ViewStore (Attention tab)
 
 
 def _lang_of(fn: Callable, args, kwargs) -> str:

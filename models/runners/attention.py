@@ -263,3 +263,115 @@ def head_csv(amap: AttentionMap, layer: int, head: int, decimals: int = 6) -> st
     for i, tokq in enumerate(amap.query_tokens):
         writer.writerow([f"{i}:{tokq}"] + [f"{v:.{decimals}f}" for v in m[i]])
     return buf.getvalue()
+
+
+# ---- what a browser session keeps between a run and its redraws ---------------------------------
+def result_bytes(result: AttentionResult) -> int:
+    """Memory held by a result's weights (the tokens and metadata are small beside them)."""
+    return int(sum(m.weights.nbytes for m in result.maps.values()))
+
+
+@dataclass
+class _Kept:
+    owner: str
+    result: AttentionResult
+    nbytes: int
+    reservation: object = None          # the manager's reserve() context, open while kept
+
+
+class ViewStore:
+    """Attention results kept on the server for the sliders, the overview, the CSV and bertviz,
+    so a session holds only a handle (webapp/tabs/attention.py keeps the handle in gr.State).
+
+    Bounded two ways: each owner (a classroom login, or one browser session outside a class)
+    keeps at most `per_owner` results, and all together at most `cap_bytes`; the least
+    recently used go first. What is kept is counted against the model manager's memory
+    budget (`manager.reserve`), so models and kept views share one budget: a view that does
+    not fit beside the models in use is refused with the manager's message, after the store
+    has let go of its own older views. A handle whose result was let go answers None from
+    `get` (the tab then asks for a new run)."""
+
+    LABEL = "attention views"
+
+    def __init__(self, manager=None, cap_bytes: int | None = None, per_owner: int = 2):
+        import threading
+        from collections import OrderedDict
+        budget = getattr(manager, "budget_bytes", 0) or 0
+        self.manager = manager
+        self.cap_bytes = int(cap_bytes if cap_bytes is not None else
+                             (budget // 4 if budget else 2 * 1024 ** 3))
+        self.per_owner = max(1, int(per_owner))
+        self._lock = threading.Lock()
+        self._kept: "OrderedDict[str, _Kept]" = OrderedDict()
+        self.evicted = 0                # results let go to make room (for the bench and tests)
+
+    # ---- keeping ---------------------------------------------------------------------------
+    def put(self, owner: str, result: AttentionResult) -> str:
+        """Keep `result` for `owner`; returns its handle."""
+        import uuid
+        nbytes = result_bytes(result)
+        handle = f"att-{uuid.uuid4().hex}"
+        with self._lock:
+            mine = [h for h, k in self._kept.items() if k.owner == owner]
+            for old in mine[: max(0, len(mine) - self.per_owner + 1)]:
+                self._drop(old)
+            while self._kept and self._total() + nbytes > self.cap_bytes:
+                self._drop(next(iter(self._kept)))
+            reservation = self._reserve(nbytes)
+            self._kept[handle] = _Kept(owner, result, nbytes, reservation)
+        return handle
+
+    def _reserve(self, nbytes: int):
+        if self.manager is None or not hasattr(self.manager, "reserve"):
+            return None
+        while True:
+            reservation = self.manager.reserve(nbytes, self.LABEL, "an attention view")
+            try:
+                reservation.__enter__()
+                return reservation
+            except UserError as exc:
+                if exc.code != "budget_busy" or not self._kept:
+                    raise
+                self._drop(next(iter(self._kept)))      # our own oldest view, then try again
+
+    def _drop(self, handle: str) -> None:
+        kept = self._kept.pop(handle, None)
+        if kept is None:
+            return
+        self.evicted += 1
+        if kept.reservation is not None:
+            kept.reservation.__exit__(None, None, None)
+
+    def _total(self) -> int:
+        return sum(k.nbytes for k in self._kept.values())
+
+    # ---- reading -----------------------------------------------------------------------------
+    def get(self, handle: str | None, owner: str | None = None) -> AttentionResult | None:
+        """The kept result (marked as just used), or None when it was let go. Another owner's
+        handle answers None too."""
+        with self._lock:
+            kept = self._kept.get(handle or "")
+            if kept is None or (owner is not None and kept.owner != owner):
+                return None
+            self._kept.move_to_end(handle)
+            return kept.result
+
+    def drop_owner(self, owner: str) -> None:
+        with self._lock:
+            for handle in [h for h, k in self._kept.items() if k.owner == owner]:
+                self._drop(handle)
+
+    def total_bytes(self) -> int:
+        with self._lock:
+            return self._total()
+
+    def bytes_by_owner(self) -> dict[str, int]:
+        with self._lock:
+            out: dict[str, int] = {}
+            for kept in self._kept.values():
+                out[kept.owner] = out.get(kept.owner, 0) + kept.nbytes
+            return out
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._kept)

@@ -232,4 +232,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.att_bad_metric": ("", "交叉注意力的查询和键来自两段不同的文本，请选择熵、第一个词元或平均距离。"),
     "err.att_bad_query": ("", "对这段文本，查询词元必须在 0–{last} 之间。"),
     "err.att_no_result": ("", "请先点击“显示注意力”：现在还没有可以绘制的内容。"),
+    "err.att_view_gone": ("This attention view was let go to make room for other work (the "
+                          "server keeps only a few at a time). Press “Show attention” again.",
+                          "这个注意力视图已被释放，为其他任务腾出空间（服务器一次只保留几个）。"
+                          "请再点击一次“显示注意力”。"),
 }

@@ -15,6 +15,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "teach.nobody": ("Nobody has a page open.", "现在没有人打开页面。"),
     "teach.cols_people": ("Name|Role|Pages open|Since|Last seen",
                           "姓名|角色|打开的页面|开始于|最近活动"),
+    "teach.cols_people_mem": ("Name|Role|Pages open|Since|Last seen|Kept for them",
+                              "姓名|角色|打开的页面|开始于|最近活动|为其保留的内存"),
+    "teach.views_kept": ("Attention views kept for students: {kept} (at most {cap}; counted in "
+                         "the memory in use).",
+                         "为学生保留的注意力视图：{kept}（最多 {cap}；已计入已用内存）。"),
     "teach.role.teacher": ("teacher", "教师"),
     "teach.role.student": ("student", "学生"),
     "teach.device": ("Device", "设备"),

@@ -2,8 +2,10 @@
 heads, bertviz offline, and a formula walkthrough that recomputes a head from the model's own
 weights and checks it against what the model returned.
 
-The full [layers, heads, n, n] tensor stays on the server (per-session gr.State, float16);
-the browser receives one head at a time. The layer/head sliders sit right above the heatmap
+The full [layers, heads, n, n] tensor stays on the server, float16, in one bounded store for
+the whole app (models/runners/attention.py ViewStore: a few views per person, a byte cap,
+counted against the memory budget); a session's gr.State holds only its handle, and the
+browser receives one head at a time. The layer/head sliders sit right above the heatmap
 (and the page scrolls them into view after a run), so both are on screen together; typing a
 number redraws at once. Each action's error shows next to its button (wire_action). Other tabs
 reach this one through ctx.attention (webapp/common.py AttentionLink).
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from models.runners.attention import METRICS, check_layer_head, extract, head_csv, head_summary
+from models.core.accounts import current_user
+from models.runners.attention import (METRICS, ViewStore, check_layer_head, extract, head_csv,
+                                      head_summary)
 from models.runners.walkthrough import walkthrough
 from models.core.errors import UserError
 
@@ -43,6 +47,27 @@ def _need(result):
     if result is None:
         raise UserError("att_no_result", "Press “Show attention” first: there is nothing to "
                         "draw yet.")
+    return result
+
+
+def owner_of(request) -> str:
+    """Who a kept view belongs to: the classroom login, else the browser session."""
+    user = current_user()
+    if user is not None:
+        return f"user:{user.name}"
+    return f"session:{getattr(request, 'session_hash', None) or 'api'}"
+
+
+def kept(store: ViewStore, handle, request=None):
+    """The result a session's handle points to; None before the first run. A view the store
+    let go (to make room for others) says so, and asks for a new run."""
+    if not handle:
+        return None
+    result = store.get(handle, owner_of(request))
+    if result is None:
+        raise UserError("att_view_gone", "This attention view was let go to make room for "
+                        "other work (the server keeps only a few at a time). Press “Show "
+                        "attention” again.")
     return result
 
 
@@ -182,7 +207,9 @@ def build(ctx: AppContext) -> None:
     loc.Markdown(value_key="att.intro")
     with loc.Accordion(label_key="att.about_title", open=False, elem_id="att-about"):
         loc.Markdown(value_key="att.about")
-    state = gr.State(None)
+    state = gr.State(None)          # a handle into `store`, never the weights themselves
+    store = ViewStore(manager)
+    ctx.attention_views = store
     with gr.Row():
         with gr.Column(scale=3):
             text = loc.Textbox(label_key="att.text", lines=2, elem_id="att-text",
@@ -242,9 +269,31 @@ def build(ctx: AppContext) -> None:
             walk_plot = gr.Plot(elem_id="att-walk-plot", show_label=False)
 
     # ---- wiring ---------------------------------------------------------------------------
-    def show(key, txt, tgt, view_name, lyr, hd, new, metric_name, lang, progress=gr.Progress()):
-        return show_attention(manager, key, txt, tgt, view_name, lyr, hd, new, metric_name,
-                              lang, progress)
+    def show(key, txt, tgt, view_name, lyr, hd, new, metric_name, lang, request: gr.Request,
+             progress=gr.Progress()):
+        out = show_attention(manager, key, txt, tgt, view_name, lyr, hd, new, metric_name,
+                             lang, progress)
+        return (store.put(owner_of(request), out[0]),) + tuple(out[1:])
+
+    # the redraws read the kept result through the session's handle
+    def on_draw(handle, view_name, lyr, hd, new, lang, request: gr.Request):
+        return draw(kept(store, handle, request), view_name, lyr, hd, new, lang)
+
+    def on_change_view(handle, view_name, lyr, hd, new, metric_name, lang, request: gr.Request):
+        return change_view(kept(store, handle, request), view_name, lyr, hd, new, metric_name,
+                           lang)
+
+    def on_grid(handle, view_name, metric_name, lang, request: gr.Request):
+        return grid_view(kept(store, handle, request), view_name, metric_name, lang)
+
+    def on_open_head(handle, view_name, new, lang, evt: gr.SelectData, request: gr.Request):
+        return open_head(kept(store, handle, request), view_name, new, lang, evt)
+
+    def on_csv(handle, view_name, lyr, hd, lang, request: gr.Request):
+        return export_csv(kept(store, handle, request), view_name, lyr, hd, lang)
+
+    def on_bertviz(handle, kind, lyr, lang, request: gr.Request):
+        return draw_bertviz(kept(store, handle, request), kind, lyr, lang)
 
     run_inputs = [model, text, target, view, layer, head, only_new, metric, lang]
     run_outputs = [state, info, view, layer, head, only_new, heat, grid, query, metric,
@@ -257,17 +306,17 @@ def build(ctx: AppContext) -> None:
     quiet = dict(show_progress="hidden", trigger_mode="always_last")
     draw_inputs = [state, view, layer, head, only_new, lang]
     # .input fires while dragging and on every typed digit (Enter needs no extra step)
-    wire_action([layer.input, head.input, only_new.input], draw, draw_inputs, [heat],
+    wire_action([layer.input, head.input, only_new.input], on_draw, draw_inputs, [heat],
                 message=view_msg, clear=[], **quiet)
-    wire_action(view.input, change_view, [state, view, layer, head, only_new, metric, lang],
+    wire_action(view.input, on_change_view, [state, view, layer, head, only_new, metric, lang],
                 [heat, grid, metric, query], message=view_msg, clear=[])
-    wire_action(metric.input, grid_view, [state, view, metric, lang], [grid], message=view_msg,
+    wire_action(metric.input, on_grid, [state, view, metric, lang], [grid], message=view_msg,
                 clear=[])
-    wire_action(grid.select, open_head, [state, view, only_new, lang],
+    wire_action(grid.select, on_open_head, [state, view, only_new, lang],
                 [layer, head, heat, subtabs], message=view_msg, clear=[])
-    wire_action(csv_btn.click, export_csv, [state, view, layer, head, lang], [csv_file],
+    wire_action(csv_btn.click, on_csv, [state, view, layer, head, lang], [csv_file],
                 message=csv_msg)
-    wire_action(bv_draw.click, draw_bertviz, [state, bv_kind, layer, lang],
+    wire_action(bv_draw.click, on_bertviz, [state, bv_kind, layer, lang],
                 [bv_note, bv_html, bv_file], message=bv_msg)
 
     def walk(key, txt, tgt, view_name, lyr, hd, q, lang, progress=gr.Progress()):
@@ -278,8 +327,9 @@ def build(ctx: AppContext) -> None:
 
     register_api(manager)
 
-    def relabel(lang, result, view_name, lyr, hd, new):
+    def relabel(lang, handle, view_name, lyr, hd, new, request: gr.Request):
         """The language switch: lists, the info line and the drawn head follow it."""
+        result = store.get(handle, owner_of(request)) if handle else None
         shown = (gr.update(choices=_view_choices(result, lang)), _info(result, lang),
                  draw(result, view_name, lyr, hd, new, lang)) if result else (gr.update(),) * 3
         return (gr.update(choices=[(t(f"att.metric.{m}", lang), m) for m in METRICS]),

@@ -27,13 +27,19 @@ LIMIT_HIGH = 100_000
 
 # ---- handlers (plain inputs and outputs) ----------------------------------------------------
 
-def overview(room: Classroom, lang: str) -> tuple[str, str, str]:
-    """(people, device, jobs) as HTML."""
+def overview(room: Classroom, lang: str, views=None) -> tuple[str, str, str]:
+    """(people, device, jobs) as HTML. `views`: the Attention tab's ViewStore (what is kept
+    for each person between runs, models/runners/attention.py)."""
     manager = room.manager
+    kept = memory = None
+    if views is not None:
+        kept = (format_bytes(views.total_bytes()), format_bytes(views.cap_bytes))
+        memory = {owner.removeprefix("user:"): format_bytes(n)
+                  for owner, n in views.bytes_by_owner().items() if owner.startswith("user:")}
     device = view.device_html(manager.scheduler.running(), manager.scheduler.waiting(),
                               format_bytes(manager.used_bytes()),
-                              format_bytes(manager.budget_bytes), lang)
-    return (view.people_html(room.connected(), lang), device,
+                              format_bytes(manager.budget_bytes), lang, kept)
+    return (view.people_html(room.connected(), lang, memory), device,
             view.jobs_html(room.jobs.jobs(), lang))
 
 
@@ -259,7 +265,7 @@ def build(ctx: AppContext) -> None:
 
     @teacher_only
     def on_overview(lang):
-        return overview(room, lang)
+        return overview(room, lang, ctx.attention_views)
 
     @teacher_only
     def on_cancel(job_id, lang):

@@ -20,19 +20,27 @@ def _clock(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "—"
 
 
-def people_html(people: list[dict], lang: str) -> str:
+def people_html(people: list[dict], lang: str, memory: dict | None = None) -> str:
+    """`memory`: name -> what the server keeps for them between runs (formatted), if known."""
     title = f"<h4>{html.escape(t('teach.connected', lang))} ({len(people)})</h4>"
     if not people:
         return title + f"<p>{html.escape(t('teach.nobody', lang))}</p>"
     rows = [[p["name"], t("teach.role." + p["role"], lang), p["sessions"], _clock(p["since"]),
-             _clock(p["last"])] for p in people]
-    return title + _table("teach.cols_people", rows, lang, "teach-people")
+             _clock(p["last"])] + ([memory.get(p["name"], "0 B")] if memory is not None else [])
+            for p in people]
+    cols = "teach.cols_people" + ("_mem" if memory is not None else "")
+    return title + _table(cols, rows, lang, "teach-people")
 
 
-def device_html(running: tuple | None, waiting: list, used: str, budget: str, lang: str) -> str:
+def device_html(running: tuple | None, waiting: list, used: str, budget: str, lang: str,
+                views: tuple[str, str] | None = None) -> str:
+    """`views`: (kept, cap) of the attention views kept between runs, formatted."""
     parts = [f"<h4>{html.escape(t('teach.device', lang))}</h4>",
              f"<p><b>{html.escape(t('teach.memory', lang))}:</b> {html.escape(used)} / "
              f"{html.escape(budget)}</p>"]
+    if views is not None:
+        parts.append(f"<p>{html.escape(t('teach.views_kept', lang, kept=views[0], cap=views[1]))}"
+                     "</p>")
     if running:
         parts.append(f"<p><b>{html.escape(t('teach.running', lang))}:</b> "
                      f"{html.escape(running[1] or running[0])}</p>")
