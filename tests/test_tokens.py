@@ -257,3 +257,46 @@ def test_split_keeps_sentences_whole():
     assert len(parts.val_words) == 5 and len(parts.train_words) == 15
     assert sorted(map(tuple, parts.train_words + parts.val_words)) == sorted(map(tuple, data.words))
     assert torch.tensor(0).item() == 0
+
+
+# ---- the command line (cli/tokens.py) and the weighted loss ---------------------------------
+def test_command_line_trains_saves_and_reports(tmp_path, tiny_models, capsys):
+    from cli.tokens import main as cli_main
+    data = places()
+    path = tmp_path / "places.conll"
+    path.write_text(to_conll(data.words, data.tags), encoding="utf-8")
+    code = cli_main(["--data", str(path), "--out", str(tmp_path / "out"), "--base",
+                     str(tiny_models["bert"]), "--epochs", "6", "--lr", "5e-3", "--batch-size", "8",
+                     "--max-length", "32", "--val-split", "0.25", "--seed", "1", "--o-weight", "0.5",
+                     "--cache-dir", str(tmp_path / "cache"), "--cpu", "--register"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "epoch 6:" in out.out and "entity F1" in out.out and "baseline" in out.out
+    meta = json.loads((tmp_path / "out" / "finetune.json").read_text())
+    assert meta["kind"] == "tokens" and meta["config"]["o_weight"] == 0.5
+    assert meta["metrics"]["f1"] >= 0.8, meta["metrics"]
+    f1 = float(out.out.split("entity F1 ")[-1].split()[0])
+    assert abs(f1 - meta["metrics"]["f1"]) < 1e-3            # what is printed is what was saved
+    spec = Registry(tmp_path / "cache", online=False).get("local:out")
+    assert spec.head == "token-classification"
+    # a mistake in the file: the line is named, nothing is saved, exit code 2
+    bad = tmp_path / "bad.conll"
+    bad.write_text("Ada\tI-PER\n", encoding="utf-8")
+    code = cli_main(["--data", str(bad), "--out", str(tmp_path / "o2"), "--base",
+                     str(tiny_models["bert"]), "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == 2 and "error:" in err and "1" in err and not (tmp_path / "o2").exists()
+    code = cli_main(["--data", str(path), "--out", str(tmp_path / "o3"), "--o-weight", "2",
+                     "--base", str(tiny_models["bert"]), "--cache-dir", str(tmp_path / "cache")])
+    assert code == 2 and "o_weight" in capsys.readouterr().err
+
+
+def test_o_weight_is_a_weighted_mean_over_the_tagged_pieces():
+    from models.training.tokens.loop import token_loss
+    logits = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 3.0], [1.0, 1.0, 1.0]]])
+    gold = torch.tensor([[0, 1, 0, IGNORE]])                 # O, B-, O, a piece not scored
+    nll = -torch.log_softmax(logits[0, :3], -1)[torch.arange(3), gold[0, :3]]
+    assert torch.isclose(token_loss(logits, gold), nll.mean())
+    weight = torch.tensor([0.2, 1.0, 1.0])                   # O counts a fifth
+    expected = (0.2 * nll[0] + nll[1] + 0.2 * nll[2]) / (0.2 + 1.0 + 0.2)
+    assert torch.isclose(token_loss(logits, gold, weight), expected)
