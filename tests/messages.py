@@ -62,3 +62,10 @@ def check_raised(call, code: str) -> None:
     assert err.value.code == code, err.value
     for lang in ("en", "zh"):
         check_message(message_text(err.value, lang), lang)
+
+
+def english(msg) -> str:
+    """A UserError or Notice (or a job's notice dict) as an English-speaking user reads it: the
+    library carries only a code and params, the words come from webapp/text.py `render`."""
+    from webapp.text import render
+    return render(msg, "en")

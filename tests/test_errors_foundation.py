@@ -26,7 +26,7 @@ CASES = [
     ("job_unknown", "/finetune_status", ["finetune-nosuchjob", LANG]),
 ]
 DIRECT_CODES = {"folder_no_weights", "folder_bad_config", "too_big", "budget_busy", "train_too_big",
-                "model_in_use", "oom", "model_missing", "hub_not_found"}
+                "model_in_use", "oom", "model_missing", "hub_not_found", "engine_not_set"}
 
 WORDS = {"unknown_model": ("There is no model called 'gpt-17'", "没有名为"),
          "hub_offline": ("offline", "离线"),
@@ -118,3 +118,14 @@ def test_hub_not_found_message(make_manager, monkeypatch):
     exc = _raised(lambda: manager.register_hub("someone/no-such-model"))
     _check_both(exc, "hub_not_found")
     assert json.dumps(exc.params)          # parameters are plain data (the UI formats them)
+
+
+def test_engine_model_without_an_engine_message(make_manager):
+    """A serving engine's model in the list while no engine is set up (app.py --engine-url)."""
+    from models.core.registry import ModelSpec
+    manager = make_manager()
+    spec = manager.registry.add_spec(ModelSpec("engine:x", "Served X", "engine", "decoder",
+                                               "causal-lm", "http://127.0.0.1:9/v1"))
+    exc = _raised(lambda: manager.load(spec.key))
+    _check_both(exc, "engine_not_set")
+    assert "Served X" in message_text(exc, "en") and "--engine-url" in message_text(exc, "zh")

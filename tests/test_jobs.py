@@ -8,6 +8,7 @@ import pytest
 
 from models.core.errors import UserError
 from models.core.jobs import CANCELLED, DONE, FAILED, JobRunner
+from webapp.text import job_error_text
 
 
 def test_jobs_run_one_at_a_time_in_order_and_report_progress():
@@ -75,11 +76,15 @@ def test_a_crashing_job_reports_its_error_and_the_next_one_runs():
     crashed = runner.wait(bad, 30)
     # a bug is shown as a message that says what to do, never as a raw Python exception
     assert crashed.status == FAILED and crashed.error_code == "job_bug"
-    assert "Press Start again" in crashed.error and "division by zero" not in crashed.error
+    shown = job_error_text(crashed.error, crashed.error_code, crashed.error_params, "en")
+    assert "Press Start again" in shown and "division by zero" not in shown
     assert crashed.error_params == {"what": "ZeroDivisionError"}
     assert crashed.detail == "ZeroDivisionError: division by zero"     # kept for the log/report
     failed = runner.wait(user, 30)
-    assert failed.error == "fix the data" and failed.error_code == "x"   # code kept for translation
+    assert failed.error_code == "x" and failed.error_params == {}       # code kept for translation
+    # a code with no words (here a made-up one) still shows the library's description
+    assert "fix the data" in job_error_text(failed.error, failed.error_code, failed.error_params,
+                                            "en")
     assert runner.wait(good, 30).result == "fine"
 
 

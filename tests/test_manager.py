@@ -8,6 +8,7 @@ import pytest
 
 from models.core.device import format_bytes
 from models.core.errors import UserError
+from tests.messages import english
 
 
 def _register(manager, tiny_models, *names):
@@ -92,7 +93,7 @@ def test_model_bigger_than_budget_is_refused_with_sizes(make_manager, tiny_model
         manager.load(key)
     assert err.value.code == "too_big"
     need = format_bytes(manager.estimate_bytes(manager.registry.get(key)))
-    assert f"needs {need}" in err.value.message and "budget is 1.0 KB" in err.value.message
+    assert f"needs {need}" in english(err.value) and "budget is 1.0 KB" in english(err.value)
     assert not manager.is_loaded(key)
 
 
@@ -126,7 +127,7 @@ def test_every_tiny_architecture_loads_with_eager_attention(make_manager, tiny_m
 def test_unknown_model_key_is_a_clear_error(make_manager):
     with pytest.raises(UserError) as err:
         make_manager().load("no-such-model")
-    assert err.value.code == "unknown_model" and "Models tab" in err.value.message
+    assert err.value.code == "unknown_model" and "Models tab" in english(err.value)
 
 
 def test_hub_model_offline_and_not_cached_is_refused_without_network(make_manager):
@@ -184,5 +185,5 @@ def test_out_of_memory_becomes_a_clear_error_and_memory_is_freed(make_manager, m
     with pytest.raises(UserError) as err:
         with manager.guard():
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-    assert err.value.code == "oom" and "unload other models" in err.value.message
+    assert err.value.code == "oom" and "unload other models" in english(err.value)
     assert freed == [True]

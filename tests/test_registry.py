@@ -8,6 +8,7 @@ import pytest
 from models.core.device import parse_bytes
 from models.core.errors import UserError
 from models.core.registry import Registry, safetensors_params
+from tests.messages import english
 
 
 def test_packaged_models_are_listed_with_their_sources(tmp_path):
@@ -48,7 +49,7 @@ def test_hub_ids_offline(tmp_path):
     reg = Registry(tmp_path, online=False)
     with pytest.raises(UserError) as err:
         reg.add_hub("someone/some-model")
-    assert err.value.code == "hub_offline" and "offline" in err.value.message
+    assert err.value.code == "hub_offline" and "offline" in english(err.value)
     with pytest.raises(UserError) as err:
         reg.add_hub("../../etc/passwd")
     assert err.value.code == "hub_bad_id"

@@ -9,6 +9,7 @@ import pytest
 
 from models.core.errors import UserError
 from models.core.scheduler import BACKGROUND, REQUEST, DeviceScheduler
+from tests.messages import english
 
 
 def _training(scheduler: DeviceScheduler, steps: list, stop: threading.Event,
@@ -109,7 +110,7 @@ def test_training_memory_counts_against_the_budget(make_manager, tiny_models):
         with manager.reserve(lm.nbytes * 4, "finetune-3", "my-classifier"):
             pass
     assert err.value.code == "train_too_big"
-    assert "my-classifier" in err.value.message and "memory budget" in err.value.message
+    assert "my-classifier" in english(err.value) and "memory budget" in english(err.value)
     assert err.value.params["need"] and err.value.params["budget"]
 
 

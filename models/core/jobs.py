@@ -18,8 +18,11 @@ through `JobContext.count_step`); `set_paused(True)` (the Teacher tab) holds eve
 step (`JobContext.cancelled` waits while paused) and starts no new one until it is lifted.
 
 Events are plain dicts in `Job.events`: metrics (`report(progress, message, **metrics)`) and
-notices (`notice(code, message, **params)`: something the user should know, such as texts cut
-to the maximum length; `type="notice"`, translated by the UI from its code). A job that fails
+notices (`notice(code, **params)`: something the user should know, such as texts cut to the
+maximum length; `type="notice"`, worded by the UI from its code). A failed job keeps its
+UserError's code and params (`error_code`, `error_params`; `error` is only their developer form
+for logs): the web layer words them in the user's language (webapp/text.py `job_error_text`,
+`localize_status` for the status JSON). A job that fails
 with a bug (any exception that is not a `UserError`) is recorded with the code `job_bug`, so
 the UI shows a translated message that says what to do, never a Python exception; the
 exception's name stays in `Job.detail` and its traceback in the server log.
@@ -54,7 +57,7 @@ class Job:
     message: str = ""
     events: list = field(default_factory=list)   # metric dicts in the order reported
     result: Any = None
-    error: str | None = None
+    error: str | None = None        # developer form of the error (code(params)), for logs
     error_code: str | None = None   # UserError code, so the UI can show the error translated
     error_params: dict = field(default_factory=dict)
     detail: str | None = None       # for a bug: the exception's type and text (server side)
@@ -94,21 +97,16 @@ class JobContext:
         paused_note = False
         while self._runner.paused and not job.cancel_requested:
             if not paused_note:
-                self.notice("training_paused", "Your teacher paused training for the class; "
-                            "it goes on by itself when they resume it.")
+                self.notice("training_paused")
                 paused_note = True
             self._runner._resume.wait(0.5)
         if job.time_limit and job.started and not job.cancel_requested \
                 and time.time() - job.started > job.time_limit:
             minutes = round(job.time_limit / 60)
-            self.notice("training_time_limit", f"This job reached the class limit of {minutes} "
-                        "minutes of training and was stopped; what it learned so far is kept "
-                        "where the job saves it.", minutes=minutes)
+            self.notice("training_time_limit", minutes=minutes)
             job.cancel_requested = True
         if job.step_limit and job.steps >= job.step_limit and not job.cancel_requested:
-            self.notice("training_step_limit", f"This job reached the class limit of "
-                        f"{job.step_limit} training steps and was stopped; what it learned so "
-                        "far is kept where the job saves it.", steps=job.step_limit)
+            self.notice("training_step_limit", steps=job.step_limit)
             job.cancel_requested = True
         return job.cancel_requested
 
@@ -132,9 +130,10 @@ class JobContext:
                 self._job.events.append(dict(metrics, time=time.time()))
 
 
-    def notice(self, code: str, message: str, **params) -> None:
+    def notice(self, code: str, message: str = "", /, **params) -> None:
         """Something the user should know about this run (not an error): an event of type
-        "notice" with a stable code (the UI translates it), the English message and params."""
+        "notice" with a stable code and its params (the UI words it, webapp/text.py `render`);
+        `message` is only a developer's note for logs."""
         with self._runner._lock:
             self._job.events.append({"type": "notice", "code": str(code), "message": str(message),
                                      "params": dict(params), "time": time.time()})
@@ -146,11 +145,7 @@ BUG_CODE = "job_bug"
 def bug_error(exc: BaseException) -> UserError:
     """What a user is told when a job fails with a bug: what happened, in plain words, and
     what to do. The exception's name is a parameter so a report can quote it."""
-    return UserError(BUG_CODE, f"The job stopped because of a problem inside the app "
-                     f"({type(exc).__name__}), not because of your data or settings. Press Start "
-                     "again; if it fails the same way, try other settings (a smaller batch size "
-                     "or max length) and report the problem with this job's id.",
-                     what=type(exc).__name__)
+    return UserError(BUG_CODE, what=type(exc).__name__)
 
 
 class JobRunner:
@@ -180,10 +175,7 @@ class JobRunner:
                 mine = [j for j in self._jobs.values()
                         if j.owner == user.name and j.status not in FINISHED]
                 if len(mine) >= user.limits.concurrent_jobs:
-                    raise UserError("quota_jobs", f"You already have {len(mine)} job(s) queued "
-                                    f"or running, the class limit. Start this one when "
-                                    f"{mine[0].id} has finished (or stop it).",
-                                    count=len(mine), job_id=mine[0].id)
+                    raise UserError("quota_jobs", count=len(mine), job_id=mine[0].id)
             self._jobs[job.id] = job
             self._queue.append((job, lambda ctx: run_as.run(fn, ctx)))
             self._renumber()
@@ -195,8 +187,7 @@ class JobRunner:
         with self._lock:
             job = self._jobs.get((job_id or "").strip())
             if job is None or not can_see(job.owner):    # another student's: as if missing
-                raise UserError("job_unknown", f"There is no job {job_id!r} on this server. It may "
-                                "have finished before a restart; start a new one.", job_id=job_id)
+                raise UserError("job_unknown", job_id=job_id)
             return self._copy(job)
 
     def cancel(self, job_id: str) -> bool:
@@ -263,12 +254,12 @@ class JobRunner:
                 result = fn(ctx)
                 status, error = (CANCELLED if job.cancel_requested else DONE), None
             except UserError as exc:
-                result, status, error = None, FAILED, exc.message
+                result, status, error = None, FAILED, str(exc)   # code(params), for logs
                 job.error_code, job.error_params = exc.code, dict(exc.params)
             except Exception as exc:  # a bug in the job: log it, keep the worker alive
                 traceback.print_exc()
                 bug = bug_error(exc)
-                result, status, error = None, FAILED, bug.message
+                result, status, error = None, FAILED, str(bug)
                 job.error_code, job.error_params = bug.code, dict(bug.params)
                 job.detail = f"{type(exc).__name__}: {exc}"[:500]
             with self._lock:

@@ -151,11 +151,7 @@ class ModelManager:
         models are evicted to make room; work that cannot fit is refused with its sizes."""
         nbytes = int(nbytes)
         if nbytes > self.budget_bytes:
-            raise UserError("train_too_big", f"Training {what or label} needs about "
-                            f"{format_bytes(nbytes)} but the memory budget is "
-                            f"{format_bytes(self.budget_bytes)}. Use a smaller batch or maximum "
-                            "length, train only the head, or restart with a larger "
-                            "--memory-budget.", what=what or label, need=format_bytes(nbytes),
+            raise UserError("train_too_big", what=what or label, need=format_bytes(nbytes),
                             budget=format_bytes(self.budget_bytes))
         self._make_room_for(what or label, nbytes, keep=None)
         with self._lock:
@@ -186,8 +182,7 @@ class ModelManager:
             if lm is None:
                 return False
             if lm.users > 0:
-                raise UserError("model_in_use", f"{lm.spec.name} is answering a request right "
-                                "now; unload it when that finishes.", name=lm.spec.name)
+                raise UserError("model_in_use", name=lm.spec.name)
             del self._loaded[key]
         del lm
         self._free_memory()
@@ -200,8 +195,7 @@ class ModelManager:
         Packaged and listed Hub models cannot be deleted. Returns whether files were deleted."""
         spec = self.registry.get(key)
         if not self.registry.removable(spec):
-            raise UserError("model_not_removable", f"{spec.name} comes with the app and cannot "
-                            "be deleted; you can unload it to free memory.", name=spec.name)
+            raise UserError("model_not_removable", name=spec.name)
         self.unload(key)                       # refuses (model_in_use) while a request runs
         self.registry.remove(key)
         folder = Path(spec.location)
@@ -258,8 +252,7 @@ class ModelManager:
             yield
         except torch.OutOfMemoryError:
             self._free_memory()
-            raise UserError("oom", "The device ran out of memory. Try a shorter text, a smaller "
-                            "batch, or unload other models in the Models tab.") from None
+            raise UserError("oom") from None
 
     # ---- loading -------------------------------------------------------------------------
     def _model_lock(self, key: str) -> threading.Lock:
@@ -300,20 +293,15 @@ class ModelManager:
     def _load(self, spec: ModelSpec, progress: Progress | None) -> LoadedModel:
         if spec.source == "engine":              # on the server: nothing loads here
             if self.engine is None:
-                raise UserError("engine_unreachable", "No engine is set up: start the app "
-                                "with --engine-url.", url="")
+                raise UserError("engine_not_set", name=spec.name)
             lm = self.engine.loaded(spec)
             lm.engine = self.engine
             return lm
         availability = self.registry.availability(spec)
         if availability == "missing":
-            raise UserError("model_missing", f"The files of {spec.name} are not on this computer "
-                            f"({spec.location}). Reinstall with `make run` or remove it.",
-                            name=spec.name)
+            raise UserError("model_missing", name=spec.name)
         if availability == "needs download (offline)":
-            raise UserError("hub_offline", f"{spec.name} needs a download from the Hugging Face "
-                            "Hub and the app is offline. Use a packaged model, or go online and "
-                            "restart with --hub on.", repo_id=spec.location)
+            raise UserError("hub_offline", repo_id=spec.location)
         started = time.perf_counter()
         need = self.estimate_bytes(spec)
         if need is not None:
@@ -347,10 +335,8 @@ class ModelManager:
 
     def _make_room(self, spec: ModelSpec, need: int) -> None:
         if need > self.budget_bytes:
-            raise UserError("too_big", f"{spec.name} needs {format_bytes(need)} but the memory "
-                            f"budget is {format_bytes(self.budget_bytes)}. Restart with a larger "
-                            "--memory-budget or pick a smaller model.", name=spec.name,
-                            need=format_bytes(need), budget=format_bytes(self.budget_bytes))
+            raise UserError("too_big", name=spec.name, need=format_bytes(need),
+                            budget=format_bytes(self.budget_bytes))
         self._make_room_for(spec.name, need, keep=spec.key)
 
     def _make_room_for(self, name: str, need: int, keep: str | None) -> None:
@@ -364,10 +350,8 @@ class ModelManager:
                 if victim is None:
                     busy = ", ".join([lm.spec.name for lm in self._loaded.values()]
                                      + list(self._reserved))
-                    raise UserError("budget_busy", f"{name} needs {format_bytes(need)}; the "
-                                    f"budget of {format_bytes(self.budget_bytes)} is taken by "
-                                    f"work in progress ({busy}). Try again when it finishes.",
-                                    name=name)
+                    raise UserError("budget_busy", need=format_bytes(need),
+                                    budget=format_bytes(self.budget_bytes), busy=busy, name=name)
                 del self._loaded[victim]
                 evicted = True
         if evicted:
@@ -380,8 +364,7 @@ class ModelManager:
 
         gguf = self.registry.gguf_path(spec)
         if gguf is None:
-            raise UserError("model_missing", f"{spec.name}: the packaged GGUF file is missing. "
-                            "Run `make run` again to reinstall it.", name=spec.name)
+            raise UserError("model_missing", name=spec.name)
         final = self.registry.converted_dir(spec)
         with self._convert_lock:
             if (final / "config.json").exists():

@@ -186,12 +186,9 @@ class Registry:
             if spec.owner and not spec.shared:
                 spec = None                       # another student's model: as if missing
             else:
-                raise UserError("model_not_allowed", f"Your teacher has not opened {spec.name} "
-                                "for the class. Pick another model from the list.",
-                                name=spec.name)
+                raise UserError("model_not_allowed", name=spec.name)
         if spec is None:
-            raise UserError("unknown_model", f"There is no model called {key!r}. Pick one from "
-                            "the list in the Models tab, or add a folder or Hub id there.", key=key)
+            raise UserError("unknown_model", key=key)
         return spec
 
     def all(self) -> list[ModelSpec]:
@@ -295,21 +292,16 @@ class Registry:
         """Register a `save_pretrained` folder. Raises UserError if it is not one."""
         folder = Path(os.path.expanduser(str(path or "").strip())).resolve()
         if not str(path or "").strip() or not folder.is_dir():
-            raise UserError("folder_missing", f"There is no folder at {path!r}. Type the full "
-                            "path of a folder made by save_pretrained.", path=str(path))
+            raise UserError("folder_missing", path=str(path))
         cfg_file = folder / "config.json"
         if not cfg_file.exists():
-            raise UserError("folder_no_config", f"{folder} has no config.json, so it is not a "
-                            "saved transformers model. Pick the folder that holds config.json "
-                            "and the weights.", path=str(folder))
+            raise UserError("folder_no_config", path=str(folder))
         if not any((folder / w).exists() for w in WEIGHT_FILES) and not list(folder.glob("*.safetensors")):
-            raise UserError("folder_no_weights", f"{folder} has a config.json but no weights "
-                            "(model.safetensors or pytorch_model.bin).", path=str(folder))
+            raise UserError("folder_no_weights", path=str(folder))
         try:
             config = json.loads(cfg_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UserError("folder_bad_config", f"{cfg_file} could not be read as JSON: {exc}",
-                            path=str(folder)) from None
+            raise UserError("folder_bad_config", path=str(folder)) from None
         kind, head, found_tasks = describe_config(config)
         chat = (folder / "chat_template.jinja").exists() or "chat_template" in read_json(
             folder / "tokenizer_config.json")
@@ -333,16 +325,13 @@ class Registry:
         """Register a Hub id. Offline, only ids already in the local HF cache are accepted."""
         repo_id = (repo_id or "").strip()
         if not _HUB_ID.match(repo_id) or ".." in repo_id:
-            raise UserError("hub_bad_id", f"{repo_id!r} is not a Hub model id. Ids look like "
-                            "'gpt2' or 'Helsinki-NLP/opus-mt-en-de'.", repo_id=repo_id)
+            raise UserError("hub_bad_id", repo_id=repo_id)
         for spec in self._all():
             if spec.source == "hub" and spec.location == repo_id:
                 return spec
         folder = self._hub_cached_dir(repo_id)
         if folder is None and not self.online:
-            raise UserError("hub_offline", f"{repo_id} is not on this computer and the app is "
-                            "offline. Connect to the internet and restart with --hub on, or "
-                            "copy the model folder here and add it by path.", repo_id=repo_id)
+            raise UserError("hub_offline", repo_id=repo_id)
         if folder is not None:
             config = read_json(folder / "config.json")
         else:

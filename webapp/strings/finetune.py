@@ -201,6 +201,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
     "err.ft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
     # models/core/jobs.py: any background job (fine-tuning, pre-training) that fails with a bug
-    "err.job_bug": ("", "任务因为应用内部的问题（{what}）而停止，不是你的数据或设置造成的。请再点一次“开始”；"
-                    "如果还是同样失败，换一组设置（更小的批大小或最大长度）再试，并附上这个任务的 ID 报告问题。"),
+    "err.job_bug": ("The job stopped because of a problem inside the app ({what}), not because "
+                    "of your data or settings. Press Start again; if it fails the same way, try "
+                    "other settings (a smaller batch size or max length) and report the problem "
+                    "with this job's id.",
+                    "任务因为应用内部的问题（{what}）而停止，不是你的数据或设置造成的。请再点一次"
+                    "“开始”；如果还是同样失败，换一组设置（更小的批大小或最大长度）再试，并附上这"
+                    "个任务的 ID 报告问题。"),
 }

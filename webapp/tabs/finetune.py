@@ -26,7 +26,7 @@ from models.core.jobs import FINISHED
 from webapp.views import finetune as views
 from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
                             model_picker, setting_number, wire_action)
-from webapp.i18n import render, t
+from webapp.i18n import localize_status, render, t
 
 TITLE_KEY = "ft.tab"
 TAB_ID = "finetune"
@@ -132,7 +132,7 @@ class Handlers:
         """Progress and metrics of a fine-tuning job: status, progress (0..1), eta_seconds,
         queue_position, steps [{step, epoch, loss}], epochs [{epoch, val_loss, accuracy,
         macro_f1, ...}], notices, result (saved model key, report) when finished."""
-        return status_dict(self.jobs.snapshot(job_id))
+        return localize_status(status_dict(self.jobs.snapshot(job_id)), lang)
 
     # ---- using the result ----
     def compare(self, key, text, lang):

@@ -22,7 +22,7 @@ from models.training.tokens.job import start_job, status_dict
 from models.training.tokens.loop import TokenConfig
 from webapp.common import (AppContext, action_message, follow_job, friendly, message_text,
                             model_picker, wire_action)
-from webapp.i18n import t
+from webapp.i18n import localize_status, t
 from webapp.tabs.finetune import LEARNING_RATES, _number, _rate
 from webapp.views import finetune as ft_views
 from webapp.views import finetune_tokens as views
@@ -78,7 +78,7 @@ class TokenHandlers:
         """Progress and metrics of a token fine-tuning job: status, progress (0..1), eta_seconds,
         queue_position, steps [{step, epoch, loss}], epochs [{epoch, val_loss, precision,
         recall, f1, ...}], notices, result (saved model key, labels, report) when finished."""
-        return status_dict(self.jobs.snapshot((job_id or "").strip()))
+        return localize_status(status_dict(self.jobs.snapshot((job_id or "").strip())), lang)
 
     def tokens_zip(self, job_id, lang) -> str:
         """A zip of the model a finished job saved."""

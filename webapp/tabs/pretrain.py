@@ -293,11 +293,14 @@ def status_line(job, lang) -> str:
     return "\n\n".join(lines)
 
 
-def status_data(job) -> dict:
-    """/pretrain_status's JSON: status, progress, loss curve, samples, result."""
+def status_data(job, lang: str = "en") -> dict:
+    """/pretrain_status's JSON: status, progress, loss curve, samples, result; the error in
+    `lang`."""
     res = job.result
     return {"job_id": job.id, "status": job.status, "progress": job.progress,
-            "message": job.message, "error": job.error,
+            "message": job.message,
+            "error": job_error_text(job.error, job.error_code, job.error_params, lang)
+            if job.error else None,
             "loss": [[e["step"], e["loss"]] for e in job.events if "loss" in e],
             "samples": [[e["step"], e["sample"]] for e in job.events if "sample" in e],
             # "path" would make gradio_client try to download the folder: call it saved_to
@@ -322,7 +325,7 @@ def job_view(jobs, jid, lang, quiet: bool = False):
                 gr.Timer(active=False))
     sample_list = [(e["step"], e["sample"]) for e in job.events if "sample" in e]
     return (status_line(job, lang), plots.loss_curve(job.events, lang),
-            plots.samples_html(sample_list, lang), status_data(job),
+            plots.samples_html(sample_list, lang), status_data(job, lang),
             gr.Timer(active=job.status not in FINISHED))
 
 

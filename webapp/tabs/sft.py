@@ -27,7 +27,7 @@ from models.training.sft.store import zip_model
 
 from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
                             model_picker, setting_number, wire_action)
-from webapp.i18n import render, t
+from webapp.i18n import localize_status, render, t
 from webapp.tabs.finetune import _rate, _tokenizer
 from webapp.views import sft as views
 
@@ -126,7 +126,7 @@ class Handlers:
         """Progress of a teaching job: status, progress (0..1), eta_seconds, queue_position,
         trainable / total_params, steps [{step, loss}], evals [{step, prompts, base, tuned,
         base_follows, tuned_follows}], notices, result (saved model key, ...) when finished."""
-        return status_dict(self.jobs.snapshot(job_id))
+        return localize_status(status_dict(self.jobs.snapshot(job_id)), lang)
 
     # ---- using the result ----
     def try_both(self, key, prompt, lang):
