@@ -14,6 +14,10 @@ handler — it:
     the page itself still loads, and shows them the new-password box first;
   * counts a student's model runs (the events in the device group, webapp/common.py HEAVY)
     against the class limit per minute, and checks the size of files they send;
+  * moves every file a person uploads out of Gradio's shared upload folder into their own
+    folder in the cache (`uploads/u-<name>-<hash>/`, which the server does not serve): the
+    handler reads their copy, nobody else can fetch it by its upload address, and a person's
+    folder keeps at most KEEP_UPLOADS times the upload limit (the oldest files go first);
   * remembers which sessions are open, for the Teacher tab's "who is connected".
 A streaming handler whose browser goes away is closed by Gradio; closing it here closes the
 generation under it, which stops the model and gives the device back
@@ -45,6 +49,7 @@ from webapp.common import _as_gr_error, _lang_of
 # may call: they change what every student has (loaded models, the model list, files on disk).
 TEACHER_ONLY = {"load_model", "unload_model", "add_model", "delete_model"}
 SEEN_WINDOW = 120.0            # a session not heard from for this long no longer counts as here
+KEEP_UPLOADS = 5               # a person's uploads folder holds this many times the upload limit
 
 
 def teacher_only(fn):
@@ -76,6 +81,8 @@ class Classroom:
         self._lock = threading.Lock()
         self._sessions: dict[str, dict] = {}           # session hash -> {user, first, last}
         self._runs: dict[str, deque] = {}              # user -> times of model runs (last minute)
+        self._uploads: dict[tuple[str, str], str] = {}  # (user, upload address) -> their copy
+        self.uploads_root = accounts.path.parent / "uploads"
         jobs.set_paused(accounts.training_paused())
 
     # ---- logging in ----------------------------------------------------------------------
@@ -159,7 +166,81 @@ class Classroom:
                                     f"class limit is {limit_mb} MB. Upload a smaller file (keep "
                                     "fewer rows).", size=f"{size / 2**20:.1f}", limit=limit_mb)
 
-    def _enter(self, fn, block_fn, args, kwargs) -> User:
+    # ---- uploads ----------------------------------------------------------------------------
+    def _own_uploads(self, user: User, args, kwargs) -> tuple[tuple, dict]:
+        """Files in Gradio's upload folder among the arguments -> the person's own copies (the
+        upload itself is removed). A later event that sends the same upload address again (a
+        second button on the same file) gets the same copy; someone else's gets nothing."""
+        from gradio.utils import get_upload_folder
+        root = os.path.realpath(get_upload_folder())
+
+        def own(value):
+            if isinstance(value, (list, tuple)):
+                return type(value)(own(v) for v in value)
+            if isinstance(value, dict) and isinstance(value.get("path"), str):
+                moved = own(value["path"])
+                return value if moved == value["path"] else dict(value, path=moved)
+            if not isinstance(value, str) or len(value) > 4096:
+                return value
+            try:
+                real = os.path.realpath(value)
+            except (OSError, ValueError):
+                return value
+            if not real.startswith(root + os.sep):
+                return value
+            key = (user.name, real)
+            with self._lock:
+                known = self._uploads.get(key)
+            if known and os.path.isfile(known) and not os.path.isfile(real):
+                return known
+            if not os.path.isfile(real):
+                return value
+            return self._keep_upload(user, real)
+
+        return own(tuple(args)), {k: own(v) for k, v in kwargs.items()}
+
+    def _keep_upload(self, user: User, real: str) -> str:
+        import secrets
+        import shutil
+        from models.core.accounts import folder_for
+        folder = folder_for(self.uploads_root, user.name)
+        dest = folder / f"{time.time_ns():020d}-{secrets.token_hex(4)}" / os.path.basename(real)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(real, dest)
+        try:
+            os.remove(real)                   # no longer reachable at its upload address
+        except OSError:
+            pass
+        with self._lock:
+            self._uploads[(user.name, real)] = str(dest)
+        self._prune_uploads(user, folder, keep=dest)
+        return str(dest)
+
+    def _prune_uploads(self, user: User, folder, keep) -> None:
+        """Oldest first, until the folder fits in KEEP_UPLOADS x the upload limit."""
+        import shutil
+        limit = user.limits.upload_mb * 1024 * 1024 * KEEP_UPLOADS
+        if not limit:
+            return
+        files = sorted((p for p in folder.glob("*/*") if p.is_file()),
+                       key=lambda p: p.parent.name)
+        total = sum(p.stat().st_size for p in files)
+        for path in files:
+            if total <= limit or path == keep:
+                break
+            total -= path.stat().st_size
+            shutil.rmtree(path.parent, ignore_errors=True)
+            with self._lock:
+                for key in [k for k, v in self._uploads.items() if v == str(path)]:
+                    del self._uploads[key]
+
+    def uploads_bytes(self, name: str) -> int:
+        from models.core.accounts import folder_for
+        folder = folder_for(self.uploads_root, name)
+        return sum(p.stat().st_size for p in folder.glob("*/*") if p.is_file()) \
+            if folder.is_dir() else 0
+
+    def _enter(self, fn, block_fn, args, kwargs) -> tuple[User, tuple, dict]:
         user, session = self._who()
         self._seen(user, session)
         if user.must_change and not getattr(fn, "_password_change", False) \
@@ -174,7 +255,8 @@ class Classroom:
             if block_fn.concurrency_id == "device":
                 self._count_run(user)
             self._check_files(user, args, kwargs)
-        return user
+        args, kwargs = self._own_uploads(user, args, kwargs)
+        return user, args, kwargs
 
     def _refuse(self, exc: Exception, fn, args, kwargs) -> gr.Error:
         return _as_gr_error(exc, _lang_of(fn, args, kwargs))
@@ -190,7 +272,7 @@ class Classroom:
             @functools.wraps(fn)
             async def guarded(*args, **kwargs):
                 try:
-                    user = room._enter(fn, block_fn, args, kwargs)
+                    user, args, kwargs = room._enter(fn, block_fn, args, kwargs)
                 except UserError as exc:
                     raise room._refuse(exc, fn, args, kwargs) from None
                 token = CURRENT_USER.set(user)
@@ -203,7 +285,7 @@ class Classroom:
             @functools.wraps(fn)
             def guarded(*args, **kwargs):
                 try:
-                    user = room._enter(fn, block_fn, args, kwargs)
+                    user, args, kwargs = room._enter(fn, block_fn, args, kwargs)
                 except UserError as exc:
                     raise room._refuse(exc, fn, args, kwargs) from None
                 iterator = fn(*args, **kwargs)
@@ -229,7 +311,7 @@ class Classroom:
             @functools.wraps(fn)
             async def guarded(*args, **kwargs):
                 try:
-                    user = room._enter(fn, block_fn, args, kwargs)
+                    user, args, kwargs = room._enter(fn, block_fn, args, kwargs)
                 except UserError as exc:
                     raise room._refuse(exc, fn, args, kwargs) from None
                 token = CURRENT_USER.set(user)
@@ -241,7 +323,7 @@ class Classroom:
             @functools.wraps(fn)
             def guarded(*args, **kwargs):
                 try:
-                    user = room._enter(fn, block_fn, args, kwargs)
+                    user, args, kwargs = room._enter(fn, block_fn, args, kwargs)
                 except UserError as exc:
                     raise room._refuse(exc, fn, args, kwargs) from None
                 token = CURRENT_USER.set(user)

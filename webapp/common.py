@@ -69,6 +69,7 @@ class AppContext:
     pickers: list = field(default_factory=list)       # (model Dropdown, task), see model_picker
     classroom: Any = None                # webapp/access.py Classroom with --classroom, else None
     attention_views: Any = None          # models/runners/attention.py ViewStore (Attention tab)
+    followers: dict = field(default_factory=dict)   # follow_job name -> (box, poll, render, outputs)
 
 
 def _lang_of(fn: Callable, args, kwargs) -> str:
@@ -246,6 +247,7 @@ def follow_job(ctx: AppContext, name: str, job_box, render: Callable, outputs: l
     load = ("(id) => { try { return localStorage.getItem('%s') || id || ''; } "
             "catch (e) { return id || ''; } }" % key)
     poll, lang = outputs[-1], ctx.lang
+    ctx.followers[name] = (job_box, poll, render, outputs)     # "My jobs" opens a job here
 
     def remember(job_id):
         return gr.Timer(active=bool((job_id or "").strip()))

@@ -105,10 +105,15 @@ def user_folder(root: Path) -> Path:
     user = current_user()
     if user is None:
         return Path(root)
+    return folder_for(root, user.name)
+
+
+def folder_for(root: Path, name: str) -> Path:
+    """`root/u-<name>-<hash>`: a person's own folder under `root` (see `user_folder`)."""
     import hashlib
     import re
-    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", user.name).strip("-_")[:20] or "user"
-    digest = hashlib.sha256(user.name.encode("utf-8")).hexdigest()[:8]
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")[:20] or "user"
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     return Path(root) / f"u-{readable}-{digest}"
 
 

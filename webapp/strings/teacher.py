@@ -79,6 +79,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "teach.remove": ("Remove this login", "删除这个账号"),
     "teach.removed": ("Removed {name}.", "已删除 {name}。"),
     "teach.cols_users": ("Name|Role", "姓名|角色"),
+    # ---- "My jobs" (webapp/tabs/my_jobs.py, on the Models tab) ----
+    "myjobs.title": ("My jobs", "我的任务"),
+    "myjobs.intro": ("Your training jobs on this server (a teacher sees everyone's). Copy a job "
+                     "id into the box to stop it, or to open it in the tab that started it and "
+                     "follow it there.",
+                     "你在这台服务器上的训练任务（教师能看到所有人的）。把任务编号复制到框里，可以停止它，"
+                     "或者在启动它的标签页里打开并继续查看。"),
+    "myjobs.none": ("You have no jobs yet. Fine-tune or pre-train a model and it shows here.",
+                    "你还没有任务。微调或预训练一个模型后，它会显示在这里。"),
+    "myjobs.cols": ("Job id|What|Status|Progress", "任务编号|内容|状态|进度"),
+    "myjobs.job_id": ("Job id", "任务编号"),
+    "myjobs.open": ("Open in its tab", "在它的标签页中打开"),
+    "myjobs.stop": ("Stop", "停止"),
+    "myjobs.refresh": ("Refresh", "刷新"),
+    "myjobs.stopping": ("Asked {job_id} to stop; what it learned so far is kept.",
+                        "已请求停止 {job_id}；到目前为止学到的内容会保留。"),
+    "myjobs.finished": ("{job_id} has already finished.", "{job_id} 已经结束。"),
+    "myjobs.opened": ("{job_id} is shown in its tab.", "{job_id} 已在它的标签页中显示。"),
+    "myjobs.status.queued": ("waiting", "排队中"),
+    "myjobs.status.running": ("running", "运行中"),
+    "myjobs.status.done": ("done", "已完成"),
+    "myjobs.status.failed": ("failed", "失败"),
+    "myjobs.status.cancelled": ("stopped", "已停止"),
     # ---- a new password at first login ----
     "pw.intro": ("### Choose your own password\n\nYou logged in with a one-time password from "
                  "your teacher. Choose a password of your own (at least 8 characters) before "

@@ -189,3 +189,5 @@ def build(ctx: AppContext) -> None:
     lang.change(on_refresh, [lang], outs, show_progress="hidden", api_visibility="private")
     lang.change(lambda lang: f"**{t('models.device', lang)}:** {manager.device.describe()}",
                 [lang], [device], api_visibility="private")
+    from webapp.tabs import my_jobs                 # "My jobs": the user's training jobs
+    my_jobs.build(ctx)

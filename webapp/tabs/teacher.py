@@ -131,14 +131,6 @@ def remove_user(room: Classroom, name: str, me: str | None, lang: str) -> tuple[
     return t("teach.removed", lang, name=name), view.users_html(room.accounts.users(), lang)
 
 
-def my_jobs(room: Classroom) -> list[dict]:
-    """The jobs of the user asking (a teacher: all): to find a training job again after
-    logging in on another computer."""
-    return [{"job_id": j.id, "kind": j.kind, "title": j.title, "status": j.status,
-             "progress": j.progress, "owner": j.owner}
-            for j in sorted(room.jobs.jobs(), key=lambda j: -j.created)]
-
-
 def change_password(room: Classroom, new: str, again: str, lang: str) -> str:
     """The logged-in user's own new password (the one-time one stops working)."""
     user = current_user()
@@ -332,10 +324,6 @@ def build(ctx: AppContext) -> None:
                 api_name="teacher_add_users", show_progress="hidden")
     wire_action(remove_btn.click, on_remove, [remove_name, lang], [remove_msg, users],
                 message=remove_err, api_name="teacher_remove_user", show_progress="hidden")
-
-    def my_jobs_api() -> list:
-        return my_jobs(room)
-    gr.api(my_jobs_api, api_name="my_jobs")
 
     def show_for_role(request: gr.Request):
         """The Teacher tab and the teacher-only controls of other tabs (ctx.teacher_only) are
