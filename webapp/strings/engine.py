@@ -15,6 +15,18 @@ STRINGS: dict[str, tuple[str, str]] = {
                                 "are sent)", "top-k 和重复惩罚（只发送温度和 top-p）"),
     "engine.local_only": ("Attention, hidden states, gradients and training always run in this "
                           "app.", "注意力、隐藏状态、梯度和训练总是在本应用中运行。"),
+    "engine.surprisal_local": ("Surprisal was computed by this app's own PyTorch worker on "
+                               "{device}, not by the serving engine at {url}: {why}",
+                               "意外度由本应用自己的 PyTorch 进程在 {device} 上计算，而不是由服务引擎 {url} "
+                               "计算：{why}"),
+    "engine.surprisal_no_prompt": ("that server does not give the prompt's token probabilities "
+                                   "(no echo, no prompt_logprobs).",
+                                   "那个服务器不提供提示词中各词元的概率（没有 echo，也没有 prompt_logprobs）。"),
+    "engine.surprisal_top": ("this view needs every token's top 10 and rank, which only the "
+                             "app's own model gives.",
+                             "这个视图需要每个词元的前 10 个候选和排名，只有本应用自己的模型能提供。"),
+    "engine.surprisal_unreachable": ("the server cannot be reached now.",
+                                     "现在无法连接那个服务器。"),
     # errors (English: the message from models/runners/engine.py)
     "err.engine_unreachable": ("", "无法连接服务引擎 {url}。请检查服务器是否在运行、地址是否正确，或者选择本应用自己的模型。"),
     "err.engine_timeout": ("", "服务引擎 {url} 没有及时回答。它可能很忙，或者请求太长；请重试，或者少生成一些词元。"),

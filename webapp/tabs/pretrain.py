@@ -173,11 +173,16 @@ def score_tokens(manager, key, txt, lang, progress=None):
              model=html.escape(res.model_name))
     if res.notice:
         head = f"⚠️ {html.escape(render(res.notice, lang))}\n\n{head}"
+    from webapp.views.engine import surprisal_note   # --engine-url: say who computed it
+    where = surprisal_note(manager, lang)
+    if where:
+        head = f"{head}\n\n⚙️ {html.escape(where)}"
     pos = max(0, len(res.tokens) // 2 - 1)
     fig, note = top_view(res, pos, lang)
     data = {"tokens": res.tokens, "token_ids": res.token_ids, "surprisal": res.surprisal,
             "probs": res.probs, "rank": res.rank, "perplexity": res.perplexity,
-            "top": [[[c.token, c.prob] for c in row] for row in res.top]}
+            "top": [[[c.token, c.prob] for c in row] for row in res.top],
+            "engine": "local"}
     return (head, plots.tokens_html(res, lang), plots.surprisal_bars(res, lang),
             gr.update(maximum=max(1, len(res.tokens) - 1), value=pos), fig, note, res, data)
 

@@ -29,3 +29,26 @@ def answered_by(manager, key, lang: str) -> str:
         cls = "engine-local"
     return (f'<div class="answered-by {cls}" id="gen-answered-by" role="status">'
             f'<small>⚙️ {html.escape(text)}</small></div>')
+
+
+def surprisal_note(manager, lang: str) -> str:
+    """With a serving engine set up: a plain line saying that surprisal was computed by this
+    app's own worker, and why (what the server gives, as probed: `transformers serve` gives no
+    prompt log-probabilities). "" without an engine."""
+    engine = getattr(manager, "engine", None)
+    if engine is None:
+        return ""
+    caps = engine.known()
+    if caps is None:
+        try:
+            caps = engine.probe()
+        except Exception:  # noqa: BLE001  (unreachable: the note says so, the run went on)
+            caps = None
+    if caps is None:
+        why = t("engine.surprisal_unreachable", lang)
+    elif "prompt_logprobs" in caps.missing():
+        why = t("engine.surprisal_no_prompt", lang)
+    else:
+        why = t("engine.surprisal_top", lang)
+    return t("engine.surprisal_local", lang, device=manager.device.describe(), url=engine.url,
+             why=why)
