@@ -44,6 +44,10 @@ SAMPLE_ZH = SAMPLE.with_name("analysis_zh.conll")
 KINDS = ("person", "place", "organisation")
 SAMPLE_SIZE = 60
 SAMPLE_SIZE_ZH, MAX_CHARS_ZH = 100, 60
+# the LM formats compared by default: those that start the answer for the model ("instruction"
+# wrote valid JSON for 0 of the first 7 tweets, "one-example + start" for 5 of 7; pass
+# --formats to compare the others)
+LM_FORMATS = ("one-example + start", "two-examples + start")
 
 
 def read_conll(path: Path) -> list[list[tuple[str, str]]]:
@@ -196,15 +200,18 @@ def _rounded(scores: dict) -> dict:
 
 
 def main(argv=None) -> None:
-    from models.runners.analysis_lm import FORMATS
+    if argv is None:                          # make bench (bench/run_all.py): both samples
+        main([])
+        return main(["--zh"])
     ap = argparse.ArgumentParser()
     ap.add_argument("--make-sample", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="first N items only")
-    ap.add_argument("--formats", default=",".join(FORMATS), help="LM formats, comma-separated")
+    ap.add_argument("--formats", default=",".join(LM_FORMATS),
+                    help="LM formats, comma-separated (models/runners/analysis_lm.py FORMATS)")
     ap.add_argument("--no-lm", action="store_true")
     ap.add_argument("--zh", action="store_true", help="the Chinese sample (LAC, jieba, the LM)")
     ap.add_argument("--make-sample-zh", default=None, metavar="MSRA_TEST_TXT")
-    args = ap.parse_args(argv if argv is not None else [])
+    args = ap.parse_args(argv)
     if args.make_sample_zh:
         print("sample written to", make_sample_zh(Path(args.make_sample_zh)))
         return

@@ -299,3 +299,30 @@ def test_the_packaged_specialist_follows_the_texts_language():
     assert an.packaged_for("居里夫人于1891年移居巴黎。") == an.LAC_KEY
     assert an.packaged_for("Marie Curie moved to Paris.") == an.SPACY_KEY
     assert an.way_of(None, an.AUTO_KEY) == an.way_of(None, an.LAC_KEY) == "parser"
+
+
+def test_copy_only_keeps_entity_names_to_pieces_of_the_text(tiny_models):
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(tiny_models["llama"])
+    start = '{"entities": [{"text": "'
+    proc = alm.CopyOnly(tok, 0, start, "Marie Curie moved to Paris.")
+    ids = {c: tok.convert_tokens_to_ids(c) for c in ("Z", "M", '"', "x")}
+    assert len(set(ids.values())) == 4 and tok.unk_token_id not in ids.values()
+
+    def pick(written: str, ranked: list) -> str:
+        scores = torch.zeros(1, len(tok))
+        for rank, c in enumerate(ranked):
+            scores[0, ids[c]] = 10.0 - rank            # the model's preference, best first
+        new = tok(written, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        out = proc(new, scores.clone())
+        return tok.convert_ids_to_tokens(int(out[0].argmax()))
+
+    assert pick("", ["Z", "x", "M"]) == "M"            # no z or x in the text
+    assert pick("Marie Curie", ["x", '"']) == '"'      # a piece of the text: it may close
+    assert pick("Tim", ["x", "Z"]) == "x"              # nothing can fit: the model's own choice
+    assert pick("pa", ['"', "x"]) == '"'               # any case: "Pa" is in the text (Paris)
+    assert pick("", ['"', "M"]) == "M"                 # an empty name cannot be closed
+    # outside an entity's text the model writes freely
+    scores = torch.randn(1, len(tok))
+    after = tok('Marie", "label": "', add_special_tokens=False, return_tensors="pt")["input_ids"]
+    assert torch.equal(proc(after, scores.clone()), scores)

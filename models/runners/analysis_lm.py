@@ -13,13 +13,14 @@ The prompt format is chosen by measurement on assets/eval/analysis_en.conll
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from models.core.errors import Notice
 from models.runners.analysis import Analysis, Entity, Relation, prepare_text
@@ -61,6 +62,12 @@ _EX_JSON = ('{"entities": [{"text": "Tim Cook", "label": "person"}, {"text": "Be
             '"organisation"}], "relations": [{"subject": "Apple", "predicate": "will open", '
             '"object": "a new office"}], "sentiment": "neutral"}')
 
+_EX2_TEXT = "张伟昨天在上海参观了复旦大学，他很喜欢那里。"
+_EX2_JSON = ('{"entities": [{"text": "张伟", "label": "person"}, {"text": "昨天", "label": "date"}, '
+             '{"text": "上海", "label": "place"}, {"text": "复旦大学", "label": "organisation"}], '
+             '"relations": [{"subject": "张伟", "predicate": "参观了", "object": "复旦大学"}], '
+             '"sentiment": "positive"}')
+
 # name -> (system line or None, user message template, text the answer starts with)
 FORMATS = {
     "instruction": (
@@ -76,7 +83,19 @@ FORMATS = {
         "You extract information from text and answer with JSON only.",
         "Text: " + _EX_TEXT + "\nJSON: " + _EX_JSON + "\n\nText: {text}\nJSON:",
         '{"entities": [{"text": "'),
+    # two worked examples, English and Chinese, with different names: a small model copies a
+    # single example's names into its answer
+    "two-examples + start": (
+        "You extract information from text and answer with JSON only. Use only words that "
+        "are in the text.",
+        "Text: " + _EX_TEXT + "\nJSON: " + _EX_JSON + "\n\nText: " + _EX2_TEXT + "\nJSON: "
+        + _EX2_JSON + "\n\nText: {text}\nJSON:",
+        '{"entities": [{"text": "'),
 }
+# "... + copy": the same prompt, and while the model writes an entity's "text" it may only
+# write words of the text (`CopyOnly`): an entity can no longer be a name from the example
+FORMATS["one-example + start + copy"] = FORMATS["one-example + start"]
+FORMATS["two-examples + start + copy"] = FORMATS["two-examples + start"]
 DEFAULT_FORMAT = "one-example + start"   # measured best; README "Analyse meaning"
 
 
@@ -169,12 +188,66 @@ class _JsonClosed(StoppingCriteria):
         return _first_json_object(self.start + new) is not None
 
 
-def generate_json(lm, prompt: str, start: str, max_new_tokens: int = MAX_NEW_TOKENS) -> str:
-    """Greedy continuation of `prompt` (already templated) until the JSON object closes."""
+_OPEN_VALUE = re.compile(r'"text"\s*:\s*"([^"\\]*)$')
+
+
+def _piece_strings(tokenizer) -> list[str]:
+    """Every token id's text, computed once per tokenizer (a 49k vocabulary: about a second)."""
+    cached = getattr(tokenizer, "_llm_explorer_pieces", None)
+    if cached is None:
+        cached = [tokenizer.decode([i]) for i in range(len(tokenizer))]
+        try:
+            tokenizer._llm_explorer_pieces = cached
+        except AttributeError:
+            pass
+    return cached
+
+
+class CopyOnly(LogitsProcessor):
+    """While the answer is inside an entity's "text" value, only tokens that keep that value a
+    piece of the analysed text (or close it with '"' once it is one) may come next: among the
+    model's TOP_K likeliest tokens, the likeliest that does is written. Outside those values
+    the model writes freely. Greedy decoding with a rule, as grammar-constrained generation
+    does; a name that is not in the text can no longer be written."""
+    TOP_K = 50
+
+    def __init__(self, tokenizer, n_prompt: int, start: str, text: str):
+        self.tokenizer, self.n_prompt, self.start = tokenizer, n_prompt, start
+        self.text, self.pieces = text.lower(), _piece_strings(tokenizer)
+
+    def allowed(self, value: str, piece: str) -> bool:
+        """Does `piece` keep `value` a piece of the text (any case), or close it as one?"""
+        quote = piece.find('"')
+        if quote < 0:
+            return bool(piece) and (value + piece).lower() in self.text
+        return bool(value + piece[:quote]) and (value + piece[:quote]).lower() in self.text
+
+    def __call__(self, input_ids, scores):
+        written = self.start + self.tokenizer.decode(input_ids[0, self.n_prompt:],
+                                                     skip_special_tokens=True)
+        match = _OPEN_VALUE.search(written)
+        if match is None:
+            return scores
+        value = match.group(1)
+        top = torch.topk(scores[0], min(self.TOP_K, scores.shape[-1])).indices.tolist()
+        keep = [i for i in top if i < len(self.pieces) and self.allowed(value, self.pieces[i])]
+        if not keep:
+            return scores                   # nothing fits: let the model write what it would
+        masked = torch.full_like(scores, float("-inf"))
+        masked[0, keep] = scores[0, keep]
+        return masked
+
+
+def generate_json(lm, prompt: str, start: str, max_new_tokens: int = MAX_NEW_TOKENS,
+                  copy_from: str | None = None) -> str:
+    """Greedy continuation of `prompt` (already templated) until the JSON object closes; with
+    `copy_from`, entity names are kept to pieces of that text (`CopyOnly`)."""
     ids = lm.tokenizer(check_text(prompt), add_special_tokens=False,
                        return_tensors="pt")["input_ids"].to(lm.device)
+    processors = LogitsProcessorList(
+        [CopyOnly(lm.tokenizer, ids.shape[1], start, copy_from)] if copy_from else [])
     out = lm.model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                            max_new_tokens=int(max_new_tokens),
+                            max_new_tokens=int(max_new_tokens), logits_processor=processors,
                             stopping_criteria=StoppingCriteriaList(
                                 [_JsonClosed(lm.tokenizer, ids.shape[1], start)]),
                             pad_token_id=lm.tokenizer.pad_token_id or lm.tokenizer.eos_token_id)
@@ -189,7 +262,8 @@ def analyze_lm(manager, key: str, text: str, fmt: str = DEFAULT_FORMAT,
     spec = manager.registry.get(key)
     with manager.use(key) as lm, manager.guard():
         prompt, start = build_prompt(lm.tokenizer, text, fmt)
-        written = generate_json(lm, prompt, start, max_new_tokens)
+        written = generate_json(lm, prompt, start, max_new_tokens,
+                                copy_from=text if fmt.endswith("+ copy") else None)
     raw = start + written
     answer, errors = validate(raw)
     result = Analysis(key, spec.name, "lm", text, notices=notices, valid=answer is not None,
