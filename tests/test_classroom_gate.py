@@ -45,11 +45,15 @@ def test_an_upload_moves_into_the_students_own_folder(room, tmp_path):
     # the same upload address again (a second button on the same file): the same copy
     again, _ = room._own_uploads(amy, (sent,), {})
     assert again[0] == mine
-    # bob sending amy's upload address gets nothing of hers
+    # an address that is not an upload of anyone's stays as it is (the handler reports it)
+    nowhere = str(tmp_path / "gradio" / "feedbeef" / "x.csv")
+    assert room._own_uploads(bob, (nowhere,), {})[0] == (nowhere,)
+    # Gradio names uploads by their bytes: bob uploading the same file after amy's event
+    # moved it gets his own copy, in his folder
     theirs, _ = room._own_uploads(bob, (sent,), {})
-    assert theirs[0] == sent and not os.path.exists(theirs[0])
-    assert room.uploads_bytes("amy") == len(b"text,label\nnice,pos\n")
-    assert room.uploads_bytes("bob") == 0
+    assert "/uploads/u-bob-" in theirs[0] and theirs[0] != mine
+    assert open(theirs[0], "rb").read() == open(mine, "rb").read()
+    assert room.uploads_bytes("amy") == room.uploads_bytes("bob") == len(b"text,label\nnice,pos\n")
 
 
 def test_a_students_uploads_are_counted_against_the_limit(room, tmp_path):

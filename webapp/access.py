@@ -191,15 +191,23 @@ class Classroom:
             key = (user.name, real)
             with self._lock:
                 known = self._uploads.get(key)
+                # Gradio names an upload by a hash of its bytes (with the server's secret
+                # seed): two people who upload the same file get the same address, and the
+                # first one's event has already moved it. The second gets a copy of the same
+                # bytes; nobody can name that address without having uploaded them.
+                same = next((v for (who, r), v in self._uploads.items()
+                             if r == real and who != user.name and os.path.isfile(v)), None)
             if known and os.path.isfile(known) and not os.path.isfile(real):
                 return known
             if not os.path.isfile(real):
-                return value
+                return self._keep_upload(user, same, address=real) if same else value
             return self._keep_upload(user, real)
 
         return own(tuple(args)), {k: own(v) for k, v in kwargs.items()}
 
-    def _keep_upload(self, user: User, real: str) -> str:
+    def _keep_upload(self, user: User, real: str, address: str | None = None) -> str:
+        """Copy `real` into the person's folder; remove it when it is the upload itself
+        (`address` None), else remember the copy under `address`."""
         import secrets
         import shutil
         from models.core.accounts import folder_for
@@ -207,12 +215,13 @@ class Classroom:
         dest = folder / f"{time.time_ns():020d}-{secrets.token_hex(4)}" / os.path.basename(real)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(real, dest)
-        try:
-            os.remove(real)                   # no longer reachable at its upload address
-        except OSError:
-            pass
+        if address is None:
+            try:
+                os.remove(real)               # no longer reachable at its upload address
+            except OSError:
+                pass
         with self._lock:
-            self._uploads[(user.name, real)] = str(dest)
+            self._uploads[(user.name, address or real)] = str(dest)
         self._prune_uploads(user, folder, keep=dest)
         return str(dest)
 
