@@ -25,7 +25,9 @@ by tests/test_tokens_real.py and the browser golden path.
 
     .venv/bin/python -m bench.bench_tokens          # or: make bench  (~10-20 min on 2 cores)
     TOKENS_BENCH_TRAIN=0 TOKENS_BENCH_EPOCHS=8 .venv/bin/python -m bench.bench_tokens
-    .venv/bin/python -m bench.bench_tokens sample 8 5e-4   # the defaults' measurement on the sample
+    .venv/bin/python -m bench.bench_tokens sample 8 5e-4 [o_weight]   # on the bundled sample
+    .venv/bin/python -m bench.bench_tokens sweep           # the settings of SWEEP, same tweets
+    .venv/bin/python -m bench.bench_tokens sweep 2e-4,10,0.2 5e-4,5,1   # lr,epochs,O weight ...
 """
 from __future__ import annotations
 
@@ -136,8 +138,8 @@ def _prf(t) -> str:
 
 
 # Settings compared by `sweep` (each: learning rate, epochs, weight of "O" in the loss).
-SWEEP = [(5e-4, 5, 1.0), (1e-4, 10, 1.0), (2e-4, 10, 1.0), (5e-4, 10, 1.0),
-         (2e-4, 10, 0.2), (5e-4, 10, 0.2)]
+SWEEP = [(5e-4, 5, 1.0), (5e-4, 10, 0.2), (2e-4, 10, 0.2), (2e-4, 10, 1.0), (1e-4, 10, 1.0),
+         (5e-4, 10, 1.0)]
 
 
 def sweep(n_train: int, n_test: int, grid=None) -> None:
