@@ -299,8 +299,10 @@ def build(ctx: AppContext) -> None:
     run_outputs = [state, info, view, layer, head, only_new, heat, grid, query, metric,
                    bv_note, bv_html, bv_file, verify, walk_md, walk_plot]
     stale = [info, heat, grid, bv_note, bv_html, bv_file, verify, walk_md, walk_plot]
+    # /attention_view: the same run as the button, kept for the session like the button's
+    # (the classroom load run, bench/bench_classroom.py, drives it; /attention returns one head)
     for event in wire_action([run.click, text.submit], show, run_inputs, run_outputs,
-                             message=run_msg, clear=stale, **HEAVY):
+                             message=run_msg, clear=stale, api_name="attention_view", **HEAVY):
         event.then(None, js=SCROLL_JS, api_visibility="private", show_progress="hidden")
 
     quiet = dict(show_progress="hidden", trigger_mode="always_last")
