@@ -67,5 +67,8 @@ def check_raised(call, code: str) -> None:
 def english(msg) -> str:
     """A UserError or Notice (or a job's notice dict) as an English-speaking user reads it: the
     library carries only a code and params, the words come from webapp/text.py `render`."""
+    from models.core.errors import Message
     from webapp.text import render
+    if not isinstance(msg, (Message, dict, tuple, list)):
+        return str(msg)                                   # already words (a gr.Error)
     return render(msg, "en")

@@ -19,6 +19,7 @@ from models.runners.applications import prompts
 from models.runners.batching import TOP_N, Batcher
 from models.core.errors import UserError
 from models.runners.generation import GenerationSettings
+from tests.messages import english
 
 GREEDY = GenerationSettings(greedy=True)
 
@@ -67,7 +68,7 @@ def test_t5_uses_task_prefixes_and_streams_tokens_with_their_candidates(mgr):
         assert de.prompt_text == "translate English to German: hello world"
         with pytest.raises(UserError) as err:
             apps.prepare_translate(lm, "hello world", "en", "zh")
-    assert err.value.code == "unsupported_pair" and "English → German" in err.value.message
+    assert err.value.code == "unsupported_pair" and "English → German" in english(err.value)
     final = updates[-1]
     assert final.done and not any(u.done for u in updates[:-1])
     assert [u.n_tokens for u in updates[:-1]] == list(range(1, final.n_tokens + 1))
@@ -94,7 +95,7 @@ def test_marian_translates_only_its_language_pair(mgr):
         with pytest.raises(UserError) as err:
             apps.prepare_translate(lm, "hello world", "en", "zh")
     assert prep.prompt_text == "hello world" and out.done
-    assert err.value.code == "unsupported_pair" and "English → German" in err.value.message
+    assert err.value.code == "unsupported_pair" and "English → German" in english(err.value)
     with mgr.use(mgr.keys["marian?"]) as lm:       # a folder whose name gives no direction
         prep = apps.prepare_translate(lm, "hello world", "en", "zh")
     assert [n.code for n in prep.notices] == ["pair_unknown"]
@@ -112,7 +113,7 @@ def test_bad_requests_get_clear_errors(mgr):
     with mgr.use(mgr.keys["gpt2"]) as lm:           # no chat template: cannot follow a task
         with pytest.raises(UserError) as err:
             apps.prepare_summarize(lm, "the cat sat on the mat")
-    assert err.value.code == "wrong_task" and "gpt2" in err.value.message
+    assert err.value.code == "wrong_task" and "gpt2" in english(err.value)
     with mgr.use(mgr.keys["qa"]) as lm:
         with pytest.raises(UserError) as err:
             apps_qa.answer(lm, "what is the capital", "   ")
@@ -371,7 +372,7 @@ def test_advice_names_the_better_model_honestly_offline(make_manager):
     registry = make_manager().registry
     note = apps_advice.advice(registry, "translate", "smollm2", "en", "zh")
     assert note.code == "better_offline_translate" and note.params["better"] == "opus-mt-en-zh"
-    assert "translates poorly" in note.message and "135M" in note.message
+    assert "translates poorly" in english(note) and "135M" in english(note)
     assert apps_advice.advice(registry, "answer", "smollm2", "zh").params["better"] != \
         "distilbert-base-cased-distilled-squad"      # the SQuAD model reads English only
     assert apps_advice.advice(registry, "summarize", "hub:t5-small") is None    # already a specialist

@@ -9,6 +9,7 @@ import pytest
 from models.runners.attention import MAX_TOKENS, extract, head_csv, head_summary
 from models.runners.walkthrough import walkthrough
 from models.core.errors import UserError
+from tests.messages import english
 
 TEXT = "the cat sat on the mat"
 TARGET = "the dog ran in the park"
@@ -87,7 +88,7 @@ def test_long_text_is_truncated_with_notice(tiny):
     long = " ".join(["the cat sat on the mat"] * 60)     # > 128 positions of the tiny BERT
     result = _extract(tiny, "bert", text=long)
     assert len(result.tokens) == 128 <= MAX_TOKENS
-    assert result.notice and "128" in result.notice.message
+    assert result.notice and "128" in english(result.notice)
     assert result.notice.code == "att_cut_text" and result.notice.params["limit"] == 128
 
 
@@ -107,7 +108,7 @@ def test_bad_input_gets_clear_errors(tiny):
     result = _extract(tiny, "bert")
     with pytest.raises(UserError) as e:
         result.maps["self"].head(2, 0)                  # tiny BERT has layers 0-1
-    assert e.value.code == "att_bad_index" and "0-1" in str(e.value)
+    assert e.value.code == "att_bad_index" and "0 to 1" in english(e.value)
     with pytest.raises(UserError):
         result.maps["self"].head(0, 4)
     with pytest.raises(UserError) as e:

@@ -165,7 +165,7 @@ def test_api_attention_and_walkthrough(lab):
     assert soft[3:] == [0.0] * (len(soft) - 3)              # causal: keys after query 2 get 0
     with pytest.raises(gr.Error) as e:
         fns["attention"](keys["bert"], "the cat", "", 7, 0, "")
-    assert "Layer must be 0-1" in str(e.value)
+    assert "layer must be from 0 to 1" in str(e.value)
     with pytest.raises(gr.Error):
         fns["attention"](keys["bert"], "", "", 0, 0, "")
 

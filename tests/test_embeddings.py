@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.runners import embeddings as emb
 from models.core.errors import UserError
+from models.runners import embeddings as emb
+from tests.messages import english
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_labels_and_bad_lists():
         emb.parse_sentences("   \n\n")
     assert err.value.code == "pre_no_sentences"
     many = emb.parse_sentences("\n".join(f"sentence number {i}" for i in range(2000)))
-    assert len(many.sentences) == emb.MAX_SENTENCES and "2000" in many.notice.message
+    assert len(many.sentences) == emb.MAX_SENTENCES and "2000" in english(many.notice)
     assert many.notice.code == "pre_sentences_capped"
     from webapp.i18n import render
     zh = render(many.notice, "zh")                 # the Chinese UI reads it in Chinese

@@ -23,11 +23,11 @@ CASES = [
     ("no_reference", "/translation_quality", ["Bonjour.", "  ", "fr", LANG]),
 ]
 DIRECT_CODES = {"unsupported_pair", "qa_no_context", "question_too_long", "bad_language",
-                "bad_setting"}
+                "bad_setting", "apps_no_room"}
 
 WORDS = {"empty_text": ("empty", "空"),
          "same_language": ("the same", "相同"),
-         "wrong_task": ("cannot summarize", "不能"),
+         "wrong_task": ("cannot do this task", "不能"),
          "no_output": ("run the task first", "先运行"),
          "no_reference": ("reference", "参考")}
 
@@ -80,7 +80,7 @@ DIRECT = {
         ("keep it under", "个以内")),
     "bad_setting": (lambda f, k, lang: f["summarize"](
         k["t5"], "the cat sat on the mat", "huge", True, 0.7, 50, lang, progress=_quiet),
-        ("Summary length", "设置")),
+        ("'huge' is not one of the choices", "可选项")),
 }
 
 
@@ -88,7 +88,19 @@ DIRECT = {
 @pytest.mark.parametrize("code", sorted(DIRECT_CODES))
 def test_applications_errors_in_the_handlers(fns, code, lang):
     handlers, keys = fns
+    if code == "apps_no_room":
+        return           # no model this small to reach it with: test_no_room_left_for_the_output
     call, words = DIRECT[code]
     text = _message(lambda: call(handlers, keys, lang))
     check_message(text, lang)
     assert words[0 if lang == "en" else 1] in text, text
+
+
+def test_no_room_left_for_the_output():
+    """A model whose window cannot hold even the start of the text beside the output."""
+    from types import SimpleNamespace
+
+    from models.runners.applications.run import _fit
+    from tests.messages import check_raised
+    lm = SimpleNamespace(spec=SimpleNamespace(name="Tiny"), max_length=20)
+    check_raised(lambda: _fit(lm, list(range(50)), 4, []), "apps_no_room")

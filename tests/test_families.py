@@ -58,7 +58,7 @@ def test_every_reader_follows_the_table(tiny_models, make_manager):
                 assert (w.step("rope") is not None) == fam.rope, name
                 assert (w.step("scaled") is not None) == fam.scaled, name
             else:
-                with pytest.raises(UserError, match="walkthrough"):
+                with pytest.raises(UserError, match="att_walk_unsupported"):
                     walkthrough(lm, "the cat sat", "", "self", 0, 0)
             if fam.scale:
                 counted = sc.count_params(sc.from_config(config)).total

@@ -6,6 +6,7 @@ import math
 import pytest
 
 from models.core.errors import UserError, check_ranges, in_range
+from tests.messages import english
 
 
 @pytest.mark.parametrize("value, ok", [
@@ -23,7 +24,7 @@ def test_check_ranges_names_the_first_bad_value():
     check_ranges({"a": 3, "b": 0.5, "c": 0}, limits, error)             # all fine: no error
     with pytest.raises(UserError) as err:
         check_ranges({"a": 3, "b": 2.0, "c": -1}, limits, error)
-    assert err.value.params == {"name": "b"} and err.value.message == "b=2.0 not in 0.5-1.0"
+    assert err.value.params == {"name": "b"} and english(err.value) == "b=2.0 not in 0.5-1.0"
 
 
 def test_every_settings_object_uses_it():
@@ -35,7 +36,7 @@ def test_every_settings_object_uses_it():
         FinetuneConfig(val_fraction=0.9).check()
     with pytest.raises(UserError) as sp:
         split(None, 0.9, 0)                                   # refused before the data is read
-    assert (ft.value.code, ft.value.message) == (sp.value.code, sp.value.message) == (
+    assert (ft.value.code, english(ft.value)) == (sp.value.code, english(sp.value)) == (
         "ft_bad_setting", "val_fraction = 0.9 is out of range; use a value from 0.05 to 0.5.")
     with pytest.raises(UserError) as pre:
         pt.PretrainConfig(steps=0).check()

@@ -8,6 +8,7 @@ from transformers import AutoModel, AutoModelForCausalLM
 from models.runners import scale as sc
 from models.core.errors import UserError
 from models.core.files import model_params
+from tests.messages import english
 
 
 @pytest.mark.parametrize("name,auto", [("gpt2", AutoModelForCausalLM), ("llama", AutoModelForCausalLM),
@@ -75,11 +76,11 @@ def test_absurd_architecture_gets_a_clear_message(change):
     with pytest.raises(UserError) as err:
         sc.count_params(arch)
     assert err.value.code == "scale_out_of_range"
-    assert "between" in err.value.message
+    assert "between" in english(err.value)
 
 
 def test_heads_must_divide_width_and_setup_is_checked():
-    with pytest.raises(UserError, match="heads"):
+    with pytest.raises(UserError, match="scale_heads_divide"):
         sc.count_params(sc.Architecture(d_model=100, n_heads=7))
     for bad in ({"gpus": 0}, {"utilisation": 1.5}, {"tokens": -5}, {"dtype": "fp8"}):
         with pytest.raises(UserError):

@@ -78,7 +78,8 @@ def test_long_text_is_cut_with_a_notice(tiny_lm):
     assert res.notice and len(res.tokens) < tiny_lm.max_length
     zh = render(res.notice, "zh")                   # the Chinese UI reads it in Chinese
     assert "只给前" in zh and str(res.notice.params["n"]) in zh and "{" not in zh
-    assert render(res.notice, "en") == res.notice.message
+    assert render(res.notice, "en") == \
+        f"The text has {res.notice.params['n']} tokens; only the first {res.notice.params['limit']} were scored."
 
 
 def test_tokens_that_are_part_of_a_character_show_whole_characters():

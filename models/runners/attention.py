@@ -95,12 +95,10 @@ def check_layer_head(layer, head, layers: int, heads: int) -> tuple[int, int]:
     try:
         layer, head = int(layer), int(head)
     except (TypeError, ValueError):
-        raise UserError("att_bad_index", "Layer and head must be whole numbers.",
-                        layers=layers, heads=heads) from None
+        raise UserError("att_bad_index", layers=layers - 1, heads=heads - 1) from None
     if not (0 <= layer < layers and 0 <= head < heads):
-        raise UserError("att_bad_index", f"Layer must be 0-{layers - 1} and head 0-{heads - 1} "
-                        f"for this model (got layer {layer}, head {head}).",
-                        layers=layers - 1, heads=heads - 1, layer=layer, head=head)
+        raise UserError("att_bad_index", layers=layers - 1, heads=heads - 1, layer=layer,
+                        head=head)
     return layer, head
 
 
@@ -164,16 +162,12 @@ def encode(lm: LoadedModel, text: str, target: str = "", cap: int = MAX_TOKENS) 
 def _cut_notice(n: int, limit: int, what: str) -> Notice | None:
     if n <= limit:
         return None
-    return Notice(f"att_cut_{what}", f"The {what} has {n} tokens; only the first {limit} are "
-                  f"shown (the most this view handles for this model). Paste a shorter {what} "
-                  "to see its end.", n=n, limit=limit)
+    return Notice(f"att_cut_{what}", n=n, limit=limit)
 
 
 def _stack(attentions, what: str) -> np.ndarray:
     if not attentions or any(a is None for a in attentions):
-        raise UserError("att_unavailable", f"This model returned no {what} attention weights. "
-                        "Models that use a fused attention kernel cannot show them; pick another "
-                        "model (MiniLM or SmolLM2 always work).", what=what)
+        raise UserError("att_unavailable", what=what)
     return torch.stack([a[0] for a in attentions]).float().cpu().numpy()
 
 
@@ -234,8 +228,7 @@ def head_summary(amap: AttentionMap, metric: str) -> np.ndarray:
         if metric == "distance":
             pos = np.arange(k, dtype=np.float32)
             return (w * pos).sum(-1).mean(-1)
-        raise UserError("att_bad_metric", "For cross attention, pick entropy, first or distance: "
-                        "query and key tokens come from different texts.", metric=metric)
+        raise UserError("att_bad_metric", choices="entropy, first, distance", metric=metric)
     n = min(q, k)
     if metric == "self":
         idx = np.arange(n)
@@ -248,8 +241,7 @@ def head_summary(amap: AttentionMap, metric: str) -> np.ndarray:
     if metric == "distance":
         dist = np.abs(np.arange(q)[:, None] - np.arange(k)[None, :]).astype(np.float32)
         return (w * dist).sum(-1).mean(-1)
-    raise UserError("att_bad_metric", f"Unknown summary {metric!r}; pick one of "
-                    f"{', '.join(METRICS)}.", metric=metric)
+    raise UserError("att_bad_metric", choices=", ".join(METRICS), metric=metric)
 
 
 def head_csv(amap: AttentionMap, layer: int, head: int, decimals: int = 6) -> str:

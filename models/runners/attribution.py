@@ -104,16 +104,14 @@ def check_steps(steps) -> int:
     except (TypeError, ValueError):
         steps = -1
     if not MIN_STEPS <= steps <= MAX_STEPS:
-        raise UserError("why_bad_steps", f"The number of steps must be a whole number from "
-                        f"{MIN_STEPS} to {MAX_STEPS}.", low=MIN_STEPS, high=MAX_STEPS)
+        raise UserError("why_bad_steps", low=MIN_STEPS, high=MAX_STEPS)
     return steps
 
 
 def check_method(method) -> str:
     method = (method or "ig").strip()
     if method not in METHODS:
-        raise UserError("why_bad_method", f"Unknown method {method!r}; use one of "
-                        f"{', '.join(METHODS)}.", method=method, methods=", ".join(METHODS))
+        raise UserError("why_bad_method", method=method, methods=", ".join(METHODS))
     return method
 
 
@@ -135,8 +133,7 @@ def _class_index(lm: LoadedModel, label: str) -> int:
         return lowered.index(label.lower())
     if label.isdigit() and int(label) < len(names):
         return int(label)
-    raise UserError("why_unknown_class", f"{lm.spec.name} has no class {label!r}; its classes "
-                    f"are {', '.join(names)}.", label=label, classes=", ".join(names))
+    raise UserError("why_unknown_class", label=label, classes=", ".join(names))
 
 
 def _resolve(lm: LoadedModel, prompt: str, wanted: str, candidates: list) -> list[int]:
@@ -167,8 +164,7 @@ def plan(lm: LoadedModel, text: str, target: str = "", contrast: str = "") -> Pl
         t = _class_index(lm, target) if target.strip() else candidates[0].token_id
         c = _class_index(lm, contrast) if contrast.strip() else None
         if c is not None and c == t:
-            raise UserError("why_same_contrast", "The alternative is the same as what is "
-                            "explained; pick a different one.")
+            raise UserError("why_same_contrast")
         return Plan(kind, prep.family, prep.tokens, ids, prep.fixed, names[t], [t],
                     names[c] if c is not None else None, c, [], None, candidates, notice)
     with torch.no_grad():
@@ -181,22 +177,18 @@ def plan(lm: LoadedModel, text: str, target: str = "", contrast: str = "") -> Pl
     t_ids = (_resolve(lm, text, target, candidates) if target.strip()
              else [candidates[0].token_id])[:MAX_TARGET_TOKENS]
     if not t_ids:
-        raise UserError("empty_text", "The target is empty. Type some text first.",
-                        what="target")
+        raise UserError("empty_text", what="target")
     c_id = None
     if contrast.strip():
         c_ids = _resolve(lm, text, contrast, candidates)
         if not c_ids:
-            raise UserError("empty_text", "The alternative is empty. Type some text first.",
-                            what="alternative")
+            raise UserError("empty_text", what="alternative")
         c_id = c_ids[0]
         if len(t_ids) > 1 or len(c_ids) > 1:
-            notice = Notice("why_first_token", "“Why X and not Y” compares one token with "
-                            "one token: the first token of each is used.")
+            notice = Notice("why_first_token")
         t_ids = t_ids[:1]
         if c_id == t_ids[0]:
-            raise UserError("why_same_contrast", "The alternative is the same as what is "
-                            "explained; pick a different one.")
+            raise UserError("why_same_contrast")
     target_text = "".join(single_token_text(lm.tokenizer, t) for t in t_ids)
     contrast_text = single_token_text(lm.tokenizer, c_id) if c_id is not None else None
     if kind == "decoder":

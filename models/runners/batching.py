@@ -402,8 +402,7 @@ class Batcher:
         iterator is exhausted."""
         settings.check()
         if not input_ids:
-            raise UserError("empty_text", "The prompt is empty. Type some text first.",
-                            what="prompt")
+            raise UserError("empty_text", what="prompt")
         req = _Request(lm, list(input_ids), settings, allowed)
         with self._cv:
             self._pending.append(req)
@@ -420,8 +419,7 @@ class Batcher:
                     break
                 if isinstance(item, BaseException):
                     if isinstance(item, torch.OutOfMemoryError):
-                        raise UserError("oom", "The device ran out of memory while generating. "
-                                        "Ask for fewer tokens or unload other models.")
+                        raise UserError("oom")
                     raise item
                 tok, step = item
                 ids.append(tok)

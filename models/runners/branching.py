@@ -86,10 +86,9 @@ def parse_choices(choices) -> list[int]:
     except (TypeError, ValueError):
         ranks = None
     if ranks is None or any(not 1 <= r <= TOP_K for r in ranks):
-        raise UserError("why_bad_choices", f"Choices are ranks from 1 to {TOP_K}, one per step, "
-                        "such as “1, 3” (1 = the most likely token).", k=TOP_K)
+        raise UserError("why_bad_choices", most=MAX_STEPS, k=TOP_K)
     if len(ranks) > MAX_STEPS:
-        raise UserError("why_bad_choices", f"At most {MAX_STEPS} choices.", k=TOP_K)
+        raise UserError("why_bad_choices", most=MAX_STEPS, k=TOP_K)
     return ranks
 
 
@@ -155,8 +154,7 @@ def branch(lm: LoadedModel, prompt: str, choices=None, extend: int = EXTEND) -> 
             picked = i < len(ranks)
             rank = ranks[i] if picked else 1
             if rank > len(top):
-                raise UserError("why_bad_choices", f"Choices are ranks from 1 to {len(top)}.",
-                                k=len(top))
+                raise UserError("why_bad_choices", most=MAX_STEPS, k=len(top))
             chosen = top[rank - 1]
             steps.append(Step(i, chosen, rank, top, picked))
             ids.append(chosen.token_id)

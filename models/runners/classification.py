@@ -49,9 +49,7 @@ def classify(manager, key: str, text: str) -> ClassProbs:
     text = check_text(text, "text")
     spec = manager.registry.get(key)
     if spec.head != "classification":
-        raise UserError("ft_not_classifier", f"{spec.name} has no classification head, so it "
-                        "cannot give class probabilities. Fine-tune it first, then pick the "
-                        "fine-tuned model.", name=spec.name)
+        raise UserError("ft_not_classifier", name=spec.name)
     with manager.use(key) as lm, manager.guard():
         return _predict(lm.model, lm.tokenizer, lm.device, text, key, spec.name)
 
@@ -72,8 +70,7 @@ class BeforeModels:
         folder = registry.files_dir(spec)
         meta_file = folder / META_FILE if folder else None
         if meta_file is None or not meta_file.exists() or not (folder / HEAD_FILE).exists():
-            raise UserError("ft_no_before", f"{spec.name} was not fine-tuned in this app, so its "
-                            "starting point is unknown.", name=spec.name)
+            raise UserError("ft_no_before", name=spec.name)
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         with self._lock:
             if self._key != key:
@@ -94,8 +91,7 @@ class BeforeModels:
             pass
         base = base or Path(meta["base_dir"])
         if not (base / "config.json").exists():
-            raise UserError("model_missing", f"The base model {meta['base_name']} is no longer on "
-                            "this computer.", name=meta["base_name"])
+            raise UserError("model_missing", name=meta["base_name"])
         classes = meta["classes"]
         model = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=len(classes), id2label=dict(enumerate(classes)),

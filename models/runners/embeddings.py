@@ -103,16 +103,12 @@ def parse_sentences(text: str, minimum: int = 2) -> SentenceList:
         sentences.append(sentence)
         labels.append(parts[1].strip()[:40] if len(parts) > 1 else "")
     if not sentences:
-        raise UserError("pre_no_sentences", "There are no sentences. Type one sentence per line, "
-                        "or load an example set.")
+        raise UserError("pre_no_sentences")
     if len(sentences) < minimum:
-        raise UserError("pre_one_sentence", "There is only one sentence, so there is nothing to "
-                        "compare it with. Add at least one more line.")
+        raise UserError("pre_one_sentence")
     notice = None
     if len(sentences) > MAX_SENTENCES:
-        notice = Notice("pre_sentences_capped", f"{len(sentences)} sentences were given; only "
-                        f"the first {MAX_SENTENCES} are shown, to keep the charts readable.",
-                        n=len(sentences), limit=MAX_SENTENCES)
+        notice = Notice("pre_sentences_capped", n=len(sentences), limit=MAX_SENTENCES)
         sentences, labels = sentences[:MAX_SENTENCES], labels[:MAX_SENTENCES]
     return SentenceList(sentences, labels, notice)
 
@@ -121,13 +117,11 @@ def read_sentence_file(path: str) -> str:
     """An uploaded .txt/.tsv/.csv list -> text with one sentence per line."""
     data = open(path, "rb").read(4_000_000)
     if b"\x00" in data[:8192]:
-        raise UserError("pre_binary_file", "That file is not plain text (it looks binary). Upload "
-                        "a .txt file with one sentence per line.")
+        raise UserError("pre_binary_file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError("pre_binary_file", "That file is not UTF-8 text. Save it as UTF-8 plain "
-                        "text with one sentence per line.") from None
+        raise UserError("pre_binary_file") from None
     if path.lower().endswith(".csv"):       # "sentence,label" rows -> tab separated
         import csv
         import io
@@ -176,14 +170,13 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> tuple[np
         return coords, [float(x) for x in pca.explained_variance_ratio_]
     if method == "tsne":
         if n < 4:
-            raise UserError("pre_tsne_small", "t-SNE needs at least 4 sentences; use PCA for "
-                            "fewer.")
+            raise UserError("pre_tsne_small")
         from sklearn.manifold import TSNE
         # perplexity ~ how many neighbours each point cares about; it must stay below n.
         tsne = TSNE(n_components=2, perplexity=float(min(30, max(2, (n - 1) // 3))),
                     init="pca", random_state=seed, max_iter=500)
         return tsne.fit_transform(vectors), None
-    raise UserError("pre_bad_method", "The map method must be pca or tsne.")
+    raise UserError("pre_bad_method")
 
 
 def nearest(result: EmbeddingResult, query: np.ndarray, k: int = 5,
@@ -200,9 +193,7 @@ def analyse(lm: LoadedModel, items: SentenceList, method: str = "pca") -> Embedd
     coords, explained = project(vectors, method)
     notices = [items.notice] if items.notice else []
     if truncated:
-        notices.append(Notice("pre_sentences_cut", f"{truncated} sentence(s) were longer than "
-                              f"{MAX_TOKENS} tokens; only their beginning was used.",
-                              n=truncated, limit=MAX_TOKENS))
+        notices.append(Notice("pre_sentences_cut", n=truncated, limit=MAX_TOKENS))
     return EmbeddingResult(items.sentences, items.labels, vectors, cosine_matrix(vectors),
                            coords, method, explained, notices, truncated,
                            unknown_share(lm.tokenizer, items.sentences))

@@ -35,8 +35,7 @@ WHOLE = ("max_new_tokens", "top_k", "seed")
 
 
 def bad_setting(name: str, value, lo: float, hi: float) -> UserError:
-    return UserError("gen_bad_setting", f"{name} must be between {lo:g} and {hi:g}; got "
-                     f"{value!r}.", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
+    return UserError("gen_bad_setting", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
 
 
 @dataclass(frozen=True)
@@ -124,10 +123,9 @@ class GenerationUpdate:
 def check_text(text: str, what: str = "prompt") -> str:
     text = (text or "").strip()
     if not text:
-        raise UserError("empty_text", f"The {what} is empty. Type some text first.", what=what)
+        raise UserError("empty_text", what=what)
     if len(text) > MAX_PROMPT_CHARS:
-        raise UserError("text_too_long", f"The {what} has {len(text):,} characters; the limit is "
-                        f"{MAX_PROMPT_CHARS:,}. Paste a shorter part.", what=what)
+        raise UserError("text_too_long", n=len(text), limit=MAX_PROMPT_CHARS, what=what)
     return text
 
 
@@ -136,8 +134,7 @@ def _prompt_ids(lm: LoadedModel, text: str, chat: bool, system: str | None) -> t
     tok = lm.tokenizer
     if chat:
         if not getattr(tok, "chat_template", None):
-            raise UserError("no_chat_template", f"{lm.spec.name} has no chat template; untick "
-                            "Chat mode to continue the text instead.", name=lm.spec.name)
+            raise UserError("no_chat_template", name=lm.spec.name)
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": text}]
         prompt_text = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
@@ -148,9 +145,7 @@ def _prompt_ids(lm: LoadedModel, text: str, chat: bool, system: str | None) -> t
 def _room(lm: LoadedModel, max_new_tokens: int) -> int:
     room = lm.max_length - int(max_new_tokens)
     if room < 16:
-        raise UserError("window_too_small", f"{lm.spec.name} reads at most {lm.max_length} "
-                        f"tokens, so it cannot write {max_new_tokens} new ones: ask for at most "
-                        f"{lm.max_length - 16}.", name=lm.spec.name, window=lm.max_length,
+        raise UserError("window_too_small", name=lm.spec.name, window=lm.max_length,
                         new=int(max_new_tokens), most=lm.max_length - 16)
     return room
 
@@ -374,8 +369,7 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
     if errors:
         exc = errors[0]
         if isinstance(exc, torch.OutOfMemoryError):
-            raise UserError("oom", "The device ran out of memory while generating. Ask for fewer "
-                            "tokens or unload other models.")
+            raise UserError("oom")
         raise exc
     total = time.perf_counter() - started
     if meter is not None and first is not None:

@@ -143,8 +143,7 @@ def logit_lens(lm: LoadedModel, text: str, top_k: int = TOP_K,
             else input_tokens[-keep:]
     notice = prep.notice
     if not classifier and len(columns_ids) > keep:
-        notice = notice or Notice("why_lens_cut", f"The grid shows the last {keep} of "
-                                  f"{len(columns_ids)} positions.", n=len(columns_ids), limit=keep)
+        notice = notice or Notice("why_lens_cut", n=len(columns_ids), limit=keep)
 
     names: dict[int, str] = {}         # layers repeat their guesses: decode each id once
 

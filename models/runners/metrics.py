@@ -33,10 +33,9 @@ class Scores:
 
 def _check(candidate: str, reference: str) -> None:
     if not (candidate or "").strip():
-        raise UserError("no_output", "There is no output to score yet: run the task first.")
+        raise UserError("no_output")
     if not (reference or "").strip():
-        raise UserError("no_reference", "Paste a reference (a text written by a person) to "
-                        "compare the output with.")
+        raise UserError("no_reference")
 
 
 def rouge(candidate: str, reference: str) -> Scores:

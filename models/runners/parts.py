@@ -74,11 +74,7 @@ def class_names(lm: LoadedModel) -> list[str]:
 
 def unsupported(lm: LoadedModel, method: str) -> UserError:
     """The message for a method that does not apply to this model."""
-    return UserError("why_not_for_model", f"“{method}” does not apply to {lm.spec.name} "
-                     f"({family_name(lm)}, {lm.spec.kind}, {lm.spec.head} head). "
-                     "It needs a model that predicts something: a decoder such as SmolLM2, a "
-                     "classifier fine-tuned in the app, or an encoder-decoder (T5, BART).",
-                     method=method, name=lm.spec.name)
+    return UserError("why_not_for_model", method=method, name=lm.spec.name)
 
 
 # ---- the logit lens's pieces ---------------------------------------------------------------
@@ -124,8 +120,7 @@ def lens_parts(lm: LoadedModel, method: str = "logit lens") -> LensParts:
 def _cut_notice(n: int, limit: int) -> Notice | None:
     if n <= limit:
         return None
-    return Notice("why_cut", f"The text has {n} tokens; only the first {limit} are used "
-                  "(explanations run the model many times).", n=n, limit=limit)
+    return Notice("why_cut", n=n, limit=limit)
 
 
 def prepare(lm: LoadedModel, text: str, cap: int = MAX_TOKENS) -> Prepared:

@@ -78,21 +78,16 @@ class Architecture:
 
     def check(self) -> "Architecture":
         if self.family not in FAMILIES:
-            raise UserError("scale_bad_family", f"Architecture family must be one of "
-                            f"{', '.join(FAMILIES)}, not {self.family!r}.", family=self.family)
+            raise UserError("scale_bad_family", family=self.family)
         for name in ("n_layers", "d_model", "n_heads", "vocab", "context"):
             _check_number(name, getattr(self, name))
         for name in ("d_ff", "n_kv_heads"):
             if getattr(self, name):
                 _check_number(name, getattr(self, name))
         if self.d_model % self.n_heads:
-            raise UserError("scale_heads_divide", f"The width ({self.d_model}) must divide evenly "
-                            f"into {self.n_heads} heads: each head gets width / heads dimensions.",
-                            d_model=self.d_model, n_heads=self.n_heads)
+            raise UserError("scale_heads_divide", d_model=self.d_model, n_heads=self.n_heads)
         if self.n_heads % self.kv_heads:
-            raise UserError("scale_kv_divide", f"{self.n_heads} attention heads cannot be shared "
-                            f"evenly by {self.kv_heads} key/value heads.",
-                            n_heads=self.n_heads, n_kv_heads=self.kv_heads)
+            raise UserError("scale_kv_divide", n_heads=self.n_heads, n_kv_heads=self.kv_heads)
         return self
 
 
@@ -123,7 +118,7 @@ class TrainingSetup:
         for name in ("tokens", "gpus", "utilisation", "gpu_tflops", "batch"):
             _check_number(name, getattr(self, name))
         if self.dtype not in ("fp32", "bf16"):
-            raise UserError("scale_bad_dtype", "Precision must be fp32 or bf16.")
+            raise UserError("scale_bad_dtype")
         return self
 
 
@@ -162,8 +157,8 @@ class Estimate:
 
 
 def out_of_range(name: str, value, lo: float, hi: float) -> UserError:
-    return UserError("scale_out_of_range", f"{name} must be between {lo:g} and {hi:g}; got "
-                     f"{value!r}.", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
+    return UserError("scale_out_of_range", field=name, lo=f"{lo:g}", hi=f"{hi:g}",
+                     value=repr(value))
 
 
 def _check_number(name: str, value) -> None:
@@ -250,8 +245,7 @@ def from_config(config) -> Architecture:
                             cfg["num_attention_heads"], cfg["vocab_size"],
                             cfg["max_position_embeddings"], cfg["intermediate_size"],
                             cfg.get("num_key_value_heads") or 0, tied)
-    raise UserError("scale_unknown_arch", f"The calculator knows GPT-2, BERT and Llama-style "
-                    f"models; {mt or 'this model'} is not one of them.", model_type=mt)
+    raise UserError("scale_unknown_arch", model_type=mt or "?")
 
 
 # ---- presets --------------------------------------------------------------------------------
@@ -287,7 +281,7 @@ def preset(key: str) -> Preset:
     for p in PRESETS:
         if p.key == key:
             return p
-    raise UserError("scale_unknown_preset", f"There is no preset called {key!r}.", key=key)
+    raise UserError("scale_unknown_preset", key=key)
 
 
 def format_count(n: float) -> str:

@@ -80,17 +80,15 @@ def token_surprisal(lm: LoadedModel, text: str, top_k: int = TOP_K) -> Surprisal
     tok, model = lm.tokenizer, lm.model
     text = (text or "").strip()
     if not text:
-        raise UserError("empty_text", "The text is empty. Type some text first.", what="text")
+        raise UserError("empty_text", what="text")
     if getattr(lm.spec, "kind", "decoder") != "decoder":
-        raise UserError("wrong_task", f"{lm.spec.name} does not predict the next token; pick a "
-                        "decoder (causal) model such as SmolLM2.", name=lm.spec.name)
+        raise UserError("wrong_task", name=lm.spec.name)
     ids = tok(text, add_special_tokens=False)["input_ids"]
     prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
     limit = min(MAX_TOKENS, lm.max_length) - (prefix is not None)
     notice = None
     if len(ids) > limit:
-        notice = Notice("pre_text_cut", f"The text has {len(ids)} tokens; only the first "
-                        f"{limit} were scored.", n=len(ids), limit=limit)
+        notice = Notice("pre_text_cut", n=len(ids), limit=limit)
         ids = ids[:limit]
     full = ([prefix] if prefix is not None else []) + ids
     input_ids = torch.tensor([full], device=lm.device)

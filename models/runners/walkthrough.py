@@ -98,11 +98,7 @@ def _locate(model, component: str, layer: int):
         return (lambda b: b.self_attn), layout, base.layers
     if layout == "gpt2":
         return (lambda b: b.attn), layout, base.h
-    raise UserError("att_walk_unsupported", "The formula walkthrough knows BERT-, Llama-, "
-                    "GPT-2-, T5- and BART-style layers; this model "
-                    f"({getattr(model.config, 'model_type', '?')}) is built differently. The "
-                    "heatmaps and bertviz still work for it.",
-                    model_type=getattr(model.config, "model_type", "?"))
+    raise UserError("att_walk_unsupported", model_type=getattr(model.config, "model_type", "?"))
 
 
 def _split(t: torch.Tensor, d: int) -> torch.Tensor:
@@ -171,9 +167,7 @@ def _returned(out, component: str):
             "decoder": getattr(out, "decoder_attentions", None),
             "cross": getattr(out, "cross_attentions", None)}.get(component)
     if not attn:
-        raise UserError("att_unavailable", "This model returned no attention weights to compare "
-                        "with. Pick another model (MiniLM or SmolLM2 always work).",
-                        what=component)
+        raise UserError("att_unavailable", what=component)
     return attn
 
 
@@ -251,8 +245,7 @@ def walkthrough(lm: LoadedModel, text: str, target: str = "", component: str = "
     key_tokens = enc.target_tokens if component == "decoder" else enc.tokens
     query = int(query) if query is not None else 0
     if not 0 <= query < n_q:
-        raise UserError("att_bad_query", f"The query token must be 0-{n_q - 1} for this text "
-                        f"(got {query}).", last=n_q - 1, query=query)
+        raise UserError("att_bad_query", last=n_q - 1, query=query)
     return Walkthrough(lm.spec.name, family, component, layer, head, kvh, n_heads, n_kv, d, query,
                        list(query_tokens), list(key_tokens), scale, rope, bias is not None,
                        causal, steps, _np(weights), _np(returned), diff,

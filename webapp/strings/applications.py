@@ -175,12 +175,29 @@ STRINGS: dict[str, tuple[str, str]] = {
         "against the context.",
         "{better} 回答得会更好，但需要下载，而应用目前离线。现在使用的是 {name}，一个只有 {size} 参数的"
         "小模型：它经常答错——请对照上下文检查答案。"),
-    # errors raised in models/apps*.py and models/runners/metrics.py
-    "err.bad_language": ("", "未知的语言 {language!r}；请从列表中选择。"),
-    "err.same_language": ("", "源语言和目标语言相同；请选择两种不同的语言。"),
-    "err.unsupported_pair": ("", "{name} 只能翻译：{pairs}。请选择这些方向之一，或换一个模型。"),
-    "err.qa_no_context": ("", "{name} 要在上下文中寻找答案：请把包含答案的文本粘贴到“上下文”框里。"),
-    "err.question_too_long": ("", "问题有 {n} 个词元；请控制在 {limit} 个以内，给上下文留出空间。"),
-    "err.no_output": ("", "还没有可以打分的输出：请先运行任务。"),
-    "err.no_reference": ("", "请粘贴一段参考文本（由人写的），用来和输出比较。"),
+    # errors raised in models/runners/applications/ and models/runners/metrics.py
+    "err.apps_no_room": ("{name} reads at most {max_length} tokens, which leaves no room for "
+                         "this text and its answer; pick a shorter output or a model that reads "
+                         "more.",
+                         "{name} 最多只能读取 {max_length} 个词元，放不下这段文本和它的回答；请选"
+                         "择更短的输出，或能读更多内容的模型。"),
+    "err.bad_language": ("Unknown language {language!r}; pick one from the list.",
+                         "未知的语言 {language!r}；请从列表中选择。"),
+    "err.same_language": ("The source and target languages are the same; pick two different "
+                          "languages.",
+                          "源语言和目标语言相同；请选择两种不同的语言。"),
+    "err.unsupported_pair": ("{name} only translates {pairs}. Pick one of those directions or "
+                             "another model.",
+                             "{name} 只能翻译：{pairs}。请选择这些方向之一，或换一个模型。"),
+    "err.qa_no_context": ("{name} finds the answer inside a context: paste a text that contains "
+                          "the answer into the Context box.",
+                          "{name} 要在上下文中寻找答案：请把包含答案的文本粘贴到“上下文”框里。"),
+    "err.question_too_long": ("The question has {n} tokens; keep it under {limit} so the context "
+                              "has room.",
+                              "问题有 {n} 个词元；请控制在 {limit} 个以内，给上下文留出空间。"),
+    "err.no_output": ("There is no output to score yet: run the task first.",
+                      "还没有可以打分的输出：请先运行任务。"),
+    "err.no_reference": ("Paste a reference (a text written by a person) to compare the output "
+                         "with.",
+                         "请粘贴一段参考文本（由人写的），用来和输出比较。"),
 }

@@ -226,11 +226,27 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "**输出。** 用权重把值向量混合起来：$$o_i = \\sum_j A_{{ij}}\\, v_j "
                         "\\in \\mathbb{{R}}^{{{d}}}$$ 之后所有头的输出会拼接起来，乘以 $W_O$，再进入前馈层。"),
     # ---- errors ----
-    "err.att_bad_index": ("", "这个模型的层号必须在 0–{layers} 之间，头号必须在 0–{heads} 之间。"),
-    "err.att_unavailable": ("", "这个模型没有返回注意力权重（使用融合注意力内核的模型无法显示）。请换一个模型（MiniLM 或 SmolLM2 总是可以）。"),
-    "err.att_walk_unsupported": ("", "公式逐步演算支持 BERT、Llama、GPT-2、T5 和 BART 类的层；这个模型（{model_type}）结构不同。热力图和 bertviz 仍然可以使用。"),
-    "err.att_bad_metric": ("", "交叉注意力的查询和键来自两段不同的文本，请选择熵、第一个词元或平均距离。"),
-    "err.att_bad_query": ("", "对这段文本，查询词元必须在 0–{last} 之间。"),
+    "err.att_bad_index": ("For this model the layer must be from 0 to {layers} and the head from "
+                          "0 to {heads}.",
+                          "这个模型的层号必须在 0–{layers} 之间，头号必须在 0–{heads} 之间。"),
+    "err.att_unavailable": ("This model returned no attention weights. Models that use a fused "
+                            "attention kernel cannot show them; pick another model (MiniLM or "
+                            "SmolLM2 always work).",
+                            "这个模型没有返回注意力权重（使用融合注意力内核的模型无法显示）。请换"
+                            "一个模型（MiniLM 或 SmolLM2 总是可以）。"),
+    "err.att_walk_unsupported": ("The formula walkthrough knows BERT-, Llama-, GPT-2-, T5- and "
+                                 "BART-style layers; this model ({model_type}) is built "
+                                 "differently. The heatmaps and bertviz still work for it.",
+                                 "公式逐步演算支持 BERT、Llama、GPT-2、T5 和 BART 类的层；这个模"
+                                 "型（{model_type}）结构不同。热力图和 bertviz 仍然可以使用。"),
+    "err.att_bad_metric": ("{metric!r} cannot summarise this attention; pick one of: {choices}. "
+                           "(Cross attention's queries and keys come from two different texts, "
+                           "so only entropy, first token and mean distance apply.)",
+                           "{metric!r} 不能用来概括这种注意力；请从以下选择：{choices}。（交叉注"
+                           "意力的查询和键来自两段不同的文本，所以只能用熵、第一个词元和平均距离"
+                           "。）"),
+    "err.att_bad_query": ("For this text the query token must be from 0 to {last} (got {query}).",
+                          "对这段文本，查询词元必须在 0–{last} 之间（当前是 {query}）。"),
     "err.att_no_result": ("", "请先点击“显示注意力”：现在还没有可以绘制的内容。"),
     "err.att_view_gone": ("This attention view was let go to make room for other work (the "
                           "server keeps only a few at a time). Press “Show attention” again.",

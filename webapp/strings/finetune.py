@@ -195,8 +195,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_out_exists": ("", "{path} 已存在且不是空的，请换一个文件夹。"),
     "err.ft_no_model": ("", "只有在这里微调的模型才能下载，而这个不是。请先训练一个，再在“微调后的模型”中选择它。"),
     "err.ft_not_base": ("", "{name} 不能在这里微调；请选择一个编码器模型（例如 all-MiniLM-L6-v2）。"),
-    "err.ft_not_classifier": ("", "{name} 没有分类头，无法给出类别概率。请先微调它，再选择微调后的模型。"),
-    "err.ft_no_before": ("", "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
+    "err.ft_not_classifier": ("{name} has no classification head, so it cannot give class "
+                              "probabilities. Fine-tune it first, then pick the fine-tuned model.",
+                              "{name} 没有分类头，无法给出类别概率。请先微调它，再选择微调后的模"
+                              "型。"),
+    "err.ft_no_before": ("{name} was not fine-tuned in this app, so what it was like before "
+                         "fine-tuning is unknown.",
+                         "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
     "err.ft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
     "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
     "err.ft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),

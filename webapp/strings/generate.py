@@ -44,8 +44,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "reads at most {window:,}, including the {new} it writes.",
                       "提示词共有 {n:,} 个词元，只读取了最后 {room:,} 个：{model} 最多读取 {window:,} 个词元，"
                       "其中包括它要写出的 {new} 个。"),
-    "err.window_too_small": ("", "{name} 最多只能读取 {window} 个词元，所以写不出 {new} 个新词元："
-                                 "请把“最多生成的词元数”设为 {most} 或更少。"),
+    "err.window_too_small": ("{name} reads at most {window} tokens, so it cannot write {new} new "
+                             "ones: set Max new tokens to {most} or less.",
+                             "{name} 最多只能读取 {window} 个词元，所以写不出 {new} 个新词元：请"
+                             "把“最多生成的词元数”设为 {most} 或更少。"),
     # ---- reading a long prompt ----
     "gen.prefill": ("Reading the prompt: {done:,} of {total:,} tokens ({pct:.0%}) · about {left} left",
                     "正在读取提示词：{done:,} / {total:,} 个词元（{pct:.0%}）· 大约还需 {left}"),

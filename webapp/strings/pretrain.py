@@ -162,11 +162,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pre.stop_sent": ("Stopping at the next step; the model will be saved.", "将在下一步停止，并保存模型。"),
     "pre.no_job": ("No training job yet: press Start.", "还没有训练任务：请按“开始训练”。"),
     # ---- errors (Chinese; English comes from the exception) ----
-    "err.pre_no_sentences": ("", "没有句子。请每行输入一个句子，或载入示例。"),
-    "err.pre_one_sentence": ("", "只有一个句子，没有可以比较的对象。请至少再加一行。"),
-    "err.pre_binary_file": ("", "这个文件不是 UTF-8 纯文本。请上传每行一句的 .txt 文件。"),
-    "err.pre_tsne_small": ("", "t-SNE 至少需要 4 个句子；句子更少时请用 PCA。"),
-    "err.pre_bad_method": ("", "地图方法只能是 pca 或 tsne。"),
+    "err.pre_no_sentences": ("There are no sentences. Type one sentence per line, or load an "
+                             "example set.",
+                             "没有句子。请每行输入一个句子，或载入示例。"),
+    "err.pre_one_sentence": ("There is only one sentence, so there is nothing to compare it "
+                             "with. Add at least one more line.",
+                             "只有一个句子，没有可以比较的对象。请至少再加一行。"),
+    "err.pre_binary_file": ("That file is not UTF-8 plain text. Upload a .txt file saved as "
+                            "UTF-8, with one sentence per line.",
+                            "这个文件不是 UTF-8 纯文本。请上传保存为 UTF-8、每行一句的 .txt 文件"
+                            "。"),
+    "err.pre_tsne_small": ("t-SNE needs at least 4 sentences; use PCA for fewer.",
+                           "t-SNE 至少需要 4 个句子；句子更少时请用 PCA。"),
+    "err.pre_bad_method": ("The map method must be pca or tsne.",
+                           "地图方法只能是 pca 或 tsne。"),
     "err.pre_bad_setting": ("{field} must be between {lo} and {hi}; got {value}.",
                             "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
     "err.pre_heads_divide": ("", "宽度（{width}）必须能被注意力头数（{heads}）整除。"),
@@ -326,10 +335,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.gpu_tflops": ("TFLOP/s", "TFLOP/s"),
     "field.batch": ("Sequences per GPU", "每块 GPU 的序列数"),
 
-    "err.scale_heads_divide": ("", "宽度（{d_model}）必须能被 {n_heads} 个注意力头整除：每个头分到 宽度 / 头数 个维度。"),
-    "err.scale_kv_divide": ("", "{n_heads} 个注意力头不能平均分给 {n_kv_heads} 个键/值头。"),
-    "err.scale_bad_family": ("", "架构类型必须是 gpt2、bert 或 llama。"),
-    "err.scale_bad_dtype": ("", "精度必须是 fp32 或 bf16。"),
-    "err.scale_unknown_arch": ("", "计算器只认识 GPT-2、BERT 和 Llama 类型的模型；{model_type} 不在其中。"),
-    "err.scale_unknown_preset": ("", "没有名为 {key!r} 的预设。"),
+    "err.scale_heads_divide": ("The width ({d_model}) must divide evenly into {n_heads} heads: "
+                               "each head gets width / heads dimensions.",
+                               "宽度（{d_model}）必须能被 {n_heads} 个注意力头整除：每个头分到 宽"
+                               "度 / 头数 个维度。"),
+    "err.scale_kv_divide": ("{n_heads} attention heads cannot be shared evenly by {n_kv_heads} "
+                            "key/value heads.",
+                            "{n_heads} 个注意力头不能平均分给 {n_kv_heads} 个键/值头。"),
+    "err.scale_bad_family": ("The architecture family must be gpt2, bert or llama, not "
+                             "{family!r}.",
+                             "架构类型必须是 gpt2、bert 或 llama。"),
+    "err.scale_bad_dtype": ("Precision must be fp32 or bf16.",
+                            "精度必须是 fp32 或 bf16。"),
+    "err.scale_unknown_arch": ("The calculator knows GPT-2, BERT and Llama-style models; "
+                               "{model_type} is not one of them.",
+                               "计算器只认识 GPT-2、BERT 和 Llama 类型的模型；{model_type} 不在其"
+                               "中。"),
+    "err.scale_unknown_preset": ("There is no preset called {key!r}.",
+                                 "没有名为 {key!r} 的预设。"),
 }

@@ -281,13 +281,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "why.part.attribution": ("Attribution", "归因"),
     "why.part.lens": ("Logit lens", "逻辑值透镜"),
     # ---- errors (English comes from the exception) ----
-    "err.why_not_for_model": ("", "“{method}”不适用于 {name}。它需要一个会做预测的模型：像 SmolLM2 这样的解码器、"
-                                  "在本应用中微调的分类器，或编码器-解码器（T5、BART）。"),
-    "err.why_bad_steps": ("", "步数必须是 {low} 到 {high} 之间的整数。"),
-    "err.why_bad_method": ("", "未知的方法 {method!r}；请使用以下之一：{methods}。"),
-    "err.why_unknown_class": ("", "这个模型没有类别 {label!r}；它的类别是：{classes}。"),
-    "err.why_same_contrast": ("", "另一个选项与被解释的内容相同；请换一个。"),
-    "err.why_bad_choices": ("", "选择是每一步的名次，从 1 到 {k}，例如“1, 3”（1 = 最可能的词元）。"),
+    "err.why_not_for_model": ("“{method}” does not apply to {name}. It needs a model that "
+                              "predicts something: a decoder such as SmolLM2, a classifier "
+                              "fine-tuned in the app, or an encoder-decoder (T5, BART).",
+                              "“{method}”不适用于 {name}。它需要一个会做预测的模型：像 SmolLM2 这"
+                              "样的解码器、在本应用中微调的分类器，或编码器-解码器（T5、BART）。"),
+    "err.why_bad_steps": ("The number of steps must be a whole number from {low} to {high}.",
+                          "步数必须是 {low} 到 {high} 之间的整数。"),
+    "err.why_bad_method": ("Unknown method {method!r}; use one of {methods}.",
+                           "未知的方法 {method!r}；请使用以下之一：{methods}。"),
+    "err.why_unknown_class": ("This model has no class {label!r}; its classes are {classes}.",
+                              "这个模型没有类别 {label!r}；它的类别是：{classes}。"),
+    "err.why_same_contrast": ("The alternative is the same as what is explained; pick a "
+                              "different one.",
+                              "另一个选项与被解释的内容相同；请换一个。"),
+    "err.why_bad_choices": ("Choices are ranks from 1 to {k}, one per step and at most {most} of "
+                            "them, such as “1, 3” (1 = the most likely token).",
+                            "选择是每一步的名次，从 1 到 {k}，最多 {most} 个，例如“1, 3”（1 = 最"
+                            "可能的词元）。"),
     "err.why_no_result": ("", "请先点击上面的按钮：现在还没有可以显示的结果。"),
     # ---- notices ----
     "notice.why_cut": ("The text has {n} tokens; only the first {limit} are used "

@@ -1,5 +1,7 @@
 """Which model would do an Applications task better than the one picked, and what to expect
-from the small packaged model meanwhile: the note shown next to each task's model picker."""
+from the small packaged model meanwhile: the note shown next to each task's model picker (its
+words, with what to expect of the small model per task, are the "notice.better_*" strings in
+webapp/strings/applications.py)."""
 from __future__ import annotations
 
 from models.core.errors import Notice
@@ -10,10 +12,6 @@ from models.core.registry import Registry
 BETTER = {"summarize": ("hub:distilbart-cnn", "hub:t5-small", "hub:qwen2.5-0.5b-instruct"),
           "translate": ("hub:qwen2.5-0.5b-instruct",),
           "answer": ("hub:distilbert-squad", "hub:qwen2.5-0.5b-instruct")}
-CAVEAT = {"summarize": ("it picks sentences of your text rather than writing a summary, and "
-                        "can miss the main point"),
-          "translate": "it translates poorly, especially into Chinese: expect mistakes",
-          "answer": "it often answers wrongly: check the answer against the context"}
 
 
 def advice(registry: Registry, task: str, key: str, source: str | None = None,
@@ -39,9 +37,6 @@ def advice(registry: Registry, task: str, key: str, source: str | None = None,
         size = f"{(registry.params(spec) or 0) / 1e6:.0f}M"
         params = {"better": bspec.name, "name": spec.name, "size": size}
         if state in ("ready", "downloadable"):
-            return Notice("better_ready", f"{bspec.name} does this better; pick it in the list "
-                          "(it may download first).", params)
-        return Notice("better_offline_" + task, f"{bspec.name} would do this better, but it "
-                      f"needs a download and the app is offline. Using {spec.name} instead, a "
-                      f"{size}-parameter model: {CAVEAT[task]}.", params)
+            return Notice("better_ready", **params)
+        return Notice("better_offline_" + task, **params)
     return None

@@ -158,8 +158,7 @@ def lookup(task: str, key: str | None, lang: str = "en") -> PromptFormat:
     from models.core.errors import UserError
     key = key or default_key(task, lang)
     if key not in FORMATS[task]:
-        raise UserError("bad_setting", f"Unknown prompt format {key!r}; use one of "
-                        f"{', '.join(FORMATS[task])}.")
+        raise UserError("bad_setting", value=key, choices=", ".join(FORMATS[task]))
     return FORMATS[task][key]
 
 

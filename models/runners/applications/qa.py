@@ -51,19 +51,15 @@ def prepare(lm: LoadedModel, question: str, context: str, stride: int = 128):
     question = check_text(question, "question")
     context = (context or "").strip()
     if not context:
-        raise UserError("qa_no_context", f"{lm.spec.name} finds the answer inside a context: "
-                        "paste a text that contains the answer into the Context box.",
-                        name=lm.spec.name)
+        raise UserError("qa_no_context", name=lm.spec.name)
     check_text(context, "context")
     tok = lm.tokenizer
     if not getattr(tok, "is_fast", False):
-        raise UserError("wrong_task", f"{lm.spec.name} has no fast tokenizer, which span "
-                        "answers need to point back into the text.", name=lm.spec.name)
+        raise UserError("wrong_task", name=lm.spec.name)
     max_len = min(lm.max_length, MAX_WINDOW)
     q_len = len(tok(question, add_special_tokens=False)["input_ids"])
     if q_len > max_len // 2:
-        raise UserError("question_too_long", f"The question has {q_len} tokens; keep it under "
-                        f"{max_len // 2} so the context has room.", n=q_len, limit=max_len // 2)
+        raise UserError("question_too_long", n=q_len, limit=max_len // 2)
     room = max_len - q_len - 3                 # [CLS] q [SEP] context [SEP]
     stride = max(0, min(int(stride), room // 2))
     enc = tok(question, context, truncation="only_second", max_length=max_len, stride=stride,
@@ -110,8 +106,7 @@ def answer(lm: LoadedModel, question: str, context: str, stride: int = 128) -> S
         if best is None or score > best[3]:
             best = (w, s, e, score)
     if best is None:
-        raise UserError("qa_no_context", "The context is empty after tokenizing; paste a "
-                        "longer text.", name=lm.spec.name)
+        raise UserError("qa_no_context", name=lm.spec.name)
     w, s, e, score = best
     offsets = enc["offset_mapping"][w]
     start, end = int(offsets[s][0]), int(offsets[e][1])

@@ -97,8 +97,7 @@ def lang_pair(spec: ModelSpec) -> tuple[str, str] | None:
 
 def check_task(spec: ModelSpec, task: str) -> None:
     if task not in spec.tasks:
-        raise UserError("wrong_task", f"{spec.name} cannot {task}. Pick another model from the "
-                        "list; it shows only models that can.", name=spec.name, task=task)
+        raise UserError("wrong_task", name=spec.name, task=task)
 
 
 def _prefixes(lm: LoadedModel) -> Family:
@@ -116,12 +115,9 @@ def _prefix_pairs(fam: Family) -> dict:
 def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list) -> list[int]:
     """Keep the beginning of a document that does not fit, and say so."""
     if room < 16:
-        raise UserError("bad_setting", f"{lm.spec.name} reads at most {lm.max_length} tokens; "
-                        "ask for a shorter output.")
+        raise UserError("apps_no_room", name=lm.spec.name, max_length=lm.max_length)
     if len(doc_ids) > room:
-        notices.append(Notice("cut", f"The text had {len(doc_ids)} tokens; {lm.spec.name} reads "
-                              f"at most {room} here, so only the first {room} were used.",
-                              {"n": len(doc_ids), "room": room, "name": lm.spec.name}))
+        notices.append(Notice("cut", n=len(doc_ids), room=room, name=lm.spec.name))
         return doc_ids[:room]
     return doc_ids
 
@@ -132,8 +128,7 @@ def _lm_prepare(lm: LoadedModel, task: str, fmt: PromptFormat, render, doc: str,
     shortened if the whole does not fit the context window. -> (prepared, the document kept)."""
     tok = lm.tokenizer
     if fmt.chat and not getattr(tok, "chat_template", None):
-        raise UserError("wrong_task", f"{lm.spec.name} has no chat template, so it cannot follow "
-                        "a task instruction. Pick an instruct (chat) model.", name=lm.spec.name)
+        raise UserError("wrong_task", name=lm.spec.name)
     notices: list = []
     shell = len(tok(render(""), add_special_tokens=False)["input_ids"])
     doc_ids = tok(doc, add_special_tokens=False)["input_ids"]
@@ -176,7 +171,7 @@ def prepare_summarize(lm: LoadedModel, text: str, length: str = "medium",
     check_task(lm.spec, "summarize")
     text = check_text(text, "text")
     if length not in LENGTHS:
-        raise UserError("bad_setting", f"Summary length must be one of {', '.join(LENGTHS)}.")
+        raise UserError("bad_setting", value=length, choices=", ".join(LENGTHS))
     sentences = LENGTHS[length][0]
     zh = is_chinese(text)
     max_new = summary_tokens(length, zh)
@@ -217,31 +212,23 @@ def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
         max_new_tokens = max(24, min(384, (5 if target == "zh" else 3) * n))
     for code in (source, target):
         if code not in LANGUAGES:
-            raise UserError("bad_language", f"Unknown language {code!r}; pick one from the list.",
-                            language=str(code))
+            raise UserError("bad_language", language=str(code))
     if source == target:
-        raise UserError("same_language", "Source and target language are the same; pick two "
-                        "different languages.")
+        raise UserError("same_language")
     if lm.spec.kind == "seq2seq":
         fam = _prefixes(lm)
         if "translate" in fam.prefixes:
             pairs = _prefix_pairs(fam)
             prefix = pairs.get((source, target))
             if prefix is None:
-                raise UserError("unsupported_pair", f"{lm.spec.name} only translates "
-                                f"{_pairs_text(pairs)}. Pick one of those directions or "
-                                "another model.", name=lm.spec.name, pairs=_pairs_text(pairs))
+                raise UserError("unsupported_pair", name=lm.spec.name, pairs=_pairs_text(pairs))
             return _seq2seq_prepare(lm, "translate", prefix, text, max_new_tokens)
         pair = lang_pair(lm.spec)
         if pair is not None and pair != (source, target):
-            raise UserError("unsupported_pair", f"{lm.spec.name} only translates "
-                            f"{_pairs_text({pair: ''})}. Pick that direction or another model.",
-                            name=lm.spec.name, pairs=_pairs_text({pair: ""}))
+            raise UserError("unsupported_pair", name=lm.spec.name, pairs=_pairs_text({pair: ""}))
         prep = _seq2seq_prepare(lm, "translate", "", text, max_new_tokens)
         if pair is None:
-            note = Notice("pair_unknown", f"{lm.spec.name} does not say which languages it "
-                          "translates; it will translate in the direction it was trained on.",
-                          {"name": lm.spec.name})
+            note = Notice("pair_unknown", name=lm.spec.name)
             prep = replace(prep, notices=prep.notices + (note,))
         return prep
     form = prompts.lookup("translate", fmt, source)
@@ -298,9 +285,7 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
         null = head + block(kept, prompts.NULL_QUESTION[lang])
         prep = replace(prep, null_ids=lm.tokenizer(null, add_special_tokens=False)["input_ids"])
     if form.span and len(prep.input_ids) > SPAN_MAX_TOKENS:
-        note = Notice("span_long", f"The context is long, so the answer is chosen token by token "
-                      f"instead of comparing every piece of the context (that is done up to "
-                      f"{SPAN_MAX_TOKENS} tokens).", {"n": SPAN_MAX_TOKENS})
+        note = Notice("span_long", n=SPAN_MAX_TOKENS)
         prep = replace(prep, fmt=replace(form, span=False), notices=prep.notices + (note,))
     return prep
 
