@@ -233,3 +233,76 @@ def test_cli_reads_the_password_from_a_pipe_only(tmp_path):
     assert cli(["add", "amy", "--role", "student"], str(tmp_path),
                stdin=io.StringIO("piped password\n"), out=out) == 0
     assert Accounts(tmp_path).check("amy", "piped password")
+
+
+def test_one_time_passwords_must_be_changed(tmp_path):
+    acc = Accounts(tmp_path)
+    acc.add("tess", "teacher password", "teacher")
+    [(name, one_time)] = acc.add_many(["amy"])
+    assert acc.must_change("amy") and acc.user("amy").must_change
+    assert not acc.must_change("tess") and not acc.user("tess").must_change
+    assert acc.check("amy", one_time)                     # it logs in, for changing it only
+    with pytest.raises(UserError) as err:
+        acc.change_password("amy", one_time, one_time)
+    assert err.value.code == "user_same_password"
+    with pytest.raises(UserError) as err:
+        acc.change_password("amy", "my own password", "my own pasword")
+    assert err.value.code == "user_password_mismatch"
+    with pytest.raises(UserError) as err:
+        acc.change_password("amy", "short", "short")
+    assert err.value.code == "user_short_password"
+    assert acc.must_change("amy")
+    acc.change_password("amy", "my own password", "my own password")
+    assert not acc.must_change("amy") and not acc.user("amy").must_change
+    assert acc.check("amy", "my own password") and not acc.check("amy", one_time)
+    assert [u["must_change"] for u in acc.users()] == [False, False]
+
+
+def test_a_users_file_from_before_must_change_is_migrated(tmp_path):
+    db = sqlite3.connect(tmp_path / "classroom.sqlite3")
+    db.execute("CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT "
+               "NULL, created REAL, failures INTEGER DEFAULT 0, locked_until REAL DEFAULT 0)")
+    from argon2 import PasswordHasher
+    db.execute("INSERT INTO users (name, role, hash, created) VALUES (?,?,?,?)",
+               ("old", "student", PasswordHasher().hash("old password"), 1.0))
+    db.commit()
+    db.close()
+    acc = Accounts(tmp_path)
+    assert acc.check("old", "old password") and not acc.must_change("old")
+    [(_name, _pw)] = acc.add_many(["new"])
+    assert acc.must_change("new")
+    Accounts(tmp_path)                                     # opening it again changes nothing
+    assert acc.must_change("new") and not acc.must_change("old")
+
+
+def test_a_job_stops_at_the_students_step_limit():
+    import time
+    runner = JobRunner("steps")
+    done = []
+    token = CURRENT_USER.set(User("bob", "student", limits=Limits(training_steps=7)))
+    try:
+        def work(ctx):
+            step = 0
+            while step < 100:
+                if ctx.cancelled:
+                    break
+                step += 1
+                ctx.count_step(step)
+                done.append(step)
+                time.sleep(0.001)
+            return {"steps": step}
+        jid = runner.submit("demo", "long", work)
+        job = runner.wait(jid, timeout=20)
+    finally:
+        CURRENT_USER.reset(token)
+    assert job.status == "cancelled" and job.result == {"steps": 7} and done[-1] == 7
+    notices = [e for e in job.events if e.get("code") == "training_step_limit"]
+    assert len(notices) == 1 and notices[0]["params"] == {"steps": 7}
+    # a teacher's job and a job without a limit run to the end
+    token = CURRENT_USER.set(User("tess", "teacher", limits=Limits(training_steps=7)))
+    try:
+        done.clear()
+        job = runner.wait(runner.submit("demo", "teacher", work), timeout=20)
+    finally:
+        CURRENT_USER.reset(token)
+    assert job.status == "done" and job.result == {"steps": 100}

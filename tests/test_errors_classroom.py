@@ -22,7 +22,7 @@ CASES = [
     ("user_bad_name", "/teacher_add_users", ["x" * 41, None, "student", LANG]),
     ("user_unknown", "/teacher_remove_user", ["nobody-here", LANG]),
     ("teach_self", "/teacher_remove_user", ["tess", LANG]),
-    ("teach_bad_limit", "/teacher_limits", [-1, 1, 20, 15, LANG]),
+    ("teach_bad_limit", "/teacher_limits", [-1, 1, 20, 15, 0, LANG]),
     ("model_not_allowed", "/token_surprisal", ["smollm2", "Some text.", LANG]),
 ]
 AS = {"teacher_only": "amy", "model_not_allowed": "amy"}          # the others: the teacher
@@ -31,7 +31,8 @@ CONTAINS = {"teacher_only": ("Only a teacher", "只有教师"),
             "model_not_allowed": ("has not opened", "还没有")}
 
 DIRECT_CODES = {"user_bad_role", "user_short_password", "user_exists", "user_password_mismatch", "quota_jobs",
-                "quota_rate", "quota_upload", "login_needed"}
+                "quota_rate", "quota_upload", "login_needed", "user_same_password",
+                "password_change_needed", "att_view_gone"}
 
 
 @pytest.mark.slow
@@ -63,6 +64,27 @@ def _raised(fn) -> UserError:
 class _Tty(io.StringIO):
     def isatty(self):
         return True
+
+
+def _as_logged_in(room, name: str):
+    """The gate's check for a request from `name` calling a public endpoint."""
+    from types import SimpleNamespace
+    from gradio.context import LocalContext
+    token = LocalContext.request.set(SimpleNamespace(username=name, session_hash="s1"))
+    try:
+        block_fn = SimpleNamespace(api_name="generate", api_visibility="public",
+                                   concurrency_id="device")
+        return room._enter(lambda: None, block_fn, (), {})
+    finally:
+        LocalContext.request.reset(token)
+
+
+def _tiny_result():
+    import numpy as np
+    from models.runners.attention import AttentionMap, AttentionResult
+    toks = ["a", "b"]
+    amap = AttentionMap("self", "self", toks, toks, np.full((1, 1, 2, 2), 0.5, np.float16))
+    return AttentionResult("m", "M", "encoder", {"self": amap}, toks)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -99,6 +121,16 @@ def test_classroom_errors_raised_directly(tmp_path, monkeypatch, lang):
     big.write_bytes(b"x" * (2 * 1024 * 1024))
     errors["quota_upload"] = _raised(lambda: room._check_files(student, [str(big)], {}))
     errors["login_needed"] = _raised(room._who)           # no logged-in request
+    [(_name, one_time)] = acc.add_many(["dora"])
+    errors["user_same_password"] = _raised(lambda: acc.change_password("dora", one_time,
+                                                                       one_time))
+    errors["password_change_needed"] = _raised(lambda: _as_logged_in(room, "dora"))
+    from models.runners.attention import ViewStore
+    from webapp.tabs.attention import kept
+    store = ViewStore(None, per_owner=1)
+    first = store.put("session:api", _tiny_result())
+    store.put("session:api", _tiny_result())
+    errors["att_view_gone"] = _raised(lambda: kept(store, first))
     assert set(errors) == DIRECT_CODES
     for code, exc in errors.items():
         assert exc.code == code
