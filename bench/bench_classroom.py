@@ -76,6 +76,8 @@ def knobs(argv=None) -> argparse.Namespace:
     p.add_argument("--sessions", type=int, default=0,
                    help="measure only what K browser sessions keep (see the docstring)")
     p.add_argument("--app-dir", default=str(ROOT), help="the checkout whose app.py is run")
+    p.add_argument("--budget", default=os.environ.get("BENCH_BUDGET"),
+                   help="the app's --memory-budget (default: the app's own, half the memory)")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args([] if argv is None else argv)
 
@@ -106,11 +108,13 @@ def class_cache(students: list[tuple[str, str]]) -> Path:
 
 
 @contextmanager
-def app_server(cache: Path, app_dir: str, engine_url: str | None = None, classroom=True):
+def app_server(cache: Path, app_dir: str, engine_url: str | None = None, classroom=True,
+               budget: str | None = None):
     port = free_port()
     cmd = [sys.executable, "app.py", "--hub", "off", "--lang", "en", "--cache-dir", str(cache),
            "--port", str(port), "--device", "cpu"] + (["--classroom"] if classroom else []) \
-        + (["--engine-url", engine_url] if engine_url else [])
+        + (["--engine-url", engine_url] if engine_url else []) \
+        + (["--memory-budget", budget] if budget else [])
     log = open(cache / "server.log", "w")
     proc = subprocess.Popen(cmd, cwd=app_dir, stdout=log, stderr=subprocess.STDOUT,
                             env=dict(os.environ, **ENV, PYTHONPATH=app_dir))
@@ -294,7 +298,7 @@ def run_class(args, engine_url: str | None, label: str) -> tuple[list[dict], dic
     students = [(f"s{i:02d}", f"pw-s{i:02d}-bench") for i in range(n)]
     cache = class_cache(students)
     markers = [marker(i) for i in range(n)]
-    with app_server(cache, args.app_dir, engine_url) as (url, pid):
+    with app_server(cache, args.app_dir, engine_url, budget=args.budget) as (url, pid):
         teacher = Client(url, auth=TEACHER, verbose=False)
         print(f"[{label}] server up at {url} (pid {pid}); training the class classifier ...",
               flush=True)
@@ -354,8 +358,9 @@ def sessions_run(args) -> dict:
     event (plain HTTP, no login: the app without --classroom), RSS after each."""
     import httpx
     cache = class_cache([])
-    out = {"app_dir": args.app_dir, "sessions": args.sessions, "rss_mb": []}
-    with app_server(cache, args.app_dir, classroom=False) as (url, pid):
+    out = {"app_dir": args.app_dir, "sessions": args.sessions, "budget": args.budget,
+           "rss_mb": []}
+    with app_server(cache, args.app_dir, classroom=False, budget=args.budget) as (url, pid):
         http = httpx.Client(base_url=url, timeout=600)
         config = http.get("/config").json()
         run_id = next(c["id"] for c in config["components"]

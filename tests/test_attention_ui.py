@@ -63,7 +63,11 @@ def test_run_handler_draws_one_head_and_keeps_the_tensor_server_side(lab):
     out = fn(keys["llama"], "the cat sat on the mat", "the dog ran", "self", 1, 3, True,
              "entropy", "en")
     assert len(out) == len(outputs)
-    result, info, fig = out[0], out[1], out[6]
+    handle, info, fig = out[0], out[1], out[6]
+    # the session keeps a handle; the weights stay in the app's one store
+    # (models/runners/attention.py ViewStore)
+    assert isinstance(handle, str) and len(handle) < 64
+    result = ctx.attention_views.get(handle)
     assert result.maps["self"].weights.shape[:2] == (2, 4)
     assert "GQA" in info or "Grouped-query" in info
     z = np.asarray(fig.data[0].z)

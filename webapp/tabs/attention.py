@@ -269,30 +269,32 @@ def build(ctx: AppContext) -> None:
             walk_plot = gr.Plot(elem_id="att-walk-plot", show_label=False)
 
     # ---- wiring ---------------------------------------------------------------------------
-    def show(key, txt, tgt, view_name, lyr, hd, new, metric_name, lang, request: gr.Request,
-             progress=gr.Progress()):
+    def show(key, txt, tgt, view_name, lyr, hd, new, metric_name, lang,
+             request: gr.Request = None, progress=gr.Progress()):
         out = show_attention(manager, key, txt, tgt, view_name, lyr, hd, new, metric_name,
                              lang, progress)
         return (store.put(owner_of(request), out[0]),) + tuple(out[1:])
 
     # the redraws read the kept result through the session's handle
-    def on_draw(handle, view_name, lyr, hd, new, lang, request: gr.Request):
+    def on_draw(handle, view_name, lyr, hd, new, lang, request: gr.Request = None):
         return draw(kept(store, handle, request), view_name, lyr, hd, new, lang)
 
-    def on_change_view(handle, view_name, lyr, hd, new, metric_name, lang, request: gr.Request):
+    def on_change_view(handle, view_name, lyr, hd, new, metric_name, lang,
+                       request: gr.Request = None):
         return change_view(kept(store, handle, request), view_name, lyr, hd, new, metric_name,
                            lang)
 
-    def on_grid(handle, view_name, metric_name, lang, request: gr.Request):
+    def on_grid(handle, view_name, metric_name, lang, request: gr.Request = None):
         return grid_view(kept(store, handle, request), view_name, metric_name, lang)
 
-    def on_open_head(handle, view_name, new, lang, evt: gr.SelectData, request: gr.Request):
+    def on_open_head(handle, view_name, new, lang, evt: gr.SelectData,
+                     request: gr.Request = None):
         return open_head(kept(store, handle, request), view_name, new, lang, evt)
 
-    def on_csv(handle, view_name, lyr, hd, lang, request: gr.Request):
+    def on_csv(handle, view_name, lyr, hd, lang, request: gr.Request = None):
         return export_csv(kept(store, handle, request), view_name, lyr, hd, lang)
 
-    def on_bertviz(handle, kind, lyr, lang, request: gr.Request):
+    def on_bertviz(handle, kind, lyr, lang, request: gr.Request = None):
         return draw_bertviz(kept(store, handle, request), kind, lyr, lang)
 
     run_inputs = [model, text, target, view, layer, head, only_new, metric, lang]
@@ -329,7 +331,7 @@ def build(ctx: AppContext) -> None:
 
     register_api(manager)
 
-    def relabel(lang, handle, view_name, lyr, hd, new, request: gr.Request):
+    def relabel(lang, handle, view_name, lyr, hd, new, request: gr.Request = None):
         """The language switch: lists, the info line and the drawn head follow it."""
         result = store.get(handle, owner_of(request)) if handle else None
         shown = (gr.update(choices=_view_choices(result, lang)), _info(result, lang),
