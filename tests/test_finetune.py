@@ -17,6 +17,7 @@ from models.training.finetune.job import finetune_and_save, start_job, status_di
 from models.training.finetune.store import finetuned_dir, save_model, zip_model
 from models.core.jobs import JobRunner
 from models.core.registry import Registry
+from tests.messages import english
 
 # Two classes a tiny model can separate from words alone (all in tests/tiny.py's vocabulary).
 ANIMALS = ["the cat sat on the mat", "a dog ran in the park", "the quick brown fox",
@@ -182,7 +183,7 @@ def test_a_failing_job_reports_its_error_and_frees_the_queue(tiny_manager):
 def test_settings_out_of_range_are_refused():
     with pytest.raises(UserError) as err:
         FinetuneConfig(learning_rate=5.0).check()
-    assert err.value.code == "ft_bad_setting" and "learning_rate" in err.value.message
+    assert err.value.code == "ft_bad_setting" and "learning_rate" in english(err.value)
 
 
 def test_saved_folder_never_leaves_the_data_dir(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from models.core.registry import Registry
 from tests.test_finetune import separable
+from tests.messages import english
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def test_unknown_job_and_wrong_model_are_explained(served):
     client, key, _cache, _manager = served
     with pytest.raises(Exception) as err:
         client.predict("finetune-nothere", "en", api_name="/finetune_status")
-    assert "finetune-nothere" in str(err.value)
+    assert "finetune-nothere" in english(err.value)
     with pytest.raises(Exception) as err:
         client.predict("hello", key, "en", api_name="/classify")
-    assert "classification head" in str(err.value)
+    assert "classification head" in english(err.value)

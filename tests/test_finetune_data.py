@@ -10,6 +10,7 @@ import pytest
 from models.core.errors import UserError
 from models.training.finetune.data import (MAX_ROWS, MAX_TEXT_CHARS, SAMPLES, load, prepare, read_table,
                                   safe_name, split)
+from tests.messages import english
 
 ROWS = [("I loved this film", "pos"), ("Terrible food and slow service", "neg"),
         ("What a wonderful day", "pos"), ("The train was late again", "neg"),
@@ -40,7 +41,7 @@ def write(path, fmt: str):
 def code_of(fn, *args, **kwargs) -> UserError:
     with pytest.raises(UserError) as err:
         fn(*args, **kwargs)
-    assert err.value.message                              # a sentence for the user, never empty
+    assert english(err.value)                              # a sentence for the user, never empty
     return err.value
 
 
@@ -67,7 +68,7 @@ def test_columns_are_guessed_and_can_be_changed(tmp_path):
     data = load(tmp_path / "d.csv")
     assert (data.text_column, data.label_column) == ("review", "y")
     err = code_of(load, tmp_path / "d.csv", "review", "stars")       # 2 and 4 appear once
-    assert err.code == "ft_tiny_class" and "2, 4" in err.message
+    assert err.code == "ft_tiny_class" and "2, 4" in english(err)
 
 
 def test_empty_file(tmp_path):
@@ -80,7 +81,7 @@ def test_empty_file(tmp_path):
 def test_wrong_extension_and_wrong_content(tmp_path):
     (tmp_path / "d.txt").write_text("hello")
     err = code_of(read_table, tmp_path / "d.txt")
-    assert err.code == "ft_bad_format" and ".csv" in err.message
+    assert err.code == "ft_bad_format" and ".csv" in english(err)
     (tmp_path / "d.parquet").write_text("text,label\na,b\n")       # CSV named .parquet
     assert code_of(read_table, tmp_path / "d.parquet").code == "ft_unreadable"
     (tmp_path / "d.json").write_text("{not json")
@@ -101,13 +102,13 @@ def test_non_utf8_text_is_detected_or_refused(tmp_path):
 def test_missing_columns_single_class_and_one_example_class(tmp_path):
     path = write(tmp_path / "d.csv", "csv")
     err = code_of(load, path, "sentence", "sentiment")
-    assert err.code == "ft_no_column" and "sentiment" in err.message and "label" in err.message
+    assert err.code == "ft_no_column" and "sentiment" in english(err) and "label" in english(err)
     pd.DataFrame({"text": ["a", "b", "c"], "label": ["x", "x", "x"]}).to_csv(tmp_path / "one.csv", index=False)
     assert code_of(load, tmp_path / "one.csv").code == "ft_one_class"
     pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "x", "x", "lonely"]}).to_csv(
         tmp_path / "tiny.csv", index=False)
     err = code_of(load, tmp_path / "tiny.csv")
-    assert err.code == "ft_tiny_class" and "lonely" in err.message
+    assert err.code == "ft_tiny_class" and "lonely" in english(err)
     pd.DataFrame({"text": ["only text here"]}).to_csv(tmp_path / "col.csv", index=False)
     assert code_of(load, tmp_path / "col.csv").code == "ft_one_column"
 
@@ -127,7 +128,7 @@ def test_100k_rows_are_sampled_with_a_notice(tmp_path):
                   "label": ["a", "b"] * (n // 2)}).to_csv(tmp_path / "big.csv", index=False)
     data = load(tmp_path / "big.csv")
     assert len(data.texts) == MAX_ROWS
-    assert any(n.code == "sampled" and str(MAX_ROWS) in n.message for n in data.notices)
+    assert any(n.code == "sampled" and str(MAX_ROWS) in english(n) for n in data.notices)
 
 
 def test_file_over_the_upload_limit(tmp_path):
@@ -135,7 +136,7 @@ def test_file_over_the_upload_limit(tmp_path):
     with open(path, "wb") as fh:
         fh.truncate(51 * 1024 * 1024)                     # sparse: no real 51 MB written
     err = code_of(read_table, path)
-    assert err.code == "ft_too_big" and "50" in err.message
+    assert err.code == "ft_too_big" and "50" in english(err)
 
 
 def test_a_50000_character_text_is_cut_with_a_notice(tmp_path):

@@ -157,44 +157,113 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ft.zip_file": ("Model folder (safetensors, tokenizer, model card)",
                     "模型文件夹（safetensors 权重、分词器、模型卡）"),
     # ---- warnings about the data and the training run ----
-    "notice.encoding": ("", "{name} 不是 UTF-8 编码，已按 {encoding} 读取。如果文字显示不对，请把文件另存为 UTF-8。"),
-    "notice.empty_rows": ("", "有 {n} 行的文本或标签为空，已跳过。"),
-    "notice.numeric_labels": ("", "标签是数字；每个数字都被当作一个类别名称（而不是数量）。"),
-    "notice.cut_texts": ("", "有 {n} 条文本超过 {chars} 个字符，已被截断；模型本来也只读取开头的若干词元。"),
-    "notice.long_texts": ("", "有 {n} 条文本超过 1000 个字符；只有开头（最大长度以内）的词元会被使用。"),
-    "notice.duplicates": ("", "删除了 {n} 行重复数据，这样同一句话不会同时出现在训练集和验证集中。"),
-    "notice.conflicts": ("", "有 {n} 行文本相同但标签不同；模型不可能把它们全部判断正确。"),
-    "notice.sampled": ("", "文件中有 {n} 行可用数据；为了让训练在合理时间内完成，随机选取了其中 {max} 行。"),
-    "notice.imbalance": ("", "类别不平衡：{big!r} 有 {nbig} 个样本，{small!r} 只有 {nsmall} 个。即使小类别总被判错，"
-                          "准确率也可能很好看；请留意宏平均 F1。"),
-    "notice.truncated": ("", "有 {n} 条文本超过 {max_length} 个词元，模型只能看到开头。如果结尾重要，请调大“最大长度”。"),
-    "notice.chinese_base": ("", "这些文本大多是中文（{chinese}），而 {base} 把其中 {share} 的词元读成 [UNK]："
-                             "它的词表里汉字很少，所以学不到东西。中文数据请选择能读中文的基础模型，例如 {bases}"
-                             "（联网时可在“模型”标签页添加）。"),
-    "notice.class_weights": ("", "最大的类别的样本数是最小类别的 {ratio} 倍，所以训练时按类别大小的倒数给每个类别加权"
-                              "（类别权重）：小类别和大类别同样重要。"),
-    "notice.unknown_tokens": ("", "{share} 的词元是 [UNK]：基础模型的词表里没有它们（比如英文模型遇到中文字）。"
-                               "模型看不见的东西，它也学不会。"),
+    "notice.encoding": ("{name} is not UTF-8; it was read as {encoding}. If the text looks "
+                        "wrong, save the file as UTF-8.",
+                        "{name} 不是 UTF-8 编码，已按 {encoding} 读取。如果文字显示不对，请把文件"
+                        "另存为 UTF-8。"),
+    "notice.empty_rows": ("{n} rows with an empty text or label were left out.",
+                          "有 {n} 行的文本或标签为空，已跳过。"),
+    "notice.numeric_labels": ("The labels are numbers; each number is treated as a class name "
+                              "(not as an amount).",
+                              "标签是数字；每个数字都被当作一个类别名称（而不是数量）。"),
+    "notice.cut_texts": ("{n} texts were longer than {chars} characters and were cut; the model "
+                         "reads only the first tokens anyway.",
+                         "有 {n} 条文本超过 {chars} 个字符，已被截断；模型本来也只读取开头的若干"
+                         "词元。"),
+    "notice.long_texts": ("{n} texts are longer than {chars} characters; only their first tokens "
+                          "(up to the max length) are used.",
+                          "有 {n} 条文本超过 {chars} 个字符；只有开头（最大长度以内）的词元会被使"
+                          "用。"),
+    "notice.duplicates": ("{n} duplicate rows were removed, so the same sentence cannot be in "
+                          "both training and validation.",
+                          "删除了 {n} 行重复数据，这样同一句话不会同时出现在训练集和验证集中。"),
+    "notice.conflicts": ("{n} rows share a text with a different label; the model cannot get all "
+                         "of them right.",
+                         "有 {n} 行文本相同但标签不同；模型不可能把它们全部判断正确。"),
+    "notice.sampled": ("The file has {n} usable rows; a random {max} are used so that training "
+                       "finishes in reasonable time.",
+                       "文件中有 {n} 行可用数据；为了让训练在合理时间内完成，随机选取了其中 "
+                       "{max} 行。"),
+    "notice.imbalance": ("The classes are unbalanced: {big!r} has {nbig} examples, {small!r} "
+                         "only {nsmall}. Accuracy can look good while the small class is always "
+                         "wrong; watch macro-F1.",
+                         "类别不平衡：{big!r} 有 {nbig} 个样本，{small!r} 只有 {nsmall} 个。即使"
+                         "小类别总被判错，准确率也可能很好看；请留意宏平均 F1。"),
+    "notice.truncated": ("{n} texts are longer than {max_length} tokens; the model only sees "
+                         "their beginning. Raise Max length if the end matters.",
+                         "有 {n} 条文本超过 {max_length} 个词元，模型只能看到开头。如果结尾重要，"
+                         "请调大“最大长度”。"),
+    "notice.chinese_base": ("Most of these texts are Chinese ({chinese}), and {base} reads "
+                            "{share} of their tokens as [UNK]: its vocabulary has few Chinese "
+                            "characters, so it cannot learn from them. For Chinese data pick a "
+                            "base model that reads Chinese, such as {bases} (add one in the "
+                            "Models tab while online).",
+                            "这些文本大多是中文（{chinese}），而 {base} 把其中 {share} 的词元读成"
+                            " [UNK]：它的词表里汉字很少，所以学不到东西。中文数据请选择能读中文的"
+                            "基础模型，例如 {bases}（联网时可在“模型”标签页添加）。"),
+    "notice.class_weights": ("The biggest class has {ratio} times as many examples as the "
+                             "smallest, so training weighs each class by the inverse of its size "
+                             "(class weights): the small classes count as much as the big ones.",
+                             "最大的类别的样本数是最小类别的 {ratio} 倍，所以训练时按类别大小的倒"
+                             "数给每个类别加权（类别权重）：小类别和大类别同样重要。"),
+    "notice.unknown_tokens": ("{share} of the tokens are [UNK]: the base model's vocabulary does "
+                              "not know them (for example Chinese characters in an English "
+                              "model). The model cannot learn from what it cannot see.",
+                              "{share} 的词元是 [UNK]：基础模型的词表里没有它们（比如英文模型遇到"
+                              "中文字）。模型看不见的东西，它也学不会。"),
     # ---- errors (English comes from the exception) ----
-    "err.ft_bad_format": ("", "{name}：无法读取以 {suffix} 结尾的文件。请使用以下格式之一：{formats}。"),
-    "err.ft_no_file": ("", "上传的文件已经不在了，请重新上传。"),
-    "err.ft_empty_file": ("", "{name} 是空的。请选择一个有表头和若干带标签数据行的文件。"),
-    "err.ft_too_big": ("", "{name} 有 {mb} MB，上限是 {limit} MB。请减少行数。"),
-    "err.ft_not_utf8": ("", "{name} 不是 UTF-8 文本，也无法识别它的编码。请另存为 UTF-8（Excel 中选“CSV UTF-8”）后重新上传。"),
-    "err.ft_unreadable": ("", "{name} 无法按 {fmt} 格式读取。请确认文件确实是这种格式。"),
-    "err.ft_one_column": ("", "文件只有一列（{column}）；需要一列文本和一列标签。"),
-    "err.ft_no_column": ("", "没有名为 {column!r} 的列。现有的列：{columns}。"),
-    "err.ft_same_column": ("", "文本列和标签列必须是不同的列。"),
-    "err.ft_no_rows": ("", "所有行的文本或标签都是空的（{text!r} / {label!r} 列）。请选择其他列。"),
-    "err.ft_one_class": ("", "每一行的标签都是 {label!r}。分类器至少需要两个类别才能区分。"),
-    "err.ft_many_classes": ("", "标签列 {column!r} 有 {n} 个不同的值；最多支持 {max} 个类别。它真的是标签列吗？"),
-    "err.ft_tiny_class": ("", "这些类别只有一个样本：{classes}。每个类别至少需要 2 个（一个用来学，一个用来检验），"
-                          "最好 20 个以上。请补充样本或删除这些行。"),
-    "err.ft_bad_setting": ("", "{name} = {value} 超出范围，请使用 {low} 到 {high} 之间的值。"),
+    "err.ft_bad_format": ("{name}: files ending in {suffix} cannot be read. Use one of: "
+                          "{formats}.",
+                          "{name}：无法读取以 {suffix} 结尾的文件。请使用以下格式之一：{formats}"
+                          "。"),
+    "err.ft_no_file": ("The uploaded file is gone. Upload it again.",
+                       "上传的文件已经不在了，请重新上传。"),
+    "err.ft_empty_file": ("{name} is empty or has no rows. Pick a file with a header row and at "
+                          "least a few labelled rows.",
+                          "{name} 是空的或没有数据行。请选择一个有表头和若干带标签数据行的文件。"),
+    "err.ft_too_big": ("{name} is {mb} MB; the limit is {limit} MB. Use fewer rows.",
+                       "{name} 有 {mb} MB，上限是 {limit} MB。请减少行数。"),
+    "err.ft_not_utf8": ("{name} is not UTF-8 text and its encoding could not be detected. Save "
+                        "it as UTF-8 (Excel: 'CSV UTF-8') and upload it again.",
+                        "{name} 不是 UTF-8 文本，也无法识别它的编码。请另存为 UTF-8（Excel 中选"
+                        "“CSV UTF-8”）后重新上传。"),
+    "err.ft_unreadable": ("{name} could not be read as {fmt}. Check that the file really is in "
+                          "that format.",
+                          "{name} 无法按 {fmt} 格式读取。请确认文件确实是这种格式。"),
+    "err.ft_one_column": ("The file has one column ({column}); it needs a text column and a "
+                          "label column.",
+                          "文件只有一列（{column}）；需要一列文本和一列标签。"),
+    "err.ft_no_column": ("There is no column {column!r}. The columns are: {columns}.",
+                         "没有名为 {column!r} 的列。现有的列：{columns}。"),
+    "err.ft_same_column": ("The text and the label must be different columns.",
+                           "文本列和标签列必须是不同的列。"),
+    "err.ft_no_rows": ("Every row has an empty text or label (columns {text!r} / {label!r}). "
+                       "Pick other columns.",
+                       "所有行的文本或标签都是空的（{text!r} / {label!r} 列）。请选择其他列。"),
+    "err.ft_one_class": ("Every row has the label {label!r}. A classifier needs at least two "
+                         "classes to tell apart.",
+                         "每一行的标签都是 {label!r}。分类器至少需要两个类别才能区分。"),
+    "err.ft_many_classes": ("The label column {column!r} has {n} different values; at most {max} "
+                            "classes are supported. Is it really the label column?",
+                            "标签列 {column!r} 有 {n} 个不同的值；最多支持 {max} 个类别。它真的是"
+                            "标签列吗？"),
+    "err.ft_tiny_class": ("These classes have only one example: {classes}. Each class needs at "
+                          "least 2 (one to learn from, one to check), better 20 or more. Add "
+                          "examples or remove those rows.",
+                          "这些类别只有一个样本：{classes}。每个类别至少需要 2 个（一个用来学，一"
+                          "个用来检验），最好 20 个以上。请补充样本或删除这些行。"),
+    "err.ft_bad_setting": ("{name} = {value} is out of range; use a value from {low} to {high}.",
+                           "{name} = {value} 超出范围，请使用 {low} 到 {high} 之间的值。"),
     "err.ft_not_number": ("", "{name} = {value!r} 不是一个数字。"),
-    "err.ft_out_exists": ("", "{path} 已存在且不是空的，请换一个文件夹。"),
-    "err.ft_no_model": ("", "只有在这里微调的模型才能下载，而这个不是。请先训练一个，再在“微调后的模型”中选择它。"),
-    "err.ft_not_base": ("", "{name} 不能在这里微调；请选择一个编码器模型（例如 all-MiniLM-L6-v2）。"),
+    "err.ft_out_exists": ("{path} already exists and is not empty. Pick a new folder.",
+                          "{path} 已存在且不是空的，请换一个文件夹。"),
+    "err.ft_no_model": ("Only a model fine-tuned here can be downloaded, and this one was not. "
+                        "Train one first, then pick it in Fine-tuned model.",
+                        "只有在这里微调的模型才能下载，而这个不是。请先训练一个，再在“微调后的模"
+                        "型”中选择它。"),
+    "err.ft_not_base": ("{name} cannot be fine-tuned here; pick an encoder (such as "
+                        "all-MiniLM-L6-v2).",
+                        "{name} 不能在这里微调；请选择一个编码器模型（例如 all-MiniLM-L6-v2）。"),
     "err.ft_not_classifier": ("{name} has no classification head, so it cannot give class "
                               "probabilities. Fine-tune it first, then pick the fine-tuned model.",
                               "{name} 没有分类头，无法给出类别概率。请先微调它，再选择微调后的模"

@@ -178,12 +178,28 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "地图方法只能是 pca 或 tsne。"),
     "err.pre_bad_setting": ("{field} must be between {lo} and {hi}; got {value}.",
                             "{field} 必须在 {lo} 到 {hi} 之间；当前值是 {value}。"),
-    "err.pre_heads_divide": ("", "宽度（{width}）必须能被注意力头数（{heads}）整除。"),
-    "err.pre_bad_name": ("", "请给模型起一个由字母、数字、点、短横线或下划线组成的名字。"),
-    "err.pre_corpus_binary": ("", "语料文件不是纯文本（看起来是二进制文件或不是 UTF-8 编码）。请上传 UTF-8 编码的 .txt 文件。"),
-    "err.pre_corpus_empty": ("", "语料是空的。请上传一个文本文件，或选择内置语料。"),
-    "err.pre_corpus_small": ("", "语料只有 {chars} 个字符，太少了：分词器和模型至少需要 {need} 个字符（几段话）。请多加一些文字。"),
-    "err.pre_corpus_few_tokens": ("", "语料只切分出 {tokens} 个词元；训练上下文是 {context} 个词元时，训练至少需要 {need} 个词元（上下文的两倍）。请多加一些文字，或把训练上下文调小。"),
+    "err.pre_heads_divide": ("The width ({width}) must divide evenly into {heads} heads.",
+                             "宽度（{width}）必须能被注意力头数（{heads}）整除。"),
+    "err.pre_bad_name": ("Give the model a name made of letters, digits, dots, dashes or "
+                         "underscores.",
+                         "请给模型起一个由字母、数字、点、短横线或下划线组成的名字。"),
+    "err.pre_corpus_binary": ("The corpus file is not plain text (it looks binary or is not "
+                              "UTF-8). Upload a .txt file saved as UTF-8.",
+                              "语料文件不是纯文本（看起来是二进制文件或不是 UTF-8 编码）。请上传 "
+                              "UTF-8 编码的 .txt 文件。"),
+    "err.pre_corpus_empty": ("The corpus is empty. Upload a text file or pick a bundled corpus.",
+                             "语料是空的。请上传一个文本文件，或选择内置语料。"),
+    "err.pre_corpus_small": ("The corpus has only {chars} characters; a tokenizer and a model "
+                             "need at least {need} (a few paragraphs). Add more text.",
+                             "语料只有 {chars} 个字符，太少了：分词器和模型至少需要 {need} 个字符"
+                             "（几段话）。请多加一些文字。"),
+    "err.pre_corpus_few_tokens": ("The corpus gives only {tokens} tokens; with a training "
+                                  "context of {context} tokens, training needs at least {need} "
+                                  "(twice the context). Add more text or lower the training "
+                                  "context.",
+                                  "语料只切分出 {tokens} 个词元；训练上下文是 {context} 个词元时"
+                                  "，训练至少需要 {need} 个词元（上下文的两倍）。请多加一些文字，"
+                                  "或把训练上下文调小。"),
     # ---- notices (not errors): key "notice.<code>" ----
     "notice.att_cut_text": ("The text has {n} tokens; only the first {limit} are shown (the most "
                             "this view handles for this model). Paste a shorter text to see its end.",
@@ -202,7 +218,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "这段文本有 {n} 个词元，只给前 {limit} 个打了分。"),
     "notice.pre_corpus_capped": ("The corpus is larger than {mb} MB; only the first {mb} MB are used.",
                                  "语料超过 {mb} MB，只使用前 {mb} MB。"),
-    "err.pre_nothing_to_resume": ("", "没有名为 {name!r} 的已保存训练可以继续。请开始一次新的训练。"),
+    "err.pre_nothing_to_resume": ("There is no saved run called {name!r} to resume. Start a new "
+                                  "one.",
+                                  "没有名为 {name!r} 的已保存训练可以继续。请开始一次新的训练。"),
     # ---- cost of scale ----
     "scale.intro": (
         "How much does a model cost? Choose a shape — **layers**, **width**, **heads**, "

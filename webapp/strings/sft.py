@@ -125,30 +125,74 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sft.follows_yes": ("✓ format", "✓ 格式"),
     "sft.follows_no": ("✗ format", "✗ 格式"),
     # ---- errors (English comes from the exception's own message) ----
-    "err.sft_bad_format": ("", "{name}：不能读取以 {suffix} 结尾的文件。请使用带 prompt 和 response 列的 CSV 文件，或 JSONL 文件（每行一个 JSON 对象）。"),
-    "err.sft_no_file": ("", "上传的文件不见了。请重新上传。"),
-    "err.sft_too_big": ("", "{name} 有 {mb} MB；上限是 {limit} MB。"),
-    "err.sft_not_utf8": ("", "{name} 不是 UTF-8 文本（第 {at} 个字节无法读取）。请另存为 UTF-8（Excel：“CSV UTF-8”）后重新上传。"),
-    "err.sft_empty_file": ("", "{name} 是空的。它需要“提示—回答”对。"),
-    "err.sft_no_columns": ("", "{name} 没有{what}列。请把列命名为 prompt 和 response（找到的列：{found}）。"),
-    "err.sft_unreadable": ("", "{name} 无法按 CSV 读取（第 {line} 行附近）。请检查文件格式。"),
-    "err.sft_bad_json": ("", "{name} 的第 {line} 行不是 JSON 对象。JSONL 需要每行一个对象，例如 {{\"prompt\": \"…\", \"response\": \"…\"}}。"),
-    "err.sft_bad_chat": ("", "{name} 的第 {line} 行没有消息列表（messages）。"),
-    "err.sft_bad_role": ("", "{name} 的第 {line} 行：{role} 不是有效的角色；请使用 system、user 或 assistant。"),
-    "err.sft_role_order": ("", "{name} 的第 {line} 行：角色顺序是 {roles}。一段对话应当是：可选的 system 消息，然后 user 和 assistant 轮流发言，最后以 assistant 结束。"),
-    "err.sft_no_pairs": ("", "{name} 中没有任何一行同时有提示和回答。"),
-    "err.sft_bad_setting": ("", "{name} = {value} 超出了 {low}…{high} 的范围。"),
-    "err.sft_no_targets": ("", "请至少选择一种加 LoRA 旁路的权重矩阵（例如 q_proj 和 v_proj）。"),
-    "err.sft_bad_targets": ("", "这个模型没有 {missing} 层；它有 {have}。"),
-    "err.sft_too_long": ("", "每段对话都超过了最大长度 {max_length} 个词元（最长的有 {longest} 个）。请调大“最大长度”或使用更短的回答。"),
-    "err.sft_not_causal": ("", "{name} 不是逐个词元写文本的语言模型（因果语言模型），不能在这里教它回答。请选择 SmolLM2 或其他解码器模型。"),
-    "err.sft_out_exists": ("", "{path} 已存在且不为空。请换一个新文件夹。"),
-    "err.sft_no_model": ("", "只有在这里训练的模型才能下载，而这个不是。请先训练一个。"),
+    "err.sft_bad_format": ("{name}: files ending in {suffix} cannot be read here. Use a CSV file "
+                           "with the columns prompt and response, or a JSONL file (one JSON "
+                           "object a line).",
+                           "{name}：不能读取以 {suffix} 结尾的文件。请使用带 prompt 和 response "
+                           "列的 CSV 文件，或 JSONL 文件（每行一个 JSON 对象）。"),
+    "err.sft_no_file": ("The uploaded file is gone. Upload it again.",
+                        "上传的文件不见了。请重新上传。"),
+    "err.sft_too_big": ("{name} is {mb} MB; the limit is {limit} MB.",
+                        "{name} 有 {mb} MB；上限是 {limit} MB。"),
+    "err.sft_not_utf8": ("{name} is not UTF-8 text (byte {at} cannot be read). Save it as UTF-8 "
+                         "(Excel: 'CSV UTF-8') and upload it again.",
+                         "{name} 不是 UTF-8 文本（第 {at} 个字节无法读取）。请另存为 UTF-8（Excel"
+                         "：“CSV UTF-8”）后重新上传。"),
+    "err.sft_empty_file": ("{name} is empty. It needs prompt and answer pairs.",
+                           "{name} 是空的。它需要“提示—回答”对。"),
+    "err.sft_no_columns": ("{name} has no {what} column. Name the columns prompt and response "
+                           "(found: {found}).",
+                           "{name} 没有{what}列。请把列命名为 prompt 和 response（找到的列："
+                           "{found}）。"),
+    "err.sft_unreadable": ("{name} could not be read as CSV (near line {line}). Check the file's "
+                           "format.",
+                           "{name} 无法按 CSV 读取（第 {line} 行附近）。请检查文件格式。"),
+    "err.sft_bad_json": ("Line {line} of {name} is not a JSON object. JSONL needs one object a "
+                         "line, such as {{\"prompt\": \"...\", \"response\": \"...\"}}.",
+                         "{name} 的第 {line} 行不是 JSON 对象。JSONL 需要每行一个对象，例如 "
+                         "{{\"prompt\": \"…\", \"response\": \"…\"}}。"),
+    "err.sft_bad_chat": ("Line {line} of {name} has no list of messages.",
+                         "{name} 的第 {line} 行没有消息列表（messages）。"),
+    "err.sft_bad_role": ("Line {line} of {name}: {role!r} is not a role; use system, user or "
+                         "assistant.",
+                         "{name} 的第 {line} 行：{role} 不是有效的角色；请使用 system、user 或 "
+                         "assistant。"),
+    "err.sft_role_order": ("Line {line} of {name}: the roles are {roles}. A conversation is an "
+                           "optional system message, then user and assistant taking turns, "
+                           "ending with the assistant.",
+                           "{name} 的第 {line} 行：角色顺序是 {roles}。一段对话应当是：可选的 "
+                           "system 消息，然后 user 和 assistant 轮流发言，最后以 assistant 结束。"),
+    "err.sft_no_pairs": ("No row of {name} has both a prompt and an answer.",
+                         "{name} 中没有任何一行同时有提示和回答。"),
+    "err.sft_bad_setting": ("{name} = {value} is outside {low}…{high}.",
+                            "{name} = {value} 超出了 {low}…{high} 的范围。"),
+    "err.sft_no_targets": ("Pick at least one kind of weight matrix for LoRA (for example q_proj "
+                           "and v_proj).",
+                           "请至少选择一种加 LoRA 旁路的权重矩阵（例如 q_proj 和 v_proj）。"),
+    "err.sft_bad_targets": ("This model has no {missing} layers; it has {have}.",
+                            "这个模型没有 {missing} 层；它有 {have}。"),
+    "err.sft_too_long": ("Every conversation is longer than the maximum length of {max_length} "
+                         "tokens (the longest has {longest}). Raise Max length or use shorter "
+                         "answers.",
+                         "每段对话都超过了最大长度 {max_length} 个词元（最长的有 {longest} 个）。"
+                         "请调大“最大长度”或使用更短的回答。"),
+    "err.sft_not_causal": ("{name} is not a language model that writes text one token at a time "
+                           "(a causal LM), so it cannot be taught answers here. Pick SmolLM2 or "
+                           "another decoder.",
+                           "{name} 不是逐个词元写文本的语言模型（因果语言模型），不能在这里教它回"
+                           "答。请选择 SmolLM2 或其他解码器模型。"),
+    "err.sft_out_exists": ("{path} already exists and is not empty. Pick a new folder.",
+                           "{path} 已存在且不为空。请换一个新文件夹。"),
+    "err.sft_no_model": ("Only a model taught here can be downloaded, and this one was not. "
+                         "Teach one first.",
+                         "只有在这里训练的模型才能下载，而这个不是。请先训练一个。"),
     "err.sft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
     "err.sft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
-    "err.sft_pick_model": ("", "请先选择一个在这里训练出来的模型（先在上面训练一个）。"),
+    "err.sft_pick_model": ("Pick a model taught here first (train one above).",
+                           "请先选择一个在这里训练出来的模型（先在上面训练一个）。"),
     "err.sft_not_number": ("", "{name} = {value} 不是数字。"),
-    "err.sft_empty_prompt": ("", "提示是空的。请先输入一个问题。"),
+    "err.sft_empty_prompt": ("The prompt is empty. Type a question first.",
+                             "提示是空的。请先输入一个问题。"),
     # ---- notices ----
     "notice.sft_empty_rows": ("{n} rows have an empty prompt or answer and were left out (lines {lines}).",
                               "有 {n} 行的提示或回答为空，已略去（第 {lines} 行）。"),

@@ -93,19 +93,15 @@ def read_table(path: str | Path, display_name: str | None = None) -> Table:
     name = safe_name(display_name or path.name)
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix not in FORMATS:
-        raise UserError("ft_bad_format", f"{name}: files ending in {suffix or '(nothing)'} cannot be "
-                        f"read. Use one of: {', '.join(FORMATS)}.", name=name, suffix=suffix,
-                        formats=", ".join(FORMATS))
+        raise UserError("ft_bad_format", name=name, suffix=suffix, formats=", ".join(FORMATS))
     if not path.is_file():
-        raise UserError("ft_no_file", "The uploaded file is gone. Upload it again.", name=name)
+        raise UserError("ft_no_file", name=name)
     size = path.stat().st_size
     if size == 0:
-        raise UserError("ft_empty_file", f"{name} is empty. Pick a file with a header row and "
-                        "at least a few labelled rows.", name=name)
+        raise UserError("ft_empty_file", name=name)
     if size > MAX_FILE_BYTES:
-        raise UserError("ft_too_big", f"{name} is {size / 2**20:.0f} MB; the limit is "
-                        f"{MAX_FILE_BYTES // 2**20} MB. Use fewer rows.", name=name,
-                        mb=f"{size / 2**20:.0f}", limit=MAX_FILE_BYTES // 2**20)
+        raise UserError("ft_too_big", name=name, mb=f"{size / 2**20:.0f}",
+                        limit=MAX_FILE_BYTES // 2**20)
     notices: list[Notice] = []
     try:
         if suffix in (".parquet", ".xlsx"):
@@ -113,7 +109,7 @@ def read_table(path: str | Path, display_name: str | None = None) -> Table:
         else:
             text = _decode(path.read_bytes(), name, notices)
             if not text.strip():
-                raise UserError("ft_empty_file", f"{name} has no text in it.", name=name)
+                raise UserError("ft_empty_file", name=name)
             if suffix in (".csv", ".tsv"):
                 frame = pd.read_csv(io.StringIO(text), sep="\t" if suffix == ".tsv" else ",",
                                     dtype=str, keep_default_na=False, skip_blank_lines=True)
@@ -124,13 +120,9 @@ def read_table(path: str | Path, display_name: str | None = None) -> Table:
     except UserError:
         raise
     except Exception as exc:  # pandas / pyarrow / openpyxl parse errors of every kind
-        raise UserError("ft_unreadable", f"{name} could not be read as {suffix[1:].upper()}: "
-                        f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}. "
-                        "Check that the file really is in that format.", name=name,
-                        fmt=suffix[1:].upper()) from None
+        raise UserError("ft_unreadable", name=name, fmt=suffix[1:].upper()) from None
     if frame.empty or len(frame.columns) == 0:
-        raise UserError("ft_empty_file", f"{name} has no rows. It needs a header row and "
-                        "labelled rows below it.", name=name)
+        raise UserError("ft_empty_file", name=name)
     frame.columns = [str(c).strip() for c in frame.columns]
     return Table(frame, name, notices)
 
@@ -145,17 +137,12 @@ def _decode(data: bytes, name: str, notices: list) -> str:
     from charset_normalizer import from_bytes
     best = from_bytes(data[:2_000_000]).best()
     if best is None or best.encoding is None:
-        raise UserError("ft_not_utf8", f"{name} is not UTF-8 text and its encoding could not be "
-                        "detected. Save it as UTF-8 (Excel: 'CSV UTF-8') and upload it again.",
-                        name=name)
+        raise UserError("ft_not_utf8", name=name)
     try:
         text = data.decode(best.encoding)
     except (UnicodeDecodeError, LookupError):
-        raise UserError("ft_not_utf8", f"{name} is not UTF-8 text. Save it as UTF-8 and upload "
-                        "it again.", name=name) from None
-    notices.append(Notice("encoding", f"{name} is not UTF-8; it was read as {best.encoding}. "
-                          "If the text looks wrong, save the file as UTF-8.",
-                          {"name": name, "encoding": best.encoding}))
+        raise UserError("ft_not_utf8", name=name) from None
+    notices.append(Notice("encoding", name=name, encoding=best.encoding))
     return text
 
 
@@ -174,9 +161,7 @@ def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:
     is a column with 2..MAX_CLASSES distinct values, preferring ones named like labels."""
     cols = list(frame.columns)
     if len(cols) < 2:
-        raise UserError("ft_one_column", f"The file has one column ({cols[0] if cols else '?'}); "
-                        "it needs a text column and a label column.",
-                        column=cols[0] if cols else "?")
+        raise UserError("ft_one_column", column=cols[0] if cols else "?")
     lengths = {c: frame[c].astype(str).str.len().mean() for c in cols}
     named_text = [c for c in cols if c.lower() in ("text", "sentence", "review", "content", "文本", "句子")]
     text_col = named_text[0] if named_text else max(cols, key=lambda c: lengths[c])
@@ -208,11 +193,9 @@ def prepare(table: Table, text_column: str | None = None, label_column: str | No
     text_column, label_column = text_column or guess_text, label_column or guess_label
     for col in (text_column, label_column):
         if col not in frame.columns:
-            raise UserError("ft_no_column", f"There is no column {col!r} in {table.name}. "
-                            f"Columns: {', '.join(map(str, frame.columns))}.", column=col,
-                            columns=", ".join(map(str, frame.columns)))
+            raise UserError("ft_no_column", column=col, columns=", ".join(map(str, frame.columns)))
     if text_column == label_column:
-        raise UserError("ft_same_column", "The text and the label must be different columns.")
+        raise UserError("ft_same_column")
     notices = list(table.notices)
     rows_read = len(frame)
     data = pd.DataFrame({"text": frame[text_column], "label": frame[label_column]})
@@ -223,66 +206,42 @@ def prepare(table: Table, text_column: str | None = None, label_column: str | No
                                       else _label_str(v))
     empty = (data["text"] == "") | (data["label"] == "")
     if empty.any():
-        notices.append(Notice("empty_rows", f"{int(empty.sum())} rows with an empty text or label "
-                              "were left out.", {"n": int(empty.sum())}))
+        notices.append(Notice("empty_rows", n=int(empty.sum())))
         data = data[~empty]
     if data.empty:
-        raise UserError("ft_no_rows", f"Every row of {table.name} has an empty text or label "
-                        f"(columns {text_column!r} / {label_column!r}). Pick other columns.",
-                        text=text_column, label=label_column)
+        raise UserError("ft_no_rows", text=text_column, label=label_column)
     if len(raw_labels) and all(isinstance(v, (int, float)) or str(v).strip().lstrip("-").replace(
             ".", "", 1).isdigit() for v in raw_labels.head(200)):
-        notices.append(Notice("numeric_labels", "The labels are numbers; each number is treated "
-                              "as a class name (not as an amount).", {}))
+        notices.append(Notice("numeric_labels"))
     long = data["text"].str.len() > MAX_TEXT_CHARS
     if long.any():
-        notices.append(Notice("cut_texts", f"{int(long.sum())} texts were longer than "
-                              f"{MAX_TEXT_CHARS} characters and were cut; the model reads only the "
-                              "first tokens anyway.", {"n": int(long.sum()), "chars": MAX_TEXT_CHARS}))
+        notices.append(Notice("cut_texts", n=int(long.sum()), chars=MAX_TEXT_CHARS))
         data.loc[long, "text"] = data.loc[long, "text"].str.slice(0, MAX_TEXT_CHARS)
     elif (data["text"].str.len() > LONG_TEXT_CHARS).any():
         n = int((data["text"].str.len() > LONG_TEXT_CHARS).sum())
-        notices.append(Notice("long_texts", f"{n} texts are longer than {LONG_TEXT_CHARS} "
-                              "characters; only their first tokens (max length) are used.", {"n": n}))
+        notices.append(Notice("long_texts", n=n, chars=LONG_TEXT_CHARS))
     dup = data.duplicated(["text", "label"])
     if dup.any():
-        notices.append(Notice("duplicates", f"{int(dup.sum())} duplicate rows were removed, so "
-                              "the same sentence cannot be in both training and validation.",
-                              {"n": int(dup.sum())}))
+        notices.append(Notice("duplicates", n=int(dup.sum())))
         data = data[~dup]
     conflict = data.duplicated("text", keep=False)
     if conflict.any():
-        notices.append(Notice("conflicts", f"{int(conflict.sum())} rows share a text with a "
-                              "different label; the model cannot get all of them right.",
-                              {"n": int(conflict.sum())}))
+        notices.append(Notice("conflicts", n=int(conflict.sum())))
     if len(data) > max_rows:
-        notices.append(Notice("sampled", f"The file has {len(data)} usable rows; a random "
-                              f"{max_rows} are used so training finishes in reasonable time.",
-                              {"n": len(data), "max": max_rows}))
+        notices.append(Notice("sampled", n=len(data), max=max_rows))
         data = data.sample(n=max_rows, random_state=seed)
     counts = data["label"].value_counts()
     if len(counts) < 2:
         only = counts.index[0]
-        raise UserError("ft_one_class", f"Every row has the label {only!r}. A classifier needs "
-                        "at least two classes to tell apart.", label=only)
+        raise UserError("ft_one_class", label=only)
     if len(counts) > MAX_CLASSES:
-        raise UserError("ft_many_classes", f"The label column {label_column!r} has {len(counts)} "
-                        f"different values; at most {MAX_CLASSES} classes are supported. Is it "
-                        "really the label column?", column=label_column, n=len(counts),
-                        max=MAX_CLASSES)
+        raise UserError("ft_many_classes", column=label_column, n=len(counts), max=MAX_CLASSES)
     tiny = [str(c) for c, n in counts.items() if n < 2]
     if tiny:
-        raise UserError("ft_tiny_class", f"These classes have only one example: "
-                        f"{', '.join(tiny[:10])}. Each class needs at least 2 (one to learn from, "
-                        "one to check), better 20 or more. Add examples or remove those rows.",
-                        classes=", ".join(tiny[:10]))
+        raise UserError("ft_tiny_class", classes=", ".join(tiny[:10]))
     if counts.max() >= IMBALANCE_RATIO * counts.min():
-        notices.append(Notice("imbalance", f"The classes are unbalanced: {counts.index[0]!r} has "
-                              f"{counts.max()} examples, {counts.index[-1]!r} only {counts.min()}. "
-                              "Accuracy can look good while the small class is always wrong; "
-                              "watch macro-F1.", {"big": str(counts.index[0]), "nbig": int(counts.max()),
-                                                  "small": str(counts.index[-1]),
-                                                  "nsmall": int(counts.min())}))
+        notices.append(Notice("imbalance", big=str(counts.index[0]), nbig=int(counts.max()),
+                              small=str(counts.index[-1]), nsmall=int(counts.min())))
     classes = sorted(counts.index.tolist(), key=str)
     return LabelledData(data["text"].tolist(), data["label"].tolist(), classes,
                         {c: int(counts[c]) for c in classes}, notices, text_column, label_column,
@@ -295,8 +254,7 @@ SETTING_LIMITS = {"epochs": (1, 50), "learning_rate": (1e-6, 1e-2), "batch_size"
 
 
 def bad_setting(name: str, value, low: float, high: float) -> UserError:
-    return UserError("ft_bad_setting", f"{name} = {value} is out of range; use a value from "
-                     f"{low:g} to {high:g}.", name=name, value=value, low=f"{low:g}", high=f"{high:g}")
+    return UserError("ft_bad_setting", name=name, value=value, low=f"{low:g}", high=f"{high:g}")
 
 
 def split(data: LabelledData, val_fraction: float, seed: int) -> Split:

@@ -65,12 +65,10 @@ def check_base(manager, key: str):
     """(spec, files folder) of a base model that can be fine-tuned here, or a UserError."""
     spec = manager.registry.get(key)
     if "finetune" not in spec.tasks:
-        raise UserError("ft_not_base", f"{spec.name} cannot be fine-tuned here; pick an encoder "
-                        "(such as all-MiniLM-L6-v2).", name=spec.name)
+        raise UserError("ft_not_base", name=spec.name)
     folder = manager.registry.files_dir(spec)
     if folder is None:
-        raise UserError("model_missing", f"The files of {spec.name} are not on this computer "
-                        "(Hub models need a download first, in the Models tab).", name=spec.name)
+        raise UserError("model_missing", name=spec.name)
     return spec, folder
 
 

@@ -69,9 +69,7 @@ class FinetuneConfig:
         check_ranges({name: getattr(self, name) for name in SETTING_LIMITS}, SETTING_LIMITS,
                      bad_setting)
         if self.class_weights not in ("auto", "on", "off"):
-            raise UserError("ft_bad_setting", f"class_weights = {self.class_weights} is not one of "
-                            "auto, on, off.", name="class_weights", value=self.class_weights,
-                            low="auto", high="off")
+            raise UserError("bad_setting", value=self.class_weights, choices="auto, on, off")
         return self
 
 
@@ -101,22 +99,12 @@ class DataProfile:
         out = []
         share = f"{self.unk_share:.0%}"
         if self.chinese >= 0.3 and self.unk_share >= UNK_WARN:
-            out.append(Notice("chinese_base", f"Most of these texts are Chinese ({self.chinese:.0%}), and "
-                        f"{base_name} reads {share} of their tokens as [UNK]: its vocabulary has few "
-                        "Chinese characters, so it cannot learn from them. For Chinese data pick a "
-                        f"base model that reads Chinese, such as {CHINESE_BASES} (add one in the "
-                        "Models tab while online).", {"share": share, "chinese": f"{self.chinese:.0%}",
-                                                     "base": base_name, "bases": CHINESE_BASES}))
+            out.append(Notice("chinese_base", share=share, chinese=f"{self.chinese:.0%}",
+                              base=base_name, bases=CHINESE_BASES))
         elif self.unk_share >= UNK_WARN:
-            out.append(Notice("unknown_tokens", f"{share} of the tokens are [UNK]: the base model's "
-                        "vocabulary does not know them (for example Chinese characters in an "
-                        "English model). The model cannot learn from what it cannot see.",
-                        {"share": share}))
+            out.append(Notice("unknown_tokens", share=share))
         if self.class_weights:
-            out.append(Notice("class_weights", f"The biggest class has {self.imbalance:.1f} times as many "
-                        "examples as the smallest, so training weighs each class by the inverse of "
-                        "its size (class weights): the small classes count as much as the big ones.",
-                        {"ratio": f"{self.imbalance:.1f}"}))
+            out.append(Notice("class_weights", ratio=f"{self.imbalance:.1f}"))
         return out
 
 
@@ -235,9 +223,7 @@ def _token_notices(tokenizer, data: Split, encodings: dict, cfg: FinetuneConfig,
     notices = []
     cut = sum(len(x) >= cfg.max_length for x in encodings["input_ids"])
     if cut:
-        notices.append(Notice("truncated", f"{cut} texts are longer than {cfg.max_length} tokens; the "
-                        "model only sees their beginning. Raise 'max length' if the end matters.",
-                        {"n": cut, "max_length": cfg.max_length}))
+        notices.append(Notice("truncated", n=cut, max_length=cfg.max_length))
     counts = [sum(1 for y in data.train_labels if y == c) for c in range(len(data.classes))]
     as_data = LabelledData(list(data.train_texts), [], list(data.classes),
                            dict(zip(data.classes, counts)))

@@ -40,8 +40,7 @@ def check_out_dir(out_dir: Path) -> None:
     """Refuse to save into a folder that already holds something."""
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UserError("ft_out_exists", f"{out_dir} already exists and is not empty. Pick a new "
-                        "folder.", path=str(out_dir))
+        raise UserError("ft_out_exists", path=str(out_dir))
 
 
 def _card(outcome: TrainOutcome, cfg: FinetuneConfig, data: LabelledData, base_name: str,
@@ -122,8 +121,6 @@ def zip_model(folder: str | Path) -> Path:
     from there). Other models (the packaged ones, say) are not offered for download."""
     folder = Path(folder)
     if not (folder / "config.json").exists() or not (folder / META_FILE).exists():
-        raise UserError("ft_no_model", "Only a model fine-tuned here can be downloaded, and this "
-                        "one was not. Train one first, then pick it in 'Fine-tuned model'.",
-                        folder=folder.name)
+        raise UserError("ft_no_model", folder=folder.name)
     out = Path(tempfile.mkdtemp(prefix="llm-explorer-zip-")) / folder.name
     return Path(shutil.make_archive(str(out), "zip", root_dir=folder.parent, base_dir=folder.name))

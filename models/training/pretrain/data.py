@@ -40,32 +40,25 @@ def read_corpus(path: str | Path, source: str | None = None) -> Corpus:
     if len(data) > MAX_CORPUS_BYTES:
         data = data[:MAX_CORPUS_BYTES]
         mb = MAX_CORPUS_BYTES // 1_000_000
-        notice = Notice("pre_corpus_capped", f"The corpus is larger than {mb} MB; only the "
-                        f"first {mb} MB are used.", mb=mb)
+        notice = Notice("pre_corpus_capped", mb=mb)
     if b"\x00" in data[:65536]:
-        raise UserError("pre_corpus_binary", "The corpus file is not plain text (it contains binary "
-                        "data). Upload a .txt file saved as UTF-8.")
+        raise UserError("pre_corpus_binary")
     try:
         text = data.decode("utf-8-sig", errors="strict" if notice is None else "ignore")
     except UnicodeDecodeError:
-        raise UserError("pre_corpus_binary", "The corpus file is not UTF-8 text. Save it as UTF-8 "
-                        "plain text and upload it again.") from None
+        raise UserError("pre_corpus_binary") from None
     printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text[:65536])
     if text and printable < 0.95 * min(len(text), 65536):
-        raise UserError("pre_corpus_binary", "The corpus file is mostly control characters, not "
-                        "text. Upload a plain .txt file.")
+        raise UserError("pre_corpus_binary")
     return check_corpus(Corpus(text, source or path.name, notice))
 
 
 def check_corpus(corpus: Corpus) -> Corpus:
     text = corpus.text.replace("\r\n", "\n").strip()
     if not text:
-        raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or pick a "
-                        "bundled corpus.")
+        raise UserError("pre_corpus_empty")
     if len(text) < MIN_CORPUS_CHARS:
-        raise UserError("pre_corpus_small", f"The corpus has only {len(text)} characters; a "
-                        f"tokenizer and a model need at least {MIN_CORPUS_CHARS} (a few "
-                        "paragraphs). Add more text.", chars=len(text), need=MIN_CORPUS_CHARS)
+        raise UserError("pre_corpus_small", chars=len(text), need=MIN_CORPUS_CHARS)
     return Corpus(text, corpus.source, corpus.notice)
 
 

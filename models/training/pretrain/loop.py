@@ -55,8 +55,7 @@ LIMITS = {"n_layer": (1, 12), "n_embd": (16, 768), "n_head": (1, 16), "block_siz
 
 
 def _bad_setting(name: str, value, lo: float, hi: float) -> UserError:
-    return UserError("pre_bad_setting", f"{name} must be between {lo:g} and {hi:g}; got "
-                     f"{value!r}.", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
+    return UserError("pre_bad_setting", field=name, lo=f"{lo:g}", hi=f"{hi:g}", value=repr(value))
 
 
 @dataclass
@@ -80,11 +79,9 @@ class PretrainConfig:
     def check(self) -> "PretrainConfig":
         check_ranges({name: getattr(self, name) for name in LIMITS}, LIMITS, _bad_setting)
         if self.n_embd % self.n_head:
-            raise UserError("pre_heads_divide", f"The width ({self.n_embd}) must divide evenly "
-                            f"into {self.n_head} heads.", width=self.n_embd, heads=self.n_head)
+            raise UserError("pre_heads_divide", width=self.n_embd, heads=self.n_head)
         if not slug(self.name):
-            raise UserError("pre_bad_name", "Give the model a name made of letters, digits, "
-                            "dots, dashes or underscores.")
+            raise UserError("pre_bad_name")
         return self
 
     @classmethod
@@ -211,8 +208,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
     folder = model_dir(cache_dir, config.name)
     if resume:
         if not (folder / STATE_FILE).exists():
-            raise UserError("pre_nothing_to_resume", f"There is no saved run called "
-                            f"{config.name!r} to resume. Start a new one.", name=config.name)
+            raise UserError("pre_nothing_to_resume", name=config.name)
         saved = PretrainConfig.from_dict(json.loads((folder / CONFIG_FILE).read_text("utf-8")))
         # the shape is fixed by the saved weights; steps and sampling may change
         config = PretrainConfig.from_dict({**asdict(saved), "steps": max(config.steps, 1),
@@ -226,8 +222,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         state = torch.load(folder / STATE_FILE, weights_only=False)
     else:
         if corpus is None:
-            raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or pick a "
-                            "bundled corpus.")
+            raise UserError("pre_corpus_empty")
         corpus = check_corpus(corpus)
         ctx.report(0.0, PHASES["tokenizer"])
         tok = train_tokenizer(corpus.text, config.vocab_size)
@@ -235,11 +230,8 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         state = None
     data = encode_corpus(tok, corpus.text)
     if len(data) < 2 * config.block_size + 1:
-        raise UserError("pre_corpus_few_tokens", f"The corpus gives only {len(data)} tokens; "
-                        f"with a training context of {config.block_size} tokens, training needs "
-                        f"at least {2 * config.block_size + 1} (twice the context). Add more text "
-                        "or lower the training context.", tokens=len(data),
-                        need=2 * config.block_size + 1, context=config.block_size)
+        raise UserError("pre_corpus_few_tokens", tokens=len(data), need=2 * config.block_size + 1,
+                        context=config.block_size)
     n_params = model_params(model)
     # the device the app was started on (--device); the weights train in fp32 and, on a GPU,
     # the forward pass runs in bf16 autocast

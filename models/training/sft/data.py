@@ -66,25 +66,19 @@ def _text(path: str | Path, name: str) -> str:
     path = Path(path)
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix not in FORMATS:
-        raise UserError("sft_bad_format", f"{name}: files ending in {suffix or '(nothing)'} cannot "
-                        "be read here. Use a CSV file with the columns prompt and response, or "
-                        "a JSONL file (one JSON object a line).", name=name, suffix=suffix)
+        raise UserError("sft_bad_format", name=name, suffix=suffix)
     if not path.is_file():
-        raise UserError("sft_no_file", "The uploaded file is gone. Upload it again.", name=name)
+        raise UserError("sft_no_file", name=name)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UserError("sft_too_big", f"{name} is {size / 2**20:.0f} MB; the limit is "
-                        f"{MAX_FILE_BYTES // 2**20} MB.", name=name, mb=f"{size / 2**20:.0f}",
+        raise UserError("sft_too_big", name=name, mb=f"{size / 2**20:.0f}",
                         limit=MAX_FILE_BYTES // 2**20)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError("sft_not_utf8", f"{name} is not UTF-8 text (byte {exc.start} cannot be "
-                        "read). Save it as UTF-8 (Excel: 'CSV UTF-8') and upload it again.",
-                        name=name, at=exc.start) from None
+        raise UserError("sft_not_utf8", name=name, at=exc.start) from None
     if not text.strip():
-        raise UserError("sft_empty_file", f"{name} is empty. It needs prompt and answer pairs.",
-                        name=name)
+        raise UserError("sft_empty_file", name=name)
     return text
 
 
@@ -93,9 +87,7 @@ def _pick(keys, wanted, name: str, what: str) -> str:
     for w in wanted:
         if w in lower:
             return lower[w]
-    raise UserError("sft_no_columns", f"{name} has no {what} column. Name the columns prompt and "
-                    f"response (found: {', '.join(map(str, keys)) or 'none'}).", name=name,
-                    what=what, found=", ".join(map(str, keys)) or "-")
+    raise UserError("sft_no_columns", name=name, what=what, found=", ".join(map(str, keys)) or "-")
 
 
 def _rows(text: str, name: str) -> tuple[list[dict], str]:
@@ -105,8 +97,7 @@ def _rows(text: str, name: str) -> tuple[list[dict], str]:
         try:
             rows = [dict(r) for r in reader]
         except csv.Error as exc:
-            raise UserError("sft_unreadable", f"{name} could not be read as CSV: {exc}.",
-                            name=name, line=reader.line_num) from None
+            raise UserError("sft_unreadable", name=name, line=reader.line_num) from None
         return rows, "pairs"
     rows = []
     for n, line in enumerate(text.splitlines(), start=1):
@@ -115,18 +106,13 @@ def _rows(text: str, name: str) -> tuple[list[dict], str]:
         try:
             row = json.loads(line)
         except ValueError:
-            raise UserError("sft_bad_json", f"Line {n} of {name} is not a JSON object. JSONL "
-                            "needs one object a line, such as "
-                            '{"prompt": "...", "response": "..."}.', name=name, line=n) from None
+            raise UserError("sft_bad_json", name=name, line=n) from None
         if not isinstance(row, dict):
-            raise UserError("sft_bad_json", f"Line {n} of {name} is not a JSON object. JSONL "
-                            "needs one object a line, such as "
-                            '{"prompt": "...", "response": "..."}.', name=name, line=n)
+            raise UserError("sft_bad_json", name=name, line=n)
         row["_line"] = n
         rows.append(row)
     if not rows:
-        raise UserError("sft_empty_file", f"{name} is empty. It needs prompt and answer pairs.",
-                        name=name)
+        raise UserError("sft_empty_file", name=name)
     return rows, "chat" if "messages" in rows[0] else "pairs"
 
 
@@ -135,23 +121,18 @@ def _chat(row: dict, name: str) -> list[dict] | None:
     line = row.get("_line", "?")
     messages = row.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise UserError("sft_bad_chat", f"Line {line} of {name} has no list of messages.",
-                        name=name, line=line)
+        raise UserError("sft_bad_chat", name=name, line=line)
     out = []
     for m in messages:
         role = m.get("role") if isinstance(m, dict) else None
         if role not in ROLES:
-            raise UserError("sft_bad_role", f"Line {line} of {name}: {role!r} is not a role; use "
-                            "system, user or assistant.", name=name, line=line, role=str(role))
+            raise UserError("sft_bad_role", name=name, line=line, role=str(role))
         out.append({"role": role, "content": str(m.get("content") or "").strip()})
     roles = [m["role"] for m in out]
     body = roles[1:] if roles[0] == "system" else roles
     expected = ["user", "assistant"] * (len(body) // 2 + 1)
     if not body or body != expected[:len(body)] or body[-1] != "assistant":
-        raise UserError("sft_role_order", f"Line {line} of {name}: the roles are "
-                        f"{' → '.join(roles)}. A conversation is an optional system message, then "
-                        "user and assistant taking turns, ending with the assistant.",
-                        name=name, line=line, roles=" → ".join(roles))
+        raise UserError("sft_role_order", name=name, line=line, roles=" → ".join(roles))
     if any(not m["content"] for m in out if m["role"] != "system"):
         return None
     return out
@@ -185,19 +166,13 @@ def read_conversations(path: str | Path, display_name: str | None = None, seed: 
                              {"role": "assistant", "content": answer}])
     if empty:
         shown = ", ".join(map(str, empty[:5])) + (" …" if len(empty) > 5 else "")
-        notices.append(Notice("sft_empty_rows", f"{len(empty)} rows have an empty prompt or "
-                              f"answer and were left out (lines {shown}).", n=len(empty),
-                              lines=shown))
+        notices.append(Notice("sft_empty_rows", n=len(empty), lines=shown))
     if not examples:
-        raise UserError("sft_no_pairs", f"No row of {name} has both a prompt and an answer.",
-                        name=name)
+        raise UserError("sft_no_pairs", name=name)
     if len(examples) > max_rows:
         rng = random.Random(seed)
         keep = sorted(rng.sample(range(len(examples)), max_rows))
-        notices.append(Notice("sft_sampled", f"{name} has {len(examples)} usable pairs; "
-                              f"{max_rows} of them, picked at random, are used so that training "
-                              "stays within minutes on this computer.", n=len(examples),
-                              kept=max_rows))
+        notices.append(Notice("sft_sampled", n=len(examples), kept=max_rows))
         examples = [examples[i] for i in keep]
     return Conversations(examples, name, kind, len(rows), notices)
 

@@ -71,15 +71,12 @@ def check_base(manager, key: str):
     """(spec, files folder) of a causal LM that can be taught here, or a UserError."""
     spec = manager.registry.get(key)
     if spec.head != "causal-lm":
-        raise UserError("sft_not_causal", f"{spec.name} is not a language model that writes text "
-                        "one token at a time (a causal LM), so it cannot be taught answers here. "
-                        "Pick SmolLM2 or another decoder.", name=spec.name)
+        raise UserError("sft_not_causal", name=spec.name)
     if spec.source == "packaged" and spec.gguf_file and manager.registry.files_dir(spec) is None:
         manager.load(spec.key)                 # one-time GGUF -> safetensors conversion
     folder = manager.registry.files_dir(spec)
     if folder is None:
-        raise UserError("model_missing", f"The files of {spec.name} are not on this computer "
-                        "(Hub models need a download first, in the Models tab).", name=spec.name)
+        raise UserError("model_missing", name=spec.name)
     return spec, Path(folder)
 
 
@@ -171,10 +168,10 @@ def ask_both(manager, tuned_key: str, prompt: str, max_new_tokens: int = 48) -> 
     folder = manager.registry.files_dir(spec)
     meta = read_json(Path(folder) / META_FILE) if folder else {}
     if not meta:
-        raise UserError("sft_pick_model", "Pick a model taught here first (train one above).")
+        raise UserError("sft_pick_model")
     prompt = (prompt or "").strip()
     if not prompt:
-        raise UserError("sft_empty_prompt", "The prompt is empty. Type a question first.")
+        raise UserError("sft_empty_prompt")
     out = []
     for key in (meta["base_key"], tuned_key):
         with manager.use(key, label="sft try") as lm:

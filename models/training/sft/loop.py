@@ -42,8 +42,7 @@ LIMITS = {"rank": (1, 256), "alpha": (1, 1024), "dropout": (0.0, 0.5),
 
 
 def bad_setting(name: str, value, low, high) -> UserError:
-    return UserError("sft_bad_setting", f"{name} = {value!r} is outside {low}…{high}.",
-                     name=name, value=value, low=low, high=high)
+    return UserError("sft_bad_setting", name=name, value=value, low=low, high=high)
 
 
 @dataclass
@@ -73,8 +72,7 @@ class SFTConfig:
         check_ranges({name: getattr(self, name) for name in LIMITS}, LIMITS, bad_setting)
         targets = tuple(self.target_modules or ())
         if not targets:
-            raise UserError("sft_no_targets", "Pick at least one kind of weight matrix for LoRA "
-                            "(for example q_proj and v_proj).")
+            raise UserError("sft_no_targets")
         self.target_modules = targets
         return self
 
@@ -138,15 +136,10 @@ def encode_all(tokenizer, examples: list, max_length: int) -> tuple[list, list[N
     notices = []
     if too_long and not kept:
         longest = max(k for _, k in too_long)
-        raise UserError("sft_too_long", f"Every conversation is longer than the maximum length of "
-                        f"{max_length} tokens (the longest has {longest}). Raise 'max length' or "
-                        "use shorter answers.", max_length=max_length, longest=longest)
+        raise UserError("sft_too_long", max_length=max_length, longest=longest)
     if too_long:
         shown = ", ".join(str(n) for n, _ in too_long[:5]) + (" …" if len(too_long) > 5 else "")
-        notices.append(Notice("sft_cut_rows", f"{len(too_long)} pairs are longer than the maximum "
-                              f"length of {max_length} tokens and were left out (pairs {shown}); "
-                              "raise 'max length' to keep them.", n=len(too_long),
-                              max_length=max_length, rows=shown))
+        notices.append(Notice("sft_cut_rows", n=len(too_long), max_length=max_length, rows=shown))
     return kept, notices
 
 
@@ -193,8 +186,7 @@ def check_targets(model, cfg: SFTConfig) -> None:
     have = linear_names(model)
     missing = [t for t in cfg.target_modules if t not in have]
     if missing:
-        raise UserError("sft_bad_targets", f"This model has no {', '.join(missing)} layers; it "
-                        f"has {', '.join(have)}.", missing=", ".join(missing), have=", ".join(have))
+        raise UserError("sft_bad_targets", missing=", ".join(missing), have=", ".join(have))
 
 
 def count_lora(config: dict, cfg: SFTConfig) -> tuple[int, int]:
@@ -272,10 +264,7 @@ def load_causal(base_dir: str | Path, cpu: bool = True):
     archs = " ".join(getattr(config, "architectures", None) or [])
     if getattr(config, "is_encoder_decoder", False) or not (
             "ForCausalLM" in archs or "LMHeadModel" in archs):
-        raise UserError("sft_not_causal", f"{Path(str(base_dir)).name} is not a language model "
-                        "that writes text one token at a time (a causal LM), so it cannot be "
-                        "taught answers here. Pick SmolLM2 or another decoder.",
-                        name=Path(str(base_dir)).name)
+        raise UserError("sft_not_causal", name=Path(str(base_dir)).name)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

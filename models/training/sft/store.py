@@ -47,8 +47,7 @@ def sft_dir(cache_dir: Path, name: str) -> Path:
 def check_out_dir(out_dir: Path) -> None:
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UserError("sft_out_exists", f"{out_dir} already exists and is not empty. Pick a new "
-                        "folder.", path=str(out_dir))
+        raise UserError("sft_out_exists", path=str(out_dir))
 
 
 def _card(outcome: TrainOutcome, cfg: SFTConfig, meta: dict, base_name: str) -> str:
@@ -155,8 +154,7 @@ def zip_model(folder: str | Path) -> Path:
     the merged model, or the adapter without the base's weights."""
     folder = Path(folder)
     if not (folder / META_FILE).exists():
-        raise UserError("sft_no_model", "Only a model taught here can be downloaded, and this one "
-                        "was not. Teach one first.", folder=folder.name)
+        raise UserError("sft_no_model", folder=folder.name)
     out_root = Path(tempfile.mkdtemp(prefix="llm-explorer-zip-"))
     staging = out_root / folder.name
     staging.mkdir()
