@@ -1,10 +1,14 @@
-"""Every UserError code the app can raise is driven by a test, in English and Chinese.
+"""Every UserError code the app can raise is driven by a test, in English and Chinese, and the
+library says no words itself.
 
-The codes are read from the source (models/ and webapp/); the tables are the `CASES` lists in
-tests/test_errors_*.py (see tests/messages.py). A code nothing raises has no Chinese text to
-keep; a code no table lists fails here with its name."""
+The codes are read from the source (models/, webapp/ and cli/); the tables are the `CASES`
+lists in tests/test_errors_*.py (see tests/messages.py). A code nothing raises has no text to
+keep; a code no table lists fails here with its name. models/ says what happened (a code and
+its parameters) and webapp/strings/ says it in words: no `UserError(code, "a sentence")` or
+`Notice(code, "a sentence")` in models/ (read from the syntax tree)."""
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 from pathlib import Path
@@ -12,14 +16,20 @@ from pathlib import Path
 from webapp.i18n import STRINGS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Files still being converted to code + params (helpers' work in progress this session): their
+# codes' English and their sentences are not checked yet. Empty once every file is converted.
+PENDING = {"models/core/accounts.py", "models/runners/engine.py", "models/runners/analysis.py",
+           "models/runners/analysis_lm.py", "models/training/tokens/data.py",
+           "models/training/tokens/loop.py"}
 RAISED = re.compile(r"UserError\(\s*[\"']([a-z][a-z_0-9]*)[\"']")
 
 
-def raised_codes() -> set[str]:
+def raised_codes(skip: set[str] = frozenset()) -> set[str]:
     codes = set()
-    for folder in ("models", "webapp"):
+    for folder in ("models", "webapp", "cli"):
         for path in (ROOT / folder).rglob("*.py"):
-            codes |= set(RAISED.findall(path.read_text(encoding="utf-8")))
+            if path.relative_to(ROOT).as_posix() not in skip:
+                codes |= set(RAISED.findall(path.read_text(encoding="utf-8")))
     return codes
 
 
@@ -37,9 +47,11 @@ def test_every_raised_code_is_driven_by_a_table():
     assert not missing, f"error codes no test drives: {missing}"
 
 
-def test_every_raised_code_has_chinese():
-    missing = sorted(c for c in raised_codes() if not STRINGS.get(f"err.{c}", ("", ""))[1])
-    assert not missing, f"error codes without Chinese text: {missing}"
+def test_every_raised_code_has_english_and_chinese():
+    for lang, i in (("English", 0), ("Chinese", 1)):
+        codes = raised_codes(PENDING) if i == 0 else raised_codes()
+        missing = sorted(c for c in codes if not STRINGS.get(f"err.{c}", ("", ""))[i])
+        assert not missing, f"error codes without {lang} text: {missing}"
 
 
 NOTICED = re.compile(r"Notice\(\s*f?[\"']([a-z][a-z_0-9]*)(\{[a-z_]+\})?[\"']")
@@ -47,14 +59,43 @@ NOTICE_STEMS = {"att_cut_": ("text", "target"),          # models/runners/attent
                 "better_offline_": ("summarize", "translate", "answer")}   # applications/advice.py
 
 
-def test_every_notice_of_the_library_can_be_read_in_chinese():
-    """Every Notice code in models/ has its "notice.<code>" text in Chinese (webapp/i18n.py
-    render shows it); codes built from a stem list every ending."""
-    codes = set()
+def test_every_notice_of_the_library_can_be_read_in_english_and_chinese():
+    """Every Notice code in models/ has its "notice.<code>" text in English and Chinese
+    (webapp/text.py render shows it); codes built from a stem list every ending."""
+    codes, pending = set(), set()
     for path in (ROOT / "models").rglob("*.py"):
+        found = pending if path.relative_to(ROOT).as_posix() in PENDING else codes
         for code, tail in NOTICED.findall(path.read_text(encoding="utf-8")):
-            codes |= {code + end for end in NOTICE_STEMS[code]} if tail or code in NOTICE_STEMS \
+            found |= {code + end for end in NOTICE_STEMS[code]} if tail or code in NOTICE_STEMS \
                 else {code}
     assert len(codes) > 20
-    missing = sorted(c for c in codes if not STRINGS.get(f"notice.{c}", ("", ""))[1])
-    assert not missing, f"notices without Chinese text: {missing}"
+    for lang, i in (("English", 0), ("Chinese", 1)):
+        checked = codes if i == 0 else codes | pending
+        missing = sorted(c for c in checked if not STRINGS.get(f"notice.{c}", ("", ""))[i])
+        assert not missing, f"notices without {lang} text: {missing}"
+
+
+def _worded(node: ast.Call) -> bool:
+    """A message call that carries words: UserError / Notice with a second positional argument
+    (the old English message), or a job's / callback's notice(code, "a sentence")."""
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    if name in ("UserError", "Notice"):
+        return len(node.args) > 1
+    if name in ("notice", "on_notice") and len(node.args) > 1:
+        return isinstance(node.args[1], (ast.Constant, ast.JoinedStr, ast.BinOp))
+    return False
+
+
+def test_the_library_carries_no_sentences():
+    """models/ raises and notices by code and parameters only; the words live in
+    webapp/strings/ (README "Architecture"). Any message call with a sentence fails here."""
+    found = []
+    for path in sorted((ROOT / "models").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in PENDING:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{rel}:{n.lineno}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and _worded(n)]
+    assert not found, f"messages with words inside models/: {found}"

@@ -275,8 +275,7 @@ def setting_number(value, name: str, code: str, cast=float):
             raise ValueError("empty")
         return cast(number)
     except (TypeError, ValueError, OverflowError):
-        raise UserError(code, f"{name} = {value!r} is not a number.", name=name,
-                        value=value) from None
+        raise UserError(code, name=name, value=value) from None
 
 
 def read_number(value) -> float | None:

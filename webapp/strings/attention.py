@@ -247,7 +247,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "。）"),
     "err.att_bad_query": ("For this text the query token must be from 0 to {last} (got {query}).",
                           "对这段文本，查询词元必须在 0–{last} 之间（当前是 {query}）。"),
-    "err.att_no_result": ("", "请先点击“显示注意力”：现在还没有可以绘制的内容。"),
+    "err.att_no_result": ("Press “Show attention” first: there is nothing to draw yet.",
+                          "请先点击“显示注意力”：现在还没有可以绘制的内容。"),
     "err.att_view_gone": ("This attention view was let go to make room for other work (the "
                           "server keeps only a few at a time). Press “Show attention” again.",
                           "这个注意力视图已被释放，为其他任务腾出空间（服务器一次只保留几个）。"

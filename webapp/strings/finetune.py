@@ -254,7 +254,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "个用来检验），最好 20 个以上。请补充样本或删除这些行。"),
     "err.ft_bad_setting": ("{name} = {value} is out of range; use a value from {low} to {high}.",
                            "{name} = {value} 超出范围，请使用 {low} 到 {high} 之间的值。"),
-    "err.ft_not_number": ("", "{name} = {value!r} 不是一个数字。"),
+    "err.ft_not_number": ("{name} = {value!r} is not a number.",
+                          "{name} = {value!r} 不是一个数字。"),
     "err.ft_out_exists": ("{path} already exists and is not empty. Pick a new folder.",
                           "{path} 已存在且不是空的，请换一个文件夹。"),
     "err.ft_no_model": ("Only a model fine-tuned here can be downloaded, and this one was not. "
@@ -271,9 +272,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.ft_no_before": ("{name} was not fine-tuned in this app, so what it was like before "
                          "fine-tuning is unknown.",
                          "{name} 不是在本应用中微调的，所以不知道它微调前的样子。"),
-    "err.ft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
-    "err.ft_pick_model": ("", "请先选择一个微调后的模型（在上面训练一个）。"),
-    "err.ft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
+    "err.ft_no_data": ("Upload a file or click Use the sample first.",
+                       "请先上传文件，或点击“使用示例数据”。"),
+    "err.ft_pick_model": ("Pick a fine-tuned model first (train one above).",
+                          "请先选择一个微调后的模型（在上面训练一个）。"),
+    "err.ft_no_job": ("There is no training job to stop yet. Start one first.",
+                      "还没有可以停止的训练任务。请先开始一个。"),
     # models/core/jobs.py: any background job (fine-tuning, pre-training) that fails with a bug
     "err.job_bug": ("The job stopped because of a problem inside the app ({what}), not because "
                     "of your data or settings. Press Start again; if it fails the same way, try "

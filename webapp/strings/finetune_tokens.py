@@ -117,7 +117,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "或带字符位置的 JSONL（.jsonl）。"),
     "err.tok_no_file": ("", "上传的文件不见了。请重新上传。"),
     "err.tok_too_big": ("", "{name} 有 {mb} MB；上限是 {limit} MB。请减少句子数。"),
-    "err.tok_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
-    "err.tok_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
-    "err.tok_no_model": ("", "还没有训练好的模型可以下载。请先完成一次训练。"),
+    "err.tok_no_data": ("Upload a file or click Use the sample first.",
+                        "请先上传文件，或点击“使用示例数据”。"),
+    "err.tok_no_job": ("There is no training job to stop yet. Start one first.",
+                       "还没有可以停止的训练任务。请先开始一个。"),
+    "err.tok_no_model": ("There is no trained model to download yet. Finish a training first.",
+                         "还没有训练好的模型可以下载。请先完成一次训练。"),
 }

@@ -186,11 +186,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.sft_no_model": ("Only a model taught here can be downloaded, and this one was not. "
                          "Teach one first.",
                          "只有在这里训练的模型才能下载，而这个不是。请先训练一个。"),
-    "err.sft_no_data": ("", "请先上传文件，或点击“使用示例数据”。"),
-    "err.sft_no_job": ("", "还没有可以停止的训练任务。请先开始一个。"),
+    "err.sft_no_data": ("Upload a file or click Use the sample first.",
+                        "请先上传文件，或点击“使用示例数据”。"),
+    "err.sft_no_job": ("There is no training job to stop yet. Start one first.",
+                       "还没有可以停止的训练任务。请先开始一个。"),
     "err.sft_pick_model": ("Pick a model taught here first (train one above).",
                            "请先选择一个在这里训练出来的模型（先在上面训练一个）。"),
-    "err.sft_not_number": ("", "{name} = {value} 不是数字。"),
+    "err.sft_not_number": ("{name} = {value!r} is not a number.",
+                           "{name} = {value!r} 不是数字。"),
     "err.sft_empty_prompt": ("The prompt is empty. Type a question first.",
                              "提示是空的。请先输入一个问题。"),
     # ---- notices ----

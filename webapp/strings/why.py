@@ -299,7 +299,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "them, such as “1, 3” (1 = the most likely token).",
                             "选择是每一步的名次，从 1 到 {k}，最多 {most} 个，例如“1, 3”（1 = 最"
                             "可能的词元）。"),
-    "err.why_no_result": ("", "请先点击上面的按钮：现在还没有可以显示的结果。"),
+    "err.why_no_result": ("Press the button above first: there is nothing to show yet.",
+                          "请先点击上面的按钮：现在还没有可以显示的结果。"),
     # ---- notices ----
     "notice.why_cut": ("The text has {n} tokens; only the first {limit} are used "
                        "(explanations run the model many times).",

@@ -45,8 +45,7 @@ SCROLL_JS = """() => { const go = (n) => {
 
 def _need(result):
     if result is None:
-        raise UserError("att_no_result", "Press “Show attention” first: there is nothing to "
-                        "draw yet.")
+        raise UserError("att_no_result")
     return result
 
 
@@ -65,9 +64,7 @@ def kept(store: ViewStore, handle, request=None):
         return None
     result = store.get(handle, owner_of(request))
     if result is None:
-        raise UserError("att_view_gone", "This attention view was let go to make room for "
-                        "other work (the server keeps only a few at a time). Press “Show "
-                        "attention” again.")
+        raise UserError("att_view_gone")
     return result
 
 

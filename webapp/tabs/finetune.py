@@ -106,7 +106,7 @@ class Handlers:
     def start_training(self, path, text_c, label_c, base_key, n_epochs, rate, batch_size, length,
                        val, seed_value, only_head, model_name, lang) -> str:
         if not path:
-            raise UserError("ft_no_data", "Upload a file or click 'Use the sample' first.")
+            raise UserError("ft_no_data")
         cfg = FinetuneConfig(base_model=base_key or FinetuneConfig.base_model,
                              epochs=_number(n_epochs, "epochs", int),
                              learning_rate=_number(rate, "learning_rate"),
@@ -121,7 +121,7 @@ class Handlers:
     def stop_training(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()
         if not job_id:
-            raise UserError("ft_no_job", "There is no training job to stop yet. Start one first.")
+            raise UserError("ft_no_job")
         job = self.jobs.snapshot(job_id)              # UserError for an unknown id
         if job.status in FINISHED:
             return t("ft.already_finished", lang)
@@ -137,7 +137,7 @@ class Handlers:
     # ---- using the result ----
     def compare(self, key, text, lang):
         if not key:
-            raise UserError("ft_pick_model", "Pick a fine-tuned model first (train one above).")
+            raise UserError("ft_pick_model")
         after = classify(self.manager, key, text)
         note = t("ft.truncated", lang) if after.truncated else ""
         try:
@@ -150,7 +150,7 @@ class Handlers:
 
     def make_zip(self, key, lang):
         if not key:
-            raise UserError("ft_pick_model", "Pick a fine-tuned model first (train one above).")
+            raise UserError("ft_pick_model")
         spec = self.manager.registry.get(key)
         return str(zip_model(self.manager.registry.files_dir(spec) or spec.name))
 

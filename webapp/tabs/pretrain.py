@@ -229,8 +229,7 @@ def start_pretraining(manager, jobs, corpus_name, corpus_file, *settings) -> str
     else:
         found = pt.bundled_corpora().get(corpus_name or "")
         if found is None:
-            raise UserError("pre_corpus_empty", "The corpus is empty. Upload a text file or "
-                            "pick a bundled corpus.")
+            raise UserError("pre_corpus_empty")
         text = pt.read_corpus(found, source=corpus_name)
     cache_dir = manager.registry.cache_dir
     return jobs.submit("pretrain", f"pre-train {cfg.name}",
@@ -242,8 +241,7 @@ def resume_pretraining(manager, jobs, *settings) -> str:
     cfg = pretrain_config(*settings)
     cache_dir = manager.registry.cache_dir
     if not pt.has_saved_run(cache_dir, cfg.name):
-        raise UserError("pre_nothing_to_resume", f"There is no saved run called {cfg.name!r} "
-                        "to resume. Start a new one.", name=cfg.name)
+        raise UserError("pre_nothing_to_resume", name=cfg.name)
     return jobs.submit("pretrain", f"resume {cfg.name}",
                        lambda jctx: pt.run_pretraining(jctx, cfg, None, cache_dir, manager,
                                                        resume=True))

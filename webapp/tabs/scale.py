@@ -136,7 +136,7 @@ def _number(name: str, v) -> float:
     except ValueError:
         f = float("nan")
     if f is None:
-        raise UserError("scale_empty_field", f"{name} is empty: type a number.", field=name)
+        raise UserError("scale_empty_field", field=name)
     return f
 
 
@@ -146,8 +146,7 @@ def _whole(name: str, v) -> int:
     if f != f or abs(f) > 1e18:
         raise sc.out_of_range(name, v, *sc.LIMITS[name])
     if f != int(f):
-        raise UserError("scale_not_whole", f"{name} must be a whole number; got {v!r}.",
-                        field=name, value=repr(v))
+        raise UserError("scale_not_whole", field=name, value=repr(v))
     return int(f)
 
 

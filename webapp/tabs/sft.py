@@ -95,7 +95,7 @@ class Handlers:
     def start(self, path, heldout, base_key, name, rank, alpha, dropout, targets, rate, steps,
               batch_size, max_length, every, keep, lang) -> str:
         if not path:
-            raise UserError("sft_no_data", "Upload a file or click 'Use the sample' first.")
+            raise UserError("sft_no_data")
         cfg = SFTConfig(base_model=base_key or SFTConfig.base_model,
                         rank=_number(rank, "rank", int), alpha=_number(alpha, "alpha", int),
                         dropout=_number(dropout, "dropout"),
@@ -115,7 +115,7 @@ class Handlers:
     def stop(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()
         if not job_id:
-            raise UserError("sft_no_job", "There is no training job to stop yet. Start one first.")
+            raise UserError("sft_no_job")
         job = self.jobs.snapshot(job_id)
         if job.status in FINISHED:
             return t("sft.already_finished", lang)
@@ -131,17 +131,16 @@ class Handlers:
     # ---- using the result ----
     def try_both(self, key, prompt, lang):
         if not key:
-            raise UserError("sft_pick_model", "Pick a model taught here first (train one above).")
+            raise UserError("sft_pick_model")
         return ask_both(self.manager, key, prompt)
 
     def make_zip(self, key, lang):
         if not key:
-            raise UserError("sft_pick_model", "Pick a model taught here first (train one above).")
+            raise UserError("sft_pick_model")
         spec = self.manager.registry.get(key)
         folder = self.manager.registry.files_dir(spec)
         if folder is None:
-            raise UserError("sft_no_model", "Only a model taught here can be downloaded, and this "
-                            "one was not. Teach one first.", folder=spec.name)
+            raise UserError("sft_no_model", folder=spec.name)
         return str(zip_model(folder))
 
     # ---- what the training section shows ----

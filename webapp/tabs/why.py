@@ -40,8 +40,7 @@ def _report(progress):
 
 def _need(result):
     if result is None:
-        raise UserError("why_no_result", "Press the button above first: there is nothing to "
-                        "show yet.")
+        raise UserError("why_no_result")
     return result
 
 
