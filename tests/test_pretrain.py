@@ -152,7 +152,7 @@ def test_big_corpus_is_capped_with_a_notice_in_both_languages(tmp_path):
     # a job shows it as a notice event, translated in the status line
     from models.core.jobs import Job
     from webapp.tabs.pretrain import status_line
-    job = Job("pretrain-x", "pretrain", "t", status="running", message=pt.PHASES["tokenizer"],
+    job = Job("pretrain-x", "pretrain", "t", status="running", message="tokenizer",
               events=[{"type": "notice", "code": corpus.notice.code,
                        "message": corpus.notice.message, "params": corpus.notice.params}])
     line = status_line(job, "zh")

@@ -274,7 +274,7 @@ def status_line(job, lang) -> str:
     if job.status == "queued":
         lines.insert(0, t("pre.status_queued", lang, pos=job.queue_position))
     elif job.status == "running":
-        phase = next((k for k, v in pt.PHASES.items() if v == job.message), None)
+        phase = job.message if job.message in pt.PHASES else None
         step = losses[-1]["step"] if losses else 0
         if phase in (None, "training") and info and step:
             msg = t("pre.phase.step", lang, step=step, steps=info.get("total_steps", "?"))

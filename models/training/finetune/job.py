@@ -47,15 +47,13 @@ class JobCallback(Callback):
     def on_step(self, info: StepInfo):
         self.ctx.count_step(info.step)          # the class's step limit (models/core/jobs.py)
         progress = 0.03 + 0.92 * info.step / max(1, info.total_steps)
-        text = f"epoch {info.epoch} · step {info.step}/{info.total_steps} · loss {info.loss:.3f}"
         if info.step % self.every == 0 or info.step == info.total_steps:
-            self.ctx.report(progress, text, type="step", **asdict(info))
+            self.ctx.report(progress, None, type="step", **asdict(info))
         else:
-            self.ctx.report(progress, text)
+            self.ctx.report(progress)
 
     def on_epoch(self, info: EpochInfo):
-        self.ctx.report(None, f"epoch {info.epoch}: accuracy {info.accuracy:.3f}",
-                        type="epoch", **asdict(info))
+        self.ctx.report(None, None, type="epoch", **asdict(info))
 
     def on_notice(self, code, message, **params):
         self.ctx.notice(code, message, **params)
@@ -123,7 +121,7 @@ def start_job(manager, jobs: JobRunner, cfg: FinetuneConfig, data: LabelledData,
     split(data, cfg.val_fraction, cfg.seed)          # the queue
 
     def work(ctx: JobContext) -> FinetuneResult:
-        ctx.report(0.01, f"loading {cfg.base_model}")
+        ctx.report(0.01, "loading")
         return finetune_and_save(manager, cfg, data, name, JobCallback(ctx), lambda: ctx.cancelled)
 
     title = (name or "").strip()[:60] or f"{cfg.base_model} on {data.source}"

@@ -39,10 +39,8 @@ MAX_STEPS = 20_000             # a cap so a typo cannot start a day-long job
 STATE_FILE = "training_state.pt"
 CORPUS_FILE = "corpus.txt"
 CONFIG_FILE = "pretrain_config.json"
-# What the job reports as its status line (job.message); the UI translates by key.
-PHASES = {"tokenizer": "training the tokenizer", "loading": "loading the saved run",
-          "training": "training", "saving": "saving", "done": "done",
-          "stopped": "stopped and saved"}
+# What the job reports as its phase (job.message): a key, worded by the UI ("pre.phase.<key>").
+PHASES = ("tokenizer", "loading", "training", "saving", "done", "stopped")
 
 
 
@@ -216,7 +214,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
                                            "sample_prompt": config.sample_prompt,
                                            "learning_rate": saved.learning_rate})
         corpus = Corpus((folder / CORPUS_FILE).read_text("utf-8"), "saved corpus")
-        ctx.report(0.0, PHASES["loading"])
+        ctx.report(0.0, "loading")
         tok = AutoTokenizer.from_pretrained(folder)
         model = GPT2LMHeadModel.from_pretrained(folder, attn_implementation="sdpa")
         state = torch.load(folder / STATE_FILE, weights_only=False)
@@ -224,7 +222,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         if corpus is None:
             raise UserError("pre_corpus_empty")
         corpus = check_corpus(corpus)
-        ctx.report(0.0, PHASES["tokenizer"])
+        ctx.report(0.0, "tokenizer")
         tok = train_tokenizer(corpus.text, config.vocab_size)
         model = build_model(config, tok)
         state = None
@@ -250,7 +248,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         step, samples, history = state["step"], state["samples"], state["history"]
     if corpus.notice is not None:
         ctx.notice(corpus.notice.code, corpus.notice.message, **corpus.notice.params)
-    ctx.report(step / config.steps, PHASES["training"], info=True, vocab=len(tok),
+    ctx.report(step / config.steps, "training", info=True, vocab=len(tok),
                params=n_params, corpus_tokens=len(data), corpus_chars=len(corpus.text),
                start_step=step, total_steps=config.steps)
     for event in history:                       # replay the curve of the earlier part
@@ -296,12 +294,12 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
             event = {"step": step, "loss": window_loss / window_n, "lr": lr_at(step - 1, config),
                      "tokens_per_s": window_n * tokens_per_step / secs if secs > 0 else 0.0}
             history.append(event)
-            ctx.report(step / config.steps, f"step {step}/{config.steps}", **event)
+            ctx.report(step / config.steps, None, **event)
             window_loss, window_n, window_start = 0.0, 0, time.perf_counter()
         if step % config.sample_every == 0 or step == config.steps:
             samples.append((step, sample(model, tok, config, step)))
             ctx.report(step=step, sample=samples[-1][1])
-    ctx.report(None, PHASES["saving"])
+    ctx.report(None, "saving")
     final_loss = corpus_loss(model, data, config)
     save_run(folder, model, tok, config, corpus.text, {
         "optimizer": opt.state_dict(), "generator": gen.get_state(), "step": step,
@@ -313,7 +311,7 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
             manager.unload(key)        # an older copy of this name may be loaded: reload next use
         except UserError:
             pass
-    ctx.report(None, PHASES["stopped" if stopped else "done"], saved=True, key=key)
+    ctx.report(None, "stopped" if stopped else "done", saved=True, key=key)
     return PretrainResult(config.name, key, str(folder), step, config.steps, first_loss,
                           final_loss, step * tokens_per_step, time.time() - started, stopped,
                           len(tok), n_params, samples)

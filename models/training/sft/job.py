@@ -50,11 +50,10 @@ class JobCallback(Callback):
     def on_step(self, info: StepInfo):
         self.ctx.count_step(info.step)          # the class's step limit (models/core/jobs.py)
         progress = 0.03 + 0.92 * info.step / max(1, info.total_steps)
-        text = f"step {info.step}/{info.total_steps} · loss {info.loss:.3f}"
         if info.step % self.every == 0 or info.step == info.total_steps:
-            self.ctx.report(progress, text, type="step", **asdict(info))
+            self.ctx.report(progress, None, type="step", **asdict(info))
         else:
-            self.ctx.report(progress, text)
+            self.ctx.report(progress)
 
     def on_eval(self, info: EvalInfo):
         extra = {}
@@ -127,7 +126,7 @@ def teach_and_save(manager, cfg: SFTConfig, data: Conversations, heldout: list[s
     result = SFTResult(registered.key, registered.name, str(out), spec.key, bool(cfg.merge),
                        outcome.steps, outcome.stopped, outcome.train_seconds,
                        outcome.tokens_per_s, outcome.trainable, outcome.total, shares,
-                       [[n.code, n.message, n.params] for n in outcome.notices])
+                       [[n.code, n.params] for n in outcome.notices])
     del outcome
     return result
 
@@ -139,7 +138,7 @@ def start_job(manager, jobs: JobRunner, cfg: SFTConfig, data: Conversations, hel
     check_base(manager, cfg.base_model)             # refuse a bad base now, not in the queue
 
     def work(ctx: JobContext) -> SFTResult:
-        ctx.report(0.01, f"loading {cfg.base_model}")
+        ctx.report(0.01, "loading")
         for n in data.notices:
             ctx.notice(n.code, n.message, **n.params)
         return teach_and_save(manager, cfg, data, heldout, name,
