@@ -192,6 +192,21 @@ def t(key: str, lang: str = "en", /, **params) -> str:
         return text
 
 
+def _worded(params: dict, lang: str) -> dict:
+    """Parameters that are names, not words, shown in `lang`: a setting ("field": its
+    "field.<name>" string) and translation directions ("pairs": [[source, target], ...]
+    language codes, shown by their "apps.lang.<code>" names)."""
+    if f"field.{params.get('field')}" in STRINGS:
+        params["field"] = t(f"field.{params['field']}", lang)
+    pairs = params.get("pairs")
+    if isinstance(pairs, (list, tuple)) and all(isinstance(p, (list, tuple)) for p in pairs):
+        name = lambda code: t(f"apps.lang.{code}", lang) if f"apps.lang.{code}" in STRINGS \
+            else code
+        params["pairs"] = (", " if lang != "zh" else "、").join(
+            f"{name(a)} → {name(b)}" for a, b in pairs)
+    return params
+
+
 def render(msg, lang: str) -> str:
     """Any message from the library in the user's language: the one place messages are
     rendered. `msg` is a UserError or Notice (models/core/errors.py), or one kept as plain data
@@ -211,9 +226,7 @@ def render(msg, lang: str) -> str:
     else:
         code, message, params = msg
         kind = "notice"
-    params = dict(params or {})
-    if f"field.{params.get('field')}" in STRINGS:
-        params["field"] = t(f"field.{params['field']}", lang)
+    params = _worded(dict(params or {}), lang)
     pair = STRINGS.get(f"{kind}.{code}")
     if pair and (pair[0] or (lang == "zh" and pair[1])):
         return t(f"{kind}.{code}", lang, **params)

@@ -290,8 +290,10 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
     return prep
 
 
-def _pairs_text(pairs) -> str:
-    return ", ".join(f"{LANGUAGES.get(a, a)} → {LANGUAGES.get(b, b)}" for a, b in pairs)
+def _pairs_text(pairs) -> list[list[str]]:
+    """The translation directions as [[source, target], ...] language codes: plain data for a
+    message (webapp/text.py words a "pairs" parameter in the user's language)."""
+    return [[a, b] for a, b in pairs]
 
 
 # ---- run + post-process ---------------------------------------------------------------------
