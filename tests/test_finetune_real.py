@@ -49,7 +49,7 @@ def test_the_chinese_sample_is_named_as_data_minilm_cannot_read(real_manager):
     profile = profile_data(load(SAMPLES["sentiment_zh"]), AutoTokenizer.from_pretrained(folder))
     assert profile.chinese == 1.0 and profile.unk_share > 0.3
     (notice,) = profile.notices("all-MiniLM-L6-v2")
-    code, message, params = notice.code, notice.message, notice.params
-    assert code == "chinese_base" and "bert-base-chinese" in message
+    from webapp.text import render
+    assert notice.code == "chinese_base" and "bert-base-chinese" in render(notice, "en")
     english = profile_data(load(SAMPLES["sentiment_en"]), AutoTokenizer.from_pretrained(folder))
     assert english.notices("all-MiniLM-L6-v2") == [] and english.unk_share == 0
