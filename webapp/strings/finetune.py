@@ -216,8 +216,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "{formats}.",
                           "{name}：无法读取以 {suffix} 结尾的文件。请使用以下格式之一：{formats}"
                           "。"),
-    "err.ft_no_file": ("The uploaded file is gone. Upload it again.",
-                       "上传的文件已经不在了，请重新上传。"),
+    "err.ft_no_file": ("The file {name} cannot be found: upload it again (or check its path).",
+                       "找不到文件 {name}：请重新上传（或检查它的路径）。"),
     "err.ft_empty_file": ("{name} is empty or has no rows. Pick a file with a header row and at "
                           "least a few labelled rows.",
                           "{name} 是空的或没有数据行。请选择一个有表头和若干带标签数据行的文件。"),

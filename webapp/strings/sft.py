@@ -130,8 +130,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "object a line).",
                            "{name}：不能读取以 {suffix} 结尾的文件。请使用带 prompt 和 response "
                            "列的 CSV 文件，或 JSONL 文件（每行一个 JSON 对象）。"),
-    "err.sft_no_file": ("The uploaded file is gone. Upload it again.",
-                        "上传的文件不见了。请重新上传。"),
+    "err.sft_no_file": ("The file {name} cannot be found: upload it again (or check its path).",
+                        "找不到文件 {name}：请重新上传（或检查它的路径）。"),
     "err.sft_too_big": ("{name} is {mb} MB; the limit is {limit} MB.",
                         "{name} 有 {mb} MB；上限是 {limit} MB。"),
     "err.sft_not_utf8": ("{name} is not UTF-8 text (byte {at} cannot be read). Save it as UTF-8 "
