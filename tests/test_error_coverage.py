@@ -76,11 +76,15 @@ def test_every_notice_of_the_library_can_be_read_in_english_and_chinese():
 
 
 def _worded(node: ast.Call) -> bool:
-    """A message call that carries words: UserError / Notice with a second positional argument
-    (the old English message), or a job's / callback's notice(code, "a sentence")."""
+    """A message call that carries words: UserError / Notice (or a subclass: any call whose
+    first argument is a code with strings) with a second positional argument (the old English
+    message), or a job's / callback's notice(code, "a sentence")."""
     func = node.func
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-    if name in ("UserError", "Notice"):
+    first = node.args[0] if node.args else None
+    is_code = isinstance(first, ast.Constant) and isinstance(first.value, str) and (
+        f"err.{first.value}" in STRINGS or f"notice.{first.value}" in STRINGS)
+    if name in ("UserError", "Notice") or is_code and name not in ("notice", "on_notice"):
         return len(node.args) > 1
     if name in ("notice", "on_notice") and len(node.args) > 1:
         return isinstance(node.args[1], (ast.Constant, ast.JoinedStr, ast.BinOp))
