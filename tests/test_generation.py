@@ -12,6 +12,7 @@ from models.core.errors import UserError
 from models.runners.gen_speed import Speed, SpeedMeter
 from models.runners.generation import (GenerationSettings, check_length, check_text, cut_to_fit, generate_text,
                           prepare_prompt, shown_text, stream_generate)
+from tests.messages import english
 
 
 @pytest.fixture
@@ -54,7 +55,8 @@ def test_prompt_longer_than_context_is_cut_with_a_notice(llama):
     long = "the quick brown fox " * 200                     # far beyond 128 positions
     prompt = prepare_prompt(llama, long, chat=False, max_new_tokens=16)
     assert prompt.input_ids.shape[1] == llama.max_length - 16
-    assert prompt.notice and "only the last 112 tokens" in prompt.notice
+    assert prompt.notice.code == "gen_truncated" and prompt.notice.params["room"] == 112
+    assert "Only the last 112 of the prompt's" in english(prompt.notice)
     assert list(stream_generate(llama, prompt, GenerationSettings(max_new_tokens=16, greedy=True)))[-1].done
 
 

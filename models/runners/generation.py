@@ -21,7 +21,7 @@ from transformers.generation.logits_process import (TemperatureLogitsWarper, Top
                                                     TopPLogitsWarper)
 from transformers.generation.streamers import BaseStreamer
 
-from models.core.errors import UserError, check_ranges
+from models.core.errors import Notice, UserError, check_ranges
 from models.runners.gen_speed import PREFILL_CHUNK, SpeedMeter
 from models.core.manager import LoadedModel
 from models.runners.next_token import StepRecorder, TokenStep
@@ -98,7 +98,7 @@ class GenerationSettings:
 class Prompt:
     input_ids: torch.Tensor     # [1, n] on the model's device
     text: str                   # the prompt exactly as the model sees it (chat template applied)
-    notice: str | None = None   # set when the input was cut to fit the context window
+    notice: Notice | None = None   # set when the input was cut to fit the context window
 
 
 @dataclass
@@ -107,7 +107,7 @@ class GenerationUpdate:
     n_tokens: int
     seconds: float
     done: bool = False
-    notice: str | None = None
+    notice: Notice | None = None
     prompt_text: str = ""
     token_ids: list = field(default_factory=list)
     steps: list = field(default_factory=list)   # TokenStep per generated token
@@ -158,9 +158,8 @@ def prepare_prompt(lm: LoadedModel, text: str, chat: bool, max_new_tokens: int,
     room = _room(lm, max_new_tokens)
     notice = None
     if ids.shape[1] > room:
-        notice = (f"The input had {ids.shape[1]} tokens; {lm.spec.name} reads at most "
-                  f"{lm.max_length} including the {max_new_tokens} new ones, so only the last "
-                  f"{room} tokens were used.")
+        notice = Notice("gen_truncated", n=int(ids.shape[1]), room=room, window=lm.max_length,
+                        new=max_new_tokens, model=lm.spec.name)
         ids = ids[:, -room:]
         prompt_text = lm.tokenizer.decode(ids[0])
     return Prompt(ids.to(lm.device), prompt_text, notice)

@@ -44,6 +44,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "reads at most {window:,}, including the {new} it writes.",
                       "提示词共有 {n:,} 个词元，只读取了最后 {room:,} 个：{model} 最多读取 {window:,} 个词元，"
                       "其中包括它要写出的 {new} 个。"),
+    "notice.gen_truncated": ("Only the last {room:,} of the prompt's {n:,} tokens were read: "
+                             "{model} reads at most {window:,}, including the {new} it writes.",
+                             "提示词共有 {n:,} 个词元，只读取了最后 {room:,} 个：{model} 最多读取 "
+                             "{window:,} 个词元，其中包括它要写出的 {new} 个。"),
     "err.window_too_small": ("{name} reads at most {window} tokens, so it cannot write {new} new "
                              "ones: set Max new tokens to {most} or less.",
                              "{name} 最多只能读取 {window} 个词元，所以写不出 {new} 个新词元：请"
