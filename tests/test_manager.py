@@ -174,7 +174,8 @@ def test_interrupted_gguf_conversion_never_leaves_a_usable_half_copy(make_manage
     steps = []
     lm = manager.load("smollm2", progress=lambda f, m: steps.append((f, m)))
     assert (final / "config.json").exists() and lm.spec.key == "smollm2"
-    assert any("preparing (one-time" in m for _, m in steps) and steps[-1][0] == 1.0
+    assert any(m.code == "model_preparing" for _, m in steps) and steps[-1][0] == 1.0
+    assert "Preparing SmolLM2" in english(next(m for _, m in steps if m.code == "model_preparing"))
 
 
 def test_out_of_memory_becomes_a_clear_error_and_memory_is_freed(make_manager, monkeypatch):

@@ -11,8 +11,8 @@ import functools
 
 import gradio as gr
 
-from webapp.text import (LANGS, STRINGS, job_error_text, localize_status, render,  # noqa: F401
-                         t)                                                  # (re-exported)
+from webapp.text import (LANGS, STRINGS, job_error_text, localize_status,  # noqa: F401
+                         progress_words, render, t)               # (re-exported)
 
 
 class Localizer:

@@ -68,6 +68,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "models.not_loaded": ("{name} was not loaded.", "{name} 尚未加载。"),
     "models.added": ("Added {name} as `{key}` ({kind}; can do: {tasks}).",
                      "已添加 {name}，键为 `{key}`（{kind}；可用于：{tasks}）。"),
+    "notice.model_loading": ("Loading {name}…", "正在加载 {name}…"),
+    "notice.model_preparing": ("Preparing {name} (one time only, about 30 s): {pct}%",
+                               "正在准备 {name}（只需一次，约 30 秒）：{pct}%"),
+    "notice.model_saving": ("Preparing {name}: saving", "正在准备 {name}：保存中"),
+    "notice.model_loaded": ("Loaded {name}.", "已加载 {name}。"),
     "models.cols": ("Name|Key|Source|Kind|Parameters|Size|State|License",
                     "名称|键|来源|类型|参数量|大小|状态|许可证"),
     "state.loaded": ("loaded", "已加载"),
@@ -250,3 +255,11 @@ def localize_status(status: dict, lang: str) -> dict:
                                       out.get("error_params"), lang)
     out["notices"] = [{**n, "message": render(n, lang)} for n in out.get("notices") or []]
     return out
+
+
+def progress_words(progress, lang: str):
+    """The model manager's progress callback (fraction, what it is doing: a Notice such as
+    model_preparing) for a gr.Progress, worded in `lang`; None without a progress bar."""
+    if progress is None:
+        return None
+    return lambda fraction, what: progress(fraction, desc=render(what, lang))

@@ -27,12 +27,12 @@ from typing import Any, Callable, Iterator
 import torch
 
 from models.core.device import DeviceInfo, format_bytes
-from models.core.errors import UserError
+from models.core.errors import Notice, UserError
 from models.core.files import atomic_folder, model_params
 from models.core.registry import ModelSpec, Registry
 from models.core.scheduler import BACKGROUND, REQUEST, DeviceScheduler
 
-Progress = Callable[[float, str], None]  # (fraction 0..1, message)
+Progress = Callable[[float, "Notice"], None]  # (fraction 0..1, what it is doing: a Notice)
 
 
 @dataclass
@@ -70,7 +70,7 @@ class ModelRow:
     params: int | None
     size_bytes: int | None      # in memory if loaded, else estimated for this device's dtype
     state: str                  # loaded | loading | ready | needs preparation | downloadable | ...
-    progress: str = ""          # "preparing (one-time, ~30 s): 40%" while loading
+    progress: Notice | None = None   # while loading: what it is doing (model_preparing, pct=40)
     license: str = ""
     note: str = ""
     in_use: int = 0
@@ -103,7 +103,7 @@ class ModelManager:
         self._lock = threading.RLock()               # guards the dicts below
         self._model_locks: dict[str, threading.Lock] = {}
         self._loaded: dict[str, LoadedModel] = {}
-        self._progress: dict[str, str] = {}          # key -> progress text while loading
+        self._progress: dict[str, Notice] = {}       # key -> what it is doing while loading
         self._convert_lock = threading.Lock()        # one GGUF conversion at a time
         self._reserved: dict[str, int] = {}          # training jobs' memory, by label
         self.scheduler = DeviceScheduler()
@@ -229,7 +229,7 @@ class ModelManager:
         for spec in self.registry.all():
             with self._lock:
                 lm = self._loaded.get(spec.key)
-                progress = self._progress.get(spec.key, "")
+                progress = self._progress.get(spec.key)
             if lm is not None:
                 state, size, params, users = "loaded", lm.nbytes, lm.n_params, lm.users
             else:
@@ -284,11 +284,14 @@ class ModelManager:
                 lm.users += hold
             return lm
 
-    def _report(self, key: str, progress: Progress | None, fraction: float, text: str) -> None:
+    def _report(self, key: str, progress: Progress | None, fraction: float, what: Notice) -> None:
         with self._lock:
-            self._progress[key] = text if fraction < 1 else ""
+            if fraction < 1:
+                self._progress[key] = what
+            else:
+                self._progress.pop(key, None)
         if progress:
-            progress(fraction, text)
+            progress(fraction, what)
 
     def _load(self, spec: ModelSpec, progress: Progress | None) -> LoadedModel:
         if spec.source == "engine":              # on the server: nothing loads here
@@ -306,14 +309,15 @@ class ModelManager:
         need = self.estimate_bytes(spec)
         if need is not None:
             self._make_room(spec, need)
-        self._report(spec.key, progress, 0.0, f"loading {spec.name}")
+        self._report(spec.key, progress, 0.0, Notice("model_loading", name=spec.name))
         if spec.gguf_file and self.registry.files_dir(spec) is None:
             self._convert_gguf(spec, progress)
         import transformers
         folder = self.registry.files_dir(spec)
         source = str(folder) if folder else spec.location      # hub id: downloads when online
         local_only = not self.registry.online or folder is not None
-        self._report(spec.key, progress, 0.9 if spec.gguf_file else 0.3, f"loading {spec.name}")
+        self._report(spec.key, progress, 0.9 if spec.gguf_file else 0.3,
+                     Notice("model_loading", name=spec.name))
         auto = getattr(transformers, spec.auto_class)
         with self.guard():
             tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local_only)
@@ -329,7 +333,7 @@ class ModelManager:
         if need is None:                                  # size was unknown before loading
             self._make_room(spec, nbytes)
         n_params = model_params(model)
-        self._report(spec.key, progress, 1.0, "loaded")
+        self._report(spec.key, progress, 1.0, Notice("model_loaded", name=spec.name))
         return LoadedModel(spec, model, tokenizer, self.device.torch_device, nbytes, n_params,
                            time.perf_counter() - started)
 
@@ -369,8 +373,7 @@ class ModelManager:
         with self._convert_lock:
             if (final / "config.json").exists():
                 return
-            text = "preparing (one-time, ~30 s)"
-            self._report(spec.key, progress, 0.01, text)
+            self._report(spec.key, progress, 0.01, Notice("model_preparing", name=spec.name, pct=1))
             manager = self
 
             class _Tqdm:  # stands in for tqdm inside transformers' GGUF reader to report progress
@@ -382,7 +385,9 @@ class ModelManager:
                     for i, item in enumerate(self.iterable):
                         if self.total and i % 8 == 0:
                             frac = 0.85 * i / self.total
-                            manager._report(spec.key, progress, frac, f"{text}: {int(frac * 100)}%")
+                            manager._report(spec.key, progress, frac,
+                                            Notice("model_preparing", name=spec.name,
+                                                   pct=int(frac * 100)))
                         yield item
 
             original = gguf_utils.tqdm
@@ -400,7 +405,7 @@ class ModelManager:
             model.config._name_or_path = spec.name
             # atomic: the final name only ever holds a complete copy
             with atomic_folder(final) as tmp:
-                self._report(spec.key, progress, 0.87, f"{text}: saving")
+                self._report(spec.key, progress, 0.87, Notice("model_saving", name=spec.name))
                 model.save_pretrained(tmp)
                 tokenizer.save_pretrained(tmp)
             del model

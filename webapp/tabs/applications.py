@@ -27,7 +27,7 @@ from webapp.tabs import analysis
 from webapp.views import applications as views
 from webapp.common import (HEAVY, AppContext, action_message, generation_settings, model_picker,
                             wire_action)
-from webapp.i18n import render, t
+from webapp.i18n import progress_words, render, t
 
 TITLE_KEY = "tab.applications"
 TAB_ID = "applications"
@@ -73,11 +73,11 @@ def _quality(loc, prefix: str) -> SimpleNamespace:
 
 
 # ---- handlers (module level: plain inputs and outputs; build() binds manager and batcher) ----
-def _use(manager, key: str, progress):
+def _use(manager, key: str, progress, lang: str = "en"):
     if not manager.is_loaded(key):
-        progress(0, desc=f"loading {manager.registry.get(key).name}")
+        progress(0, desc=t("models.loading", lang, name=manager.registry.get(key).name))
     # the model is held; the batcher takes the device per batch
-    return manager.use(key, progress=lambda f, m: progress(f, desc=m), device=False)
+    return manager.use(key, progress=progress_words(progress, lang), device=False)
 
 
 def _stream(batcher, lm, prep, settings, lang):
@@ -105,7 +105,7 @@ def summarize(manager, batcher, model, text, length, greedy, temperature, top_k,
               progress=gr.Progress()):
     text = check_text(text, "text")
     settings = _settings(greedy, temperature, top_k)
-    with _use(manager, model, progress) as lm, manager.guard():
+    with _use(manager, model, progress, lang) as lm, manager.guard():
         prep = apps.prepare_summarize(lm, text, length)
         for _upd, row in _stream(batcher, lm, prep, settings, lang):
             yield row
@@ -115,7 +115,7 @@ def translate(manager, batcher, model, text, source, target, greedy, temperature
               progress=gr.Progress()):
     text = check_text(text, "text")
     settings = _settings(greedy, temperature, top_k)
-    with _use(manager, model, progress) as lm, manager.guard():
+    with _use(manager, model, progress, lang) as lm, manager.guard():
         prep = apps.prepare_translate(lm, text, source, target)
         for _upd, row in _stream(batcher, lm, prep, settings, lang):
             yield row
@@ -125,7 +125,7 @@ def answer(manager, batcher, model, question, context, greedy, temperature, top_
            progress=gr.Progress()):
     question = check_text(question, "question")
     settings = _settings(greedy, temperature, top_k)
-    with _use(manager, model, progress) as lm, manager.guard():
+    with _use(manager, model, progress, lang) as lm, manager.guard():
         if lm.spec.head == "qa":
             apps.check_task(lm.spec, "answer")
             with batcher.device_lock:          # takes turns with batched generation

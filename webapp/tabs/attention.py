@@ -27,7 +27,7 @@ from webapp.views import attention as views
 from webapp.tabs.attention_api import register_api, walk_markdown
 from webapp.common import (HEAVY, AppContext, AttentionLink, action_message, friendly, model_picker,
                             wire_action)
-from webapp.i18n import render, t
+from webapp.i18n import progress_words, render, t
 
 TITLE_KEY = "att.title"
 TAB_ID = "attention"
@@ -118,7 +118,7 @@ def show_attention(manager, key, txt, tgt, view_name, lyr, hd, new, metric_name,
     """Run the model once, keep every weight (float16) and draw the chosen head. Returns the
     values for RUN_OUTPUTS (see build)."""
     key = (key or "").strip()
-    report = (lambda f, m: progress(f, desc=m)) if progress is not None else None
+    report = progress_words(progress, lang)
     with manager.use(key, progress=report) as lm, manager.guard():
         result = extract(lm, txt, tgt).compact()
     names = list(result.maps)
@@ -192,7 +192,7 @@ def draw_bertviz(result, kind, lyr, lang):
 def explain(manager, key, txt, tgt, view_name, lyr, hd, q, lang, progress=None):
     """The formula walkthrough of one head for one query token, and its verification line."""
     key = (key or "").strip()
-    report = (lambda f, m: progress(f, desc=m)) if progress is not None else None
+    report = progress_words(progress, lang)
     with manager.use(key, progress=report) as lm, manager.guard():
         w = walkthrough(lm, txt, tgt, view_name, lyr, hd, 0 if q is None else int(q))
     return (walk_markdown_verify(w, lang), walk_markdown(w, lang),

@@ -26,7 +26,7 @@ from webapp.views import generate as views
 from webapp.views import engine as engine_views
 from webapp.common import (HEAVY, NO_MESSAGE, AppContext, GenerateLink, action_message,
                             generation_settings, model_picker, wire_action)
-from webapp.i18n import t
+from webapp.i18n import progress_words, t
 
 TITLE_KEY = "tab.generate"
 TAB_ID = "generate"
@@ -93,8 +93,8 @@ class GenerateActions:
         try:
             manager = self.manager
             if not manager.is_loaded(key):
-                progress(0, desc=f"loading {manager.registry.get(key).name}")
-            with manager.use(key, progress=lambda f, m: progress(f, desc=m),
+                progress(0, desc=t("models.loading", lang, name=manager.registry.get(key).name))
+            with manager.use(key, progress=progress_words(progress, lang),
                              label="generate") as lm, manager.guard():
                 chat = bool(chat_mode)
                 length = check_length(lm, text, chat, settings.max_new_tokens, self.meter)

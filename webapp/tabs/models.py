@@ -10,18 +10,19 @@ from models.core.device import format_bytes
 from models.core.manager import ModelManager
 
 from webapp.common import HEAVY, AppContext, action_message, wire_action
-from webapp.i18n import t
+from webapp.i18n import progress_words, render, t
 
 TITLE_KEY = "tab.models"
 TAB_ID = "models"
 
 
-def status_json(manager: ModelManager) -> dict:
+def status_json(manager: ModelManager, lang: str = "en") -> dict:
     st = manager.status()
     return {"device": st.device, "budget_bytes": st.budget_bytes, "used_bytes": st.used_bytes,
             "models": [{"key": r.key, "name": r.name, "source": r.source, "kind": r.kind,
                         "params": r.params, "size_bytes": r.size_bytes, "state": r.state,
-                        "progress": r.progress, "license": r.license, "in_use": r.in_use}
+                        "progress": render(r.progress, lang) if r.progress else "",
+                        "license": r.license, "in_use": r.in_use}
                        for r in st.rows]}
 
 
@@ -31,7 +32,7 @@ def status_table(manager: ModelManager, lang: str) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     rows = []
     for r in manager.status().rows:
-        state = r.progress or t("state." + r.state, lang)
+        state = render(r.progress, lang) if r.progress else t("state." + r.state, lang)
         params = f"{r.params / 1e6:.1f} M" if r.params else "?"
         cells = [r.name, r.key, t("source." + r.source, lang), t("kind." + r.kind, lang), params,
                  format_bytes(r.size_bytes), state, r.license]
@@ -64,7 +65,7 @@ def loading_html(lang: str) -> str:
 # ---- handlers (plain inputs and outputs) ----------------------------------------------------
 
 def refresh(manager: ModelManager, lang: str):
-    return status_json(manager), status_table(manager, lang), gauge_html(manager, lang)
+    return status_json(manager, lang), status_table(manager, lang), gauge_html(manager, lang)
 
 
 def load(manager: ModelManager, key: str, lang: str, progress=None):
@@ -144,7 +145,7 @@ def build(ctx: AppContext) -> None:
     def on_load(key, lang, progress=gr.Progress()):
         if not manager.is_loaded(key):
             progress(0, desc=t("models.loading", lang, name=manager.registry.get(key).name))
-        msg = load(manager, key, lang, progress=lambda f, m: progress(f, desc=m))
+        msg = load(manager, key, lang, progress=progress_words(progress, lang))
         return (msg,) + refresh(manager, lang)
 
     def on_unload(key, lang):

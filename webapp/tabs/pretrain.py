@@ -22,7 +22,7 @@ from models.runners.surprisal import token_surprisal
 from webapp.views import pretrain as plots
 from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_picker,
                             read_number, wire_action)
-from webapp.i18n import job_error_text, render, t
+from webapp.i18n import job_error_text, progress_words, render, t
 
 TITLE_KEY = "pre.tab"
 TAB_ID = "pretrain"
@@ -82,7 +82,7 @@ def _build_embed(ctx: AppContext) -> None:
 def embed_sentences(manager, key, sentences, file, how, q, lang, progress=None):
     """/embed: sentence vectors, their similarities, a 2-D map and the nearest sentences."""
     started = time.perf_counter()
-    report = (lambda f, m: progress(f, desc=m)) if progress is not None else None
+    report = progress_words(progress, lang)
     if file:
         sentences = emb.read_sentence_file(file)
     items = emb.parse_sentences(sentences)
@@ -165,7 +165,7 @@ def top_view(res, pos, lang):
 
 def score_tokens(manager, key, txt, lang, progress=None):
     """/token_surprisal: −ln p of every token, the perplexity, the top-10 after each token."""
-    report = (lambda f, m: progress(f, desc=m)) if progress is not None else None
+    report = progress_words(progress, lang)
     with manager.use((key or "").strip(), progress=report) as lm, manager.guard():
         res = token_surprisal(lm, txt)
     head = t("pre.ppl", lang, ppl=res.perplexity, mean=res.mean_surprisal,

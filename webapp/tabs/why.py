@@ -21,7 +21,7 @@ from models.runners.side_by_side import compare
 from models.runners.token_text import single_token_text
 
 from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
-from webapp.i18n import render, t
+from webapp.i18n import progress_words, render, t
 from webapp.views import why as views
 
 TITLE_KEY = "why.title"
@@ -32,10 +32,6 @@ BRANCH_TAB = "why-branch-tab"
 # their own measurement is used.
 SECONDS_PER_STEP = 0.1
 DECIMALS = 5
-
-
-def _report(progress):
-    return (lambda f, m: progress(f, desc=m)) if progress is not None else None
 
 
 def _need(result):
@@ -62,7 +58,7 @@ def model_note(manager, key, lang: str) -> str:
 # ---- logit lens -----------------------------------------------------------------------------
 def show_lens(manager, key, text, lang, progress=None):
     """Lens state, verification line, summary, grid, emergence curve, column picker."""
-    with manager.use(_key(key), progress=_report(progress), label="logit lens") as lm, \
+    with manager.use(_key(key), progress=progress_words(progress, lang), label="logit lens") as lm, \
             manager.guard():
         lens = logit_lens(lm, text)
     col = lens.columns - 1
@@ -84,7 +80,7 @@ def explain_tokens(manager, key, text, target, contrast, method, steps, lang, pr
     """Attribution state, coloured tokens, summary, the model's top guesses, time estimate."""
     method = attr_mod.check_method(method)
     steps = attr_mod.check_steps(steps) if method == "ig" else attr_mod.DEFAULT_STEPS
-    with manager.use(_key(key), progress=_report(progress), label="attribution") as lm, \
+    with manager.use(_key(key), progress=progress_words(progress, lang), label="attribution") as lm, \
             manager.guard():
         a = attr_mod.attribute(lm, text, target or "", contrast or "", method, steps)
     return (a, views.tokens_html(a.tokens, a.scores, a.fixed, lang),
@@ -112,7 +108,7 @@ def pick_contrast(last: attr_mod.Attribution, lang, evt: gr.SelectData):
 # ---- rollout --------------------------------------------------------------------------------
 def show_rollout(manager, key, text, lang, progress=None):
     """Rollout state, notes, layer slider, figure (last layer)."""
-    with manager.use(_key(key), progress=_report(progress), label="rollout") as lm, \
+    with manager.use(_key(key), progress=progress_words(progress, lang), label="rollout") as lm, \
             manager.guard():
         r = attention_rollout(lm, text)
     notes = [t("why.roll_assume", lang)]
@@ -149,7 +145,7 @@ def _tree_view(tree: dict, lang: str):
 def start_tree(manager, key, text, lang, progress=None):
     """A new tree whose first path is the model's own continuation of the text."""
     key = _key(key)
-    with manager.use(key, progress=_report(progress), label="branching") as lm, manager.guard():
+    with manager.use(key, progress=progress_words(progress, lang), label="branching") as lm, manager.guard():
         b = branch(lm, text, [], EXTEND)
     tree = {"model": key, "prompt": b.prompt, "current": 1,
             "branches": [_as_dict(b, 1, None, None)]}
@@ -193,7 +189,7 @@ def seed_tree(manager, key, text, steps, lang, progress=None):
     Generate has not written anything yet, or wrote it with a model of another vocabulary.
     The text is read as Generate sent it, final newline included."""
     key = _key(key)
-    with manager.use(key, progress=_report(progress), label="branching") as lm, manager.guard():
+    with manager.use(key, progress=progress_words(progress, lang), label="branching") as lm, manager.guard():
         text = sent_prompt(lm.tokenizer, text or "")
         ids = generated_ids(lm.tokenizer, steps) if steps else None
         if ids:
@@ -218,7 +214,7 @@ def branch_from(manager, tree: dict, lang, evt: gr.SelectData, progress=None):
             or cur["steps"][row].top[rank - 1].token_id == cur["ids"][row]:
         return _tree_view(tree, lang)                      # the step column or the path taken
     path = cur["ids"][:row] + [cur["steps"][row].top[rank - 1].token_id]
-    with manager.use(tree["model"], progress=_report(progress), label="branching") as lm, \
+    with manager.use(tree["model"], progress=progress_words(progress, lang), label="branching") as lm, \
             manager.guard():
         b = follow(lm, tree["prompt"], path, EXTEND)
     ids = [s.chosen.token_id for s in b.steps]
