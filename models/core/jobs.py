@@ -199,7 +199,8 @@ class JobRunner:
             job.cancel_requested = True
             if job.status == QUEUED:
                 self._queue = deque((j, f) for j, f in self._queue if j.id != job_id)
-                job.status, job.finished, job.message = CANCELLED, time.time(), "cancelled before it started"
+                # message: a phase key like every job's status line (no words in models/)
+                job.status, job.finished, job.message = CANCELLED, time.time(), "cancelled"
                 self._renumber()
             return True
 
