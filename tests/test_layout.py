@@ -45,7 +45,9 @@ def test_the_renderer_and_the_command_lines_load_without_gradio():
     """What the strings, the renderer and every command line import, all the way down (in a
     fresh interpreter): no gradio, so `python -m cli.finetune` prints the app's words without
     the web stack."""
-    code = ("import sys, webapp.text, cli, cli.finetune, cli.sft, cli.users; "
+    commands = sorted(f"cli.{p.stem}" for p in (ROOT / "cli").glob("*.py") if p.stem != "__init__")
+    assert {"cli.finetune", "cli.sft", "cli.users"} <= set(commands)
+    code = (f"import sys, webapp.text, cli, {', '.join(commands)}; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'gradio'))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
