@@ -82,8 +82,9 @@ def _lang_of(fn: Callable, args, kwargs) -> str:
 
 
 def message_text(exc: BaseException, lang: str) -> str:
-    """What the user reads for an exception, in their language: a UserError's own message (it
-    says what to do), or "something went wrong inside the app" for a bug (logged in full)."""
+    """What the user reads for an exception, in their language: a UserError's words (its code
+    and params rendered by webapp/text.py: what happened and what to do), or "something went
+    wrong inside the app" for a bug (logged in full)."""
     if isinstance(exc, gr.Error):
         return str(exc.message)
     if isinstance(exc, UserError):
