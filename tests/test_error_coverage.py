@@ -103,3 +103,12 @@ def test_the_library_carries_no_sentences():
         found += [f"{rel}:{n.lineno}" for n in ast.walk(tree)
                   if isinstance(n, ast.Call) and _worded(n)]
     assert not found, f"messages with words inside models/: {found}"
+
+
+def test_chinese_words_use_only_what_the_english_is_given():
+    """A message's Chinese never needs a parameter its English does not use: both are written
+    from the same call (code + params), so a name only one side knows is a typo."""
+    names = lambda text: set(re.findall(r"\{(\w+)", text or ""))
+    odd = sorted(key for key, (en, zh) in STRINGS.items()
+                 if key.startswith(("err.", "notice.")) and en and zh and names(zh) - names(en))
+    assert not odd, f"Chinese text with parameters the English does not have: {odd}"
