@@ -26,8 +26,8 @@ DIRECT_CODES = {"att_unavailable", "att_bad_metric", "att_no_result", "att_walk_
 
 # words each message must contain (English, Chinese): the message is about the right thing
 WORDS = {
-    "att_bad_index": ("0-5", "0–5"),
-    "att_bad_query": ("0-", "0–"),
+    "att_bad_index": ("from 0 to 5", "0–5"),
+    "att_bad_query": ("from 0 to", "0–"),
     "empty_text": ("empty", "为空"),
 }
 
