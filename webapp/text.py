@@ -217,7 +217,7 @@ def render(msg, lang: str) -> str:
     rendered. `msg` is a UserError or Notice (models/core/errors.py), or one kept as plain data
     by a job or an API answer ({code, params} or (code, params) / (code, message, params); an
     "error" key marks an error). The text is "err.<code>" / "notice.<code>" in `lang`, else in
-    English; a "field" parameter names a setting and is shown by its "field.<name>" string.
+    English; parameters that are names (a setting, language codes) are worded by `_worded`.
     A code with no text at all (a bug) shows the library's description, or the code and its
     parameters, so nothing is silently lost."""
     if isinstance(msg, Message):
