@@ -82,7 +82,7 @@ def test_a_student_cannot_call_teacher_actions(room):
     amy = room.client("amy")
     before = room.accounts.limits()
     calls = [("/teacher_overview", "en"), ("/teacher_cancel_job", "x", "en"),
-             ("/teacher_limits", 1000, 9, 500, 999, "en"), ("/teacher_pause", True, "en"),
+             ("/teacher_limits", 1000, 9, 500, 999, 50, "en"), ("/teacher_pause", True, "en"),
              ("/teacher_models", ["smollm2"], "en"), ("/teacher_publish", "smollm2", "en"),
              ("/teacher_add_users", "mallory", None, "teacher", "en"),
              ("/teacher_remove_user", "tess", "en"),
@@ -90,7 +90,7 @@ def test_a_student_cannot_call_teacher_actions(room):
              ("/add_model", "/etc", "en"), ("/delete_model", "smollm2", "en")]
     for api_name, *args in calls:
         assert "Only a teacher can do this" in error_of(amy, api_name, *args), api_name
-    assert "只有教师" in error_of(amy, "/teacher_limits", 1000, 9, 500, 999, "zh")
+    assert "只有教师" in error_of(amy, "/teacher_limits", 1000, 9, 500, 999, 50, "zh")
     assert room.accounts.limits() == before and room.accounts.role("mallory") is None
     assert room.accounts.role("tess") == "teacher" and not room.jobs.paused
     # a server folder cannot be probed: the same answer for a system folder and a missing one
@@ -163,7 +163,7 @@ def test_the_allow_list_limits_the_models_students_use(room):
 
 def test_over_the_limit_says_when_to_try_again(room, tmp_path):
     tess, amy = room.client("tess"), room.client("李雷")        # a student with no runs yet
-    tess.predict(2, 1, 1, 15, "en", api_name="/teacher_limits")
+    tess.predict(2, 1, 1, 15, 0, "en", api_name="/teacher_limits")
     try:
         for _ in range(2):
             amy.predict("minilm", "A cat.\nA dog.\nA car.", None, "pca", None, "en",
@@ -217,6 +217,8 @@ def test_html_in_user_names_is_shown_as_text(room):
     password = re.search(r"<td>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</td>", shown).group(1)
     from gradio_client import Client
     evil = Client(room.url, auth=(name, password), verbose=False)
+    evil.predict("evil's own password", "evil's own password", "en",
+                 api_name="/change_password")                      # a one-time password
     evil.predict(api_name="/my_jobs")
     people = tess.predict("en", api_name="/teacher_overview")[0]
     assert "&lt;img src=x onerror=alert(1)&gt;" in people and "<img" not in people
@@ -284,3 +286,80 @@ def test_a_closed_browser_frees_the_device_and_a_training_job_goes_on(room):
     final = room.jobs.wait(job_id, timeout=600)
     assert final.status == "done", final.error
     assert again.predict(job_id, "en", api_name="/pretrain_status")[3]["status"] == "done"
+
+
+def test_a_one_time_password_must_be_changed_first(room):
+    from gradio_client import Client
+    tess = room.client("tess")
+    shown = tess.predict("nina", None, "student", "en", api_name="/teacher_add_users")[0]
+    one_time = re.search(r"<td>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</td>", shown).group(1)
+    nina = Client(room.url, auth=("nina", one_time), verbose=False)
+    # nothing but choosing a password: model runs, lists and jobs are refused, in her language
+    for api, args in (("/generate", ["smollm2", "Hi", False, 2, 0.7, 50, 0.95, True, 0, "en"]),
+                      ("/my_jobs", []), ("/models_status", ["en"]),
+                      ("/pretrain_start", tiny("nina-model"))):
+        assert "Choose your own password first" in error_of(nina, api, *args), api
+    assert "请先设置你自己的密码" in error_of(nina, "/token_surprisal", "smollm2", "Hi.", "zh")
+    assert "two passwords differ" in error_of(nina, "/change_password", "nina's password",
+                                              "nina's pasword", "en")
+    assert "different from the one-time" in error_of(nina, "/change_password", one_time,
+                                                     one_time, "en")
+    assert "8 个字符" in error_of(nina, "/change_password", "short", "short", "zh")
+    done = nina.predict("nina's password", "nina's password", "en", api_name="/change_password")
+    assert "new password is saved" in json.dumps(done)
+    assert nina.predict(api_name="/my_jobs") == []                    # now she may
+    assert not room.accounts.must_change("nina")
+    with pytest.raises(Exception, match="(?i)credentials|login|incorrect"):
+        Client(room.url, auth=("nina", one_time), verbose=False)      # the old one is gone
+    Client(room.url, auth=("nina", "nina's password"), verbose=False).predict(api_name="/my_jobs")
+    tess.predict("nina", "en", api_name="/teacher_remove_user")
+
+
+def test_a_job_over_the_step_limit_stops_and_keeps_its_model(room):
+    tess, amy = room.client("tess"), room.client("amy")
+    tess.predict(20, 1, 20, 15, 12, "en", api_name="/teacher_limits")
+    try:
+        job_id = amy.predict(*tiny("amy-step-limit", steps=5000), api_name="/pretrain_start")
+        job = room.jobs.wait(job_id, timeout=600)
+    finally:
+        room.accounts.set_limits(Limits())
+    assert job.status == "cancelled" and job.steps == 12, (job.status, job.steps, job.error)
+    [notice] = [e for e in job.events if e.get("code") == "training_step_limit"]
+    assert notice["params"] == {"steps": 12}
+    assert [s for s in owned_by(room, "amy") if s.name == "amy-step-limit"]   # the model is kept
+    for lang, words in (("en", "class limit of 12 training steps"), ("zh", "12 步的训练上限")):
+        status = json.dumps(amy.predict(job_id, lang, api_name="/pretrain_status"),
+                            ensure_ascii=False)
+        assert words in status, status[:2000]
+
+
+def test_my_jobs_lists_stops_only_ones_own(room):
+    amy, bob = room.client("amy"), room.client("bob")
+    job_id = bob.predict(*tiny("bob-my-jobs", steps=5000), api_name="/pretrain_start")
+    try:
+        assert job_id in [j["job_id"] for j in bob.predict(api_name="/my_jobs")]
+        assert job_id not in json.dumps(amy.predict(api_name="/my_jobs"))
+        theirs = error_of(amy, "/my_job_stop", job_id, "en")
+        assert "There is no job" in theirs
+        assert room.jobs.snapshot(job_id).status in ("queued", "running")
+        stopped = bob.predict(job_id, "zh", api_name="/my_job_stop")
+        assert "已请求停止" in stopped[0] and job_id in stopped[0]
+        assert room.jobs.wait(job_id, timeout=300).status == "cancelled"
+        assert "已经结束" in bob.predict(job_id, "zh", api_name="/my_job_stop")[0]
+    finally:
+        room.jobs.cancel(job_id)
+
+
+def test_uploads_go_to_the_students_own_folder(room, tmp_path):
+    from gradio_client import handle_file
+    amy = room.client("amy")
+    mine = tmp_path / "amy-sentences.txt"
+    mine.write_text("A cat sat.\nA dog ran.\nThe car is red.\n", encoding="utf-8")
+    amy.predict("minilm", "", handle_file(str(mine)), "pca", None, "en", api_name="/embed")
+    [copy] = list(room.cache.glob("uploads/u-amy-*/*/amy-sentences.txt"))
+    assert copy.read_text(encoding="utf-8") == mine.read_text(encoding="utf-8")
+    address = next(k[1] for k in room.demo.classroom._uploads if k[0] == "amy")
+    assert not __import__("os").path.exists(address)          # gone from the shared folder
+    bob = login(room.url, "bob", PASSWORDS["bob"])
+    for path in (f"/gradio_api/file={address}", f"/gradio_api/file={copy}"):
+        assert b"A dog ran" not in bob.get(path).content, path
