@@ -131,9 +131,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "{name} 正在处理请求；请在完成后再卸载。"),
     "err.empty_text": ("The input is empty. Type some text first.",
                        "输入为空。请先输入一些文字。"),
-    "err.text_too_long": ("The text has {n:,} characters; the limit is {limit:,}. Paste a "
-                          "shorter part.",
-                          "文本有 {n:,} 个字符，上限是 {limit:,} 个。请粘贴较短的一段。"),
+    "err.text_too_long": ("The text is too long: it has {n:,} characters and the limit is "
+                          "{limit:,}. Paste a shorter part.",
+                          "文本太长了：有 {n:,} 个字符，上限是 {limit:,} 个。请粘贴较短的一段。"),
     "err.oom": ("The device ran out of memory. Try a shorter text or fewer new tokens, a smaller "
                 "batch, or unload other models in the Models tab.",
                 "设备内存不足。请缩短文本或减少新生成的词元、减小批大小，或在“模型”标签页卸载其他"
