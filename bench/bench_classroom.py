@@ -258,7 +258,9 @@ def student(i: int, name: str, password: str, url: str, deadline: float, rec: Re
                 out = client.predict("smollm2", f"{mine}. {LONG_TEXT}", "", "self", layer, head,
                                      False, "entropy", "en", api_name="/attention_view")
                 # outputs: info, view, layer, head, ...: this student's own layer and head
-                wrong = (int(out[2]), int(out[3])) != (layer, head) or "512" not in out[0]
+                # (the sliders come back as updates: {"value": ..., "maximum": ...})
+                shown = [o.get("value") if isinstance(o, dict) else o for o in out[2:4]]
+                wrong = [int(v) for v in shown] != [layer, head] or "512" not in out[0]
             else:
                 if not classifier:
                     time.sleep(0.5)
