@@ -58,6 +58,7 @@ from models.core.manager import LoadedModel
 from models.runners.generation import GenerationSettings, cache_argument
 
 TOP_N = 5   # candidates kept per step for the insight view
+IDLE_S = 30.0   # seconds the worker thread waits for more requests before it ends
 
 
 @dataclass(frozen=True)
@@ -450,6 +451,10 @@ class Batcher:
             while True:
                 self._pending = [r for r in self._pending if not r.cancelled.is_set()]
                 if not self._pending:
+                    # The worker waits a while for more work rather than ending: a new thread
+                    # per request costs CPU (models/runners/generation.py _WORKERS says why).
+                    if self._cv.wait_for(lambda: self._pending, timeout=IDLE_S):
+                        continue
                     self._running = False
                     return []
                 first = self._pending[0]
