@@ -218,16 +218,23 @@ def marker(i: int) -> str:
     return "Zo" + letters[i // 20 % 20] + letters[i % 20] + "ab"
 
 
+def connect(url: str, auth: tuple[str, str]):
+    """A logged-in gradio_client, patient with a server whose cores are busy (a page that
+    loads slowly is not an error; a refused login is)."""
+    from gradio_client import Client
+    return Client(url, auth=auth, verbose=False, httpx_kwargs={"timeout": 300})
+
+
 def student(i: int, name: str, password: str, url: str, deadline: float, rec: Record,
             gen_model: str, classifier: str, train: bool, jobs: dict, seed: int,
             markers: list[str]):
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
     rnd = random.Random(seed * 1000 + i)
     mine = markers[i]
     others = [m for m in markers if m != mine]
     layer, head = i % 30, (i // 30 + i) % 9       # this student's own attention head
     try:
-        client = Client(url, auth=(name, password), verbose=False)
+        client = connect(url, (name, password))
     except Exception as exc:  # noqa: BLE001
         rec.add("login", None, f"{type(exc).__name__}: {exc}")
         return
@@ -277,8 +284,8 @@ def student(i: int, name: str, password: str, url: str, deadline: float, rec: Re
 def teacher_classifier(url: str) -> str:
     """The class's sentiment classifier: fine-tuned by the teacher on the bundled sample (head
     only, one epoch) and published to the class, for the students' classification requests."""
-    from gradio_client import Client, handle_file
-    tess = Client(url, auth=TEACHER, verbose=False)
+    from gradio_client import handle_file
+    tess = connect(url, TEACHER)
     job = tess.predict(handle_file(str(SAMPLE)), "text", "label", "minilm", 1, "2e-4", 16, 64,
                        20, 0, True, "bench-class-sentiment", "en", api_name="/finetune_start")
     deadline = time.monotonic() + 900
@@ -295,13 +302,12 @@ def teacher_classifier(url: str) -> str:
 
 
 def run_class(args, engine_url: str | None, label: str) -> tuple[list[dict], dict]:
-    from gradio_client import Client
     n = args.students
     students = [(f"s{i:02d}", f"pw-s{i:02d}-bench") for i in range(n)]
     cache = class_cache(students)
     markers = [marker(i) for i in range(n)]
     with app_server(cache, args.app_dir, engine_url, budget=args.budget) as (url, pid):
-        teacher = Client(url, auth=TEACHER, verbose=False)
+        teacher = connect(url, TEACHER)
         print(f"[{label}] server up at {url} (pid {pid}); training the class classifier ...",
               flush=True)
         classifier = teacher_classifier(url)
@@ -309,7 +315,7 @@ def run_class(args, engine_url: str | None, label: str) -> tuple[list[dict], dic
         # warm: the models every student uses, loaded once before the clock starts
         teacher.predict(gen_model, "Hello", False, 2, 0.7, 50, 0.95, True, 0, "en",
                         api_name="/generate")
-        sampler = Sampler(pid, Client(url, auth=TEACHER, verbose=False))
+        sampler = Sampler(pid, connect(url, TEACHER))
         sampler.start()
         rec, jobs = Record(), {}
         deadline = time.monotonic() + args.seconds
