@@ -176,7 +176,7 @@ def score_tokens(manager, key, txt, lang, progress=None):
     from webapp.views.engine import surprisal_note   # --engine-url: say who computed it
     where = surprisal_note(manager, lang)
     if where:
-        head = f"{head}\n\n⚙️ {html.escape(where)}"
+        head = f"{head}\n\n⚙️ {html.escape(where, quote=False)}"
     pos = max(0, len(res.tokens) // 2 - 1)
     fig, note = top_view(res, pos, lang)
     data = {"tokens": res.tokens, "token_ids": res.token_ids, "surprisal": res.surprisal,
