@@ -50,3 +50,20 @@ def test_generate_returns_the_final_text_stats_and_prompt_sent(client):
     assert "<|im_start|>user\nWhat is the capital of France?" in sent
     assert "characters; the limit is 100,000" in _error_of(lambda: client.predict(
         "smollm2", "word " * 30_000, False, 4, 0.7, 50, 0.95, True, -1, "en", api_name="/generate"))
+
+
+def test_attention_view_takes_any_layer_of_the_chosen_model_in_a_fresh_session(app_url):
+    """A script's first call may ask for SmolLM2's layer 20 and head 7 (its shape is 30 x 9)
+    before any run has set the sliders to that shape; a layer past the model's last is
+    clipped to it."""
+    from gradio_client import Client
+    fresh = Client(app_url, verbose=False)
+    out = fresh.predict("smollm2", "The cat sat on the mat because it was tired.", "", "self",
+                        20, 7, False, "entropy", "en", api_name="/attention_view")
+    layer, head = (o.get("value") if isinstance(o, dict) else o for o in out[2:4])
+    assert (int(layer), int(head)) == (20, 7)
+    other = Client(app_url, verbose=False)       # (a run sets this session's sliders to 29 x 8)
+    out = other.predict("smollm2", "The cat sat on the mat.", "", "self", 90, 90, False,
+                        "entropy", "en", api_name="/attention_view")
+    layer, head = (o.get("value") if isinstance(o, dict) else o for o in out[2:4])
+    assert (int(layer), int(head)) == (29, 8)

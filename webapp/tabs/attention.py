@@ -31,6 +31,7 @@ from webapp.i18n import progress_words, render, t
 
 TITLE_KEY = "att.title"
 TAB_ID = "attention"
+ANY_SHAPE = 95     # the layer and head sliders' maximum before a run (see build)
 LATEX = [{"left": "$$", "right": "$$", "display": True},
          {"left": "$", "right": "$", "display": False}]
 # After a run: bring the sliders and the heatmap into view together (the inputs above them
@@ -222,9 +223,12 @@ def build(ctx: AppContext) -> None:
     with gr.Row(elem_id="att-controls", equal_height=True):
         view = loc.Radio(label_key="att.view", choices=[(t("att.view.self", loc.lang), "self")],
                          value="self", elem_id="att-view", scale=3)
-        layer = loc.Slider(label_key="att.layer", minimum=0, maximum=5, step=1, value=0,
+        # Until the first run the sliders allow any model's shape (Gradio refuses an API call's
+        # value above a slider's maximum, and /attention_view may ask for SmolLM2's layer 20
+        # before any run); each run sets them to its model's layers and heads.
+        layer = loc.Slider(label_key="att.layer", minimum=0, maximum=ANY_SHAPE, step=1, value=0,
                            elem_id="att-layer", scale=2)
-        head = loc.Slider(label_key="att.head", minimum=0, maximum=11, step=1, value=0,
+        head = loc.Slider(label_key="att.head", minimum=0, maximum=ANY_SHAPE, step=1, value=0,
                           elem_id="att-head", scale=2)
         only_new = loc.Checkbox(label_key="att.only_new", value=False, visible=False,
                                 elem_id="att-only-new", scale=1)
