@@ -101,6 +101,8 @@ def test_tokens_that_are_part_of_a_character_show_whole_characters():
     broken = tok.decode(ids[:-2])                                       # cut inside 🐊
     assert "\ufffd" in broken and "\ufffd" not in whole_characters(broken)
     assert whole_characters("a\x02b\x1bc\nd") == "abc\nd"
+    # an untrained model's random bytes can spell private-use code points (a box, a logo)
+    assert whole_characters("a\uf8ffb\ue000c\U000f0001d 中文 😀") == "abcd 中文 😀"
 
 
 @pytest.mark.slow

@@ -28,12 +28,17 @@ def visible(text: str) -> str:
     return text.replace("\n", "↵").replace("\t", "⇥")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# control bytes, and code points no font draws as a character: private use (an untrained
+# model's random bytes can spell U+E000..U+F8FF, which shows as a box or a vendor logo),
+# noncharacters and lone surrogates
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef"
+                      r"\U000f0000-\U0010ffff]")
 
 
 def whole_characters(text: str) -> str:
     """Drop what is not a readable character: replacement characters left by a character cut
-    in the middle, and control bytes (an untrained byte-level model emits any byte)."""
+    in the middle, control bytes and private-use code points (an untrained byte-level model
+    emits any byte)."""
     return _CONTROL.sub("", text.replace(REPLACEMENT, ""))
 
 
