@@ -93,7 +93,10 @@ FORMATS = {
         '{"entities": [{"text": "'),
 }
 # "... + copy": the same prompt, and while the model writes an entity's "text" it may only
-# write words of the text (`CopyOnly`): an entity can no longer be a name from the example
+# write words of the text (`CopyOnly`): an entity can no longer be a name from the example.
+# Measured on the first tweet of assets/eval/analysis_en.conll: its first name was right, then
+# SmolLM2 copied a whole sentence as a name and looped to the token limit (invalid JSON, 359 s
+# against 81 s): not the default (README "Analyse meaning")
 FORMATS["one-example + start + copy"] = FORMATS["one-example + start"]
 FORMATS["two-examples + start + copy"] = FORMATS["two-examples + start"]
 DEFAULT_FORMAT = "one-example + start"   # measured best; README "Analyse meaning"
