@@ -25,6 +25,7 @@ from models.runners.engine import Engine, token_step
 from models.runners.generation import (GenerationSettings, check_text, generate_text,
                                        prepare_prompt, stream_generate)
 from tests.engine_server import closed_url
+from tests.messages import english
 
 pytestmark = pytest.mark.slow
 
@@ -166,7 +167,7 @@ def test_what_a_server_cannot_give_is_refused_clearly(engine_manager):
     with engine_manager.use("engine:smollm2", device=False) as lm:
         with pytest.raises(UserError) as err:
             lm.model(output_attentions=True)
-    assert err.value.code == "engine_only" and "SmolLM2" in err.value.message
+    assert err.value.code == "engine_only" and "SmolLM2" in english(err.value)
     specs = {s.key for s in engine_manager.registry.for_task("attention")}
     assert "engine:smollm2" not in specs and "smollm2" in specs
 
@@ -180,7 +181,7 @@ def test_unreachable_engine_is_a_clear_message(real_cache):
     with pytest.raises(UserError) as err:
         with manager.use(spec.key) as lm:
             generate_text(lm, QUESTION, GenerationSettings(max_new_tokens=4))
-    assert err.value.code == "engine_unreachable" and url in err.value.message
+    assert err.value.code == "engine_unreachable" and url in english(err.value)
     from webapp.i18n import render
     assert "无法连接服务引擎" in render(err.value, "zh") and url in render(err.value, "zh")
 

@@ -18,6 +18,7 @@ from models.training.tokens.data import (SAMPLES, TokenData, load, read_conll, r
 from models.training.tokens.evaluate import entity_scores, lookup_tagger, token_report
 from models.training.tokens.job import start_job, status_dict, tokens_and_save
 from models.training.tokens.loop import IGNORE, TokenConfig, align_labels, encode, tag_sentences
+from tests.messages import english
 
 # Places a tiny model can learn from the words around them (all in tests/tiny.py's vocabulary).
 PLACES = ["paris", "berlin", "france", "germany"]
@@ -141,13 +142,13 @@ def test_conll_mistakes_name_the_line(tmp_path, text, code, line):
     with pytest.raises(UserError) as err:
         read_conll(text, "mine.conll")
     assert err.value.code == code
-    assert f"line {line}" in str(err.value)
+    assert f"line {line}" in english(err.value)
 
 
 def test_i_tag_after_another_type_is_a_scheme_error():
     with pytest.raises(UserError) as err:
         read_conll("Ada\tB-PER\nLondon\tI-LOC\n", "x.conll")
-    assert err.value.code == "tok_i_without_b" and "B-LOC" in str(err.value)
+    assert err.value.code == "tok_i_without_b" and "B-LOC" in english(err.value)
 
 
 def test_jsonl_spans_become_word_tags():
@@ -172,10 +173,10 @@ def test_jsonl_mistakes_name_the_row(row, code):
     good = json.dumps({"text": "Ada lives here", "entities": [[0, 3, "PER"]]})
     with pytest.raises(UserError) as err:
         read_jsonl(good + "\n" + json.dumps(row) + "\n", "x.jsonl")
-    assert err.value.code == code and "row 2" in str(err.value)
+    assert err.value.code == code and "row 2" in english(err.value)
     with pytest.raises(UserError) as err:
         read_jsonl(good + "\n{not json\n", "x.jsonl")
-    assert err.value.code == "tok_bad_json" and "row 2" in str(err.value)
+    assert err.value.code == "tok_bad_json" and "row 2" in english(err.value)
 
 
 def test_file_level_checks(tmp_path):

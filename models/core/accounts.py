@@ -10,24 +10,18 @@ layer, webapp/access.py, around every event handler; background jobs keep their 
 own jobs and models" live in `can_see` and are applied by the registry and the job runner, so
 every tab gets them through the one place they already use.
 
-Command line (app.py forwards `python app.py users ...` here):
-    python app.py users add NAME --role teacher|student     (password read from stdin)
-    python app.py users remove NAME
-    python app.py users list
-(`--cache-dir DIR` before the command when the app runs with one.)
+The command line that manages these logins (`python app.py users add|remove|list`) is
+cli/users.py.
 """
 from __future__ import annotations
 
-import argparse
 import contextvars
 import csv
-import getpass
 import io
 import json
 import math
 import secrets
 import sqlite3
-import sys
 import threading
 import time
 import unicodedata
@@ -123,14 +117,13 @@ def check_name(name: str) -> str:
     name = unicodedata.normalize("NFC", str(name or "")).strip()
     if not name or len(name) > MAX_NAME or any(unicodedata.category(c)[0] == "C" for c in name) \
             or "," in name or ":" in name:
-        raise UserError("user_bad_name", "A user name has 1 to 40 characters, with no comma, "
-                        "colon or control character.", name=str(name)[:60])
+        raise UserError("user_bad_name", name=str(name)[:60])
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise UserError("user_bad_role", "The role is teacher or student.", role=str(role))
+        raise UserError("user_bad_role", role=str(role))
     return role
 
 
@@ -175,12 +168,11 @@ class Accounts:
         """Add a login. `must_change`: a one-time password, to be replaced at first login."""
         name, role = check_name(name), check_role(role)
         if len(password or "") < 8:
-            raise UserError("user_short_password", "A password has at least 8 characters.")
+            raise UserError("user_short_password")
         digest = self._hasher.hash(password)
         with self._db() as db:
             if db.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone():
-                raise UserError("user_exists", f"There is already a user called {name!r}.",
-                                name=name)
+                raise UserError("user_exists", name=name)
             db.execute("INSERT INTO users (name, role, hash, created, must_change) VALUES "
                        "(?,?,?,?,?)", (name, role, digest, self._clock(), int(bool(must_change))))
         return name
@@ -188,13 +180,13 @@ class Accounts:
     def set_password(self, name: str, password: str) -> None:
         """A new password (it is no longer a one-time one)."""
         if len(password or "") < 8:
-            raise UserError("user_short_password", "A password has at least 8 characters.")
+            raise UserError("user_short_password")
         with self._db() as db:
             done = db.execute("UPDATE users SET hash=?, failures=0, locked_until=0, "
                               "must_change=0 WHERE name=?",
                               (self._hasher.hash(password), name)).rowcount
         if not done:
-            raise UserError("user_unknown", f"There is no user called {name!r}.", name=name)
+            raise UserError("user_unknown", name=name)
 
     def must_change(self, name: str) -> bool:
         row = self._db().conn.execute("SELECT must_change FROM users WHERE name=?",
@@ -205,26 +197,25 @@ class Accounts:
         """The user's own new password, typed twice; it must differ from the current one
         (a one-time password handed out on paper is not a password to keep)."""
         if (new or "") != (again or ""):
-            raise UserError("user_password_mismatch", "The two passwords differ.")
+            raise UserError("user_password_mismatch")
         if len(new or "") < 8:
-            raise UserError("user_short_password", "A password has at least 8 characters.")
+            raise UserError("user_short_password")
         row = self._db().conn.execute("SELECT hash FROM users WHERE name=?", (name,)).fetchone()
         if row is None:
-            raise UserError("user_unknown", f"There is no user called {name!r}.", name=name)
+            raise UserError("user_unknown", name=name)
         try:
             same = self._hasher.verify(row[0], new)
         except (VerificationError, InvalidHashError):
             same = False
         if same:
-            raise UserError("user_same_password", "Choose a password different from the "
-                            "one-time password you were given.")
+            raise UserError("user_same_password")
         self.set_password(name, new)
 
     def remove(self, name: str) -> None:
         with self._db() as db:
             done = db.execute("DELETE FROM users WHERE name=?", (str(name or "").strip(),)).rowcount
         if not done:
-            raise UserError("user_unknown", f"There is no user called {name!r}.", name=str(name))
+            raise UserError("user_unknown", name=str(name))
 
     def role(self, name: str) -> str | None:
         row = self._db().conn.execute("SELECT role FROM users WHERE name=?", (name,)).fetchone()
@@ -364,50 +355,6 @@ def read_names(text: str) -> list[str]:
             continue
         names.append(row[0].strip())
     return names
-
-
-# ---- command line ------------------------------------------------------------------------
-
-def _read_password(stdin) -> str:
-    """The password from stdin: typed twice at a terminal (not echoed), or the first line of
-    a pipe (`echo secret | python app.py users add ...`). Never from the command line."""
-    if stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != first:
-            raise UserError("user_password_mismatch", "The two passwords differ.")
-        return first
-    return stdin.readline().rstrip("\r\n")
-
-
-def cli(argv: list[str], cache_dir: str, stdin=None, out=None) -> int:
-    stdin, out = stdin or sys.stdin, out or sys.stdout
-    p = argparse.ArgumentParser(prog="app.py users", description="Manage classroom logins "
-                                "(the password is read from stdin).")
-    p.add_argument("--cache-dir", default=cache_dir, help="the app's cache folder (where "
-                   f"{DB_NAME} lives); the same as the app's --cache-dir")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    add = sub.add_parser("add", help="add a user; the password is read from stdin")
-    add.add_argument("name")
-    add.add_argument("--role", choices=ROLES, required=True)
-    rm = sub.add_parser("remove", help="remove a user")
-    rm.add_argument("name")
-    sub.add_parser("list", help="list the users")
-    args = p.parse_args(argv)
-    accounts = Accounts(Path(args.cache_dir))
-    try:
-        if args.cmd == "add":
-            name = accounts.add(args.name, _read_password(stdin), args.role)
-            print(f"added {name} ({args.role}) to {accounts.path}", file=out)
-        elif args.cmd == "remove":
-            accounts.remove(args.name)
-            print(f"removed {args.name}", file=out)
-        else:
-            for row in accounts.users():
-                print(f"{row['name']}\t{row['role']}", file=out)
-    except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-    return 0
 
 
 def retry_after(window_start: float, now: float, window: float = 60.0) -> int:

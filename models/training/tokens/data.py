@@ -82,10 +82,7 @@ def words_of(text: str) -> list[tuple[str, int, int]]:
 
 
 def _bad_tag(line_no: int, tag: str, name: str) -> UserError:
-    return UserError("tok_bad_tag", f"{name}, line {line_no}: the tag {tag!r} is not O, B-TYPE "
-                     "or I-TYPE. Write O for a word outside any entity, B-PER on the first word "
-                     "of a person's name and I-PER on the words after it.", name=name,
-                     line=line_no, tag=tag)
+    return UserError("tok_bad_tag", name=name, line=line_no, tag=tag)
 
 
 def check_scheme(tags: list, lines: list, name: str) -> None:
@@ -94,10 +91,7 @@ def check_scheme(tags: list, lines: list, name: str) -> None:
     prev = "O"
     for tag, line_no in zip(tags, lines):
         if tag.startswith("I-") and prev[2:] != tag[2:]:
-            raise UserError("tok_i_without_b", f"{name}, line {line_no}: {tag} follows {prev}, "
-                            f"but an entity must start with B-{tag[2:]}. Change this tag to "
-                            f"B-{tag[2:]} (or tag the word before it as part of the same "
-                            "entity).", name=name, line=line_no, tag=tag, prev=prev,
+            raise UserError("tok_i_without_b", name=name, line=line_no, tag=tag, prev=prev,
                             start=f"B-{tag[2:]}")
         prev = tag
 
@@ -130,19 +124,12 @@ def read_conll(text: str, name: str) -> tuple[list, list, list]:
             continue                      # a comment ("# source: ..."), not the word "#"
         if columns is None:
             if len(parts) < 2:
-                raise UserError("tok_one_column", f"{name}, line {line_no}: {line[:40]!r} has "
-                                "one column. Each line needs a word, a tab (or space) and its "
-                                "tag, such as 'Paris<tab>B-LOC'.", name=name, line=line_no)
+                raise UserError("tok_one_column", name=name, line=line_no)
             columns = len(parts)
             if columns > 2:
-                notices.append(Notice("tok_columns", f"Each line has {columns} columns; the "
-                                      f"first is read as the word and the last as its tag.",
-                                      {"n": columns}))
+                notices.append(Notice("tok_columns", n=columns))
         if len(parts) != columns:
-            raise UserError("tok_columns", f"{name}, line {line_no}: this line has {len(parts)} "
-                            f"columns but the lines before it have {columns}. Each line holds one "
-                            "word and its tag (a word with a space in it goes on two lines).",
-                            name=name, line=line_no, n=len(parts), expected=columns)
+            raise UserError("tok_columns", name=name, line=line_no, n=len(parts), expected=columns)
         tag = parts[-1]
         if not _TAG.match(tag):
             raise _bad_tag(line_no, tag, name)
@@ -167,13 +154,9 @@ def read_jsonl(text: str, name: str) -> tuple[list, list, list]:
         try:
             row = json.loads(raw)
         except ValueError:
-            raise UserError("tok_bad_json", f"{name}, row {row_no} is not valid JSON. Each line "
-                            'must be one object such as {"text": "Ada lives in Paris", '
-                            '"entities": [[13, 18, "LOC"]]}.', name=name, row=row_no) from None
+            raise UserError("tok_bad_json", name=name, row=row_no) from None
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise UserError("tok_no_text", f'{name}, row {row_no} has no "text". Each line needs '
-                            'the sentence under "text" and its spans under "entities".',
-                            name=name, row=row_no)
+            raise UserError("tok_no_text", name=name, row=row_no)
         sentence = row["text"]
         found = words_of(sentence)
         word_tags = ["O"] * len(found)
@@ -186,24 +169,16 @@ def read_jsonl(text: str, name: str) -> tuple[list, list, list]:
                 start = end = label = None
             if not (isinstance(start, int) and isinstance(end, int) and isinstance(label, str)
                     and label.strip()):
-                raise UserError("tok_bad_span", f"{name}, row {row_no}: the span {span!r} is not "
-                                'a start, an end and a label, such as [13, 18, "LOC"] or '
-                                '{"start": 13, "end": 18, "label": "LOC"}.', name=name,
-                                row=row_no, span=str(span)[:60])
+                raise UserError("tok_bad_span", name=name, row=row_no, span=str(span)[:60])
             if not 0 <= start < end <= len(sentence):
-                raise UserError("tok_span_outside", f"{name}, row {row_no}: the span {start}–{end} "
-                                f"({label}) is outside its text, which has {len(sentence)} "
-                                "characters (counted from 0; the end is not included). Fix the "
-                                "offsets of this span.", name=name, row=row_no, start=start,
-                                end=end, label=label, length=len(sentence))
+                raise UserError("tok_span_outside", name=name, row=row_no, start=start, end=end,
+                                label=label, length=len(sentence))
             label = label.strip().replace(" ", "_")
             inside = [i for i, (_w, s, e) in enumerate(found) if s < end and e > start]
             for k, i in enumerate(inside):
                 if word_tags[i] != "O":
-                    raise UserError("tok_overlap", f"{name}, row {row_no}: the span {start}–{end} "
-                                    f"({label}) overlaps another span. Each word can belong to "
-                                    "one entity only.", name=name, row=row_no, start=start,
-                                    end=end, label=label)
+                    raise UserError("tok_overlap", name=name, row=row_no, start=start, end=end,
+                                    label=label)
                 word_tags[i] = ("B-" if k == 0 else "I-") + label
         if found:
             sentences.append([w for w, _s, _e in found])
@@ -216,38 +191,28 @@ def prepare(words: list, tags: list, notices: list, name: str, fmt: str, seed: i
     long sentences cut and big files sampled (with notices)."""
     rows_read = len(words)
     if not words:
-        raise UserError("tok_no_sentences", f"{name} holds no sentences. CoNLL: one word and its "
-                        "tag per line, a blank line between sentences.", name=name)
+        raise UserError("tok_no_sentences", name=name)
     cut = 0
     for i in range(len(words)):
         if len(words[i]) > MAX_WORDS:
             words[i], tags[i], cut = words[i][:MAX_WORDS], tags[i][:MAX_WORDS], cut + 1
     if cut:
-        notices.append(Notice("tok_long", f"{cut} sentences have more than {MAX_WORDS} words; "
-                              "only their beginning is used.", {"n": cut, "max": MAX_WORDS}))
+        notices.append(Notice("tok_long", n=cut, max=MAX_WORDS))
     if len(words) > MAX_SENTENCES:
         keep = sorted(random.Random(seed).sample(range(len(words)), MAX_SENTENCES))
         words, tags = [words[i] for i in keep], [tags[i] for i in keep]
-        notices.append(Notice("tok_sampled", f"{rows_read} sentences: a random {MAX_SENTENCES} "
-                              "of them are used, so an epoch stays short.",
-                              {"n": rows_read, "kept": MAX_SENTENCES}))
+        notices.append(Notice("tok_sampled", n=rows_read, kept=MAX_SENTENCES))
     if len(words) < MIN_SENTENCES:
-        raise UserError("tok_too_few", f"{name} has {len(words)} sentences; at least "
-                        f"{MIN_SENTENCES} are needed (some are kept aside to measure the model).",
-                        name=name, n=len(words), min=MIN_SENTENCES)
+        raise UserError("tok_too_few", name=name, n=len(words), min=MIN_SENTENCES)
     counts: dict[str, int] = {}
     for sent in tags:
         for tag in sent:
             if tag.startswith("B-"):
                 counts[tag[2:]] = counts.get(tag[2:], 0) + 1
     if not counts:
-        raise UserError("tok_no_entities", f"{name} has no entities: every tag is O. Tag the "
-                        "first word of each entity B-TYPE and the words after it I-TYPE.",
-                        name=name)
+        raise UserError("tok_no_entities", name=name)
     if len(counts) > MAX_TYPES:
-        raise UserError("tok_many_types", f"{name} has {len(counts)} entity types; at most "
-                        f"{MAX_TYPES} are supported. Merge similar types.", name=name,
-                        n=len(counts), max=MAX_TYPES)
+        raise UserError("tok_many_types", name=name, n=len(counts), max=MAX_TYPES)
     types = sorted(counts)
     return TokenData(words, tags, types, {t: counts[t] for t in types}, notices, name, fmt,
                      rows_read)
@@ -259,21 +224,17 @@ def load(path: str | Path, display_name: str | None = None, seed: int = 0) -> To
     name = safe_name(display_name or path.name)
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix not in FORMATS:
-        raise UserError("tok_bad_format", f"{name}: files ending in {suffix or '(nothing)'} "
-                        f"cannot be read here. Use CoNLL ({', '.join(CONLL_FORMATS)}) or JSONL "
-                        "with character spans (.jsonl).", name=name, suffix=suffix or "-")
+        raise UserError("tok_bad_format", name=name, suffix=suffix or "-")
     if not path.is_file():
-        raise UserError("tok_no_file", "The uploaded file is gone. Upload it again.", name=name)
+        raise UserError("tok_no_file", name=name)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UserError("tok_too_big", f"{name} is {size / 2**20:.0f} MB; the limit is "
-                        f"{MAX_FILE_BYTES // 2**20} MB. Use fewer sentences.", name=name,
-                        mb=f"{size / 2**20:.0f}", limit=MAX_FILE_BYTES // 2**20)
+        raise UserError("tok_too_big", name=name, mb=f"{size / 2**20:.0f}",
+                        limit=MAX_FILE_BYTES // 2**20)
     notices: list = []
     text = _decode(path.read_bytes(), name, notices) if size else ""
     if not text.strip():
-        raise UserError("tok_no_sentences", f"{name} holds no sentences. CoNLL: one word and its "
-                        "tag per line, a blank line between sentences.", name=name)
+        raise UserError("tok_no_sentences", name=name)
     if suffix in SPAN_FORMATS:
         words, tags, more = read_jsonl(text, name)
         fmt = "jsonl"

@@ -88,7 +88,7 @@ class TokenOutcome:
     stopped: bool
     train_seconds: float
     examples_seen: int
-    notices: list = field(default_factory=list)
+    notices: list = field(default_factory=list)   # (code, params): a notice without words
 
     @property
     def examples_per_s(self) -> float:
@@ -163,9 +163,7 @@ def _notices(tokenizer, data: TokenSplit, rows: list, cfg: TokenConfig, base_nam
     notices = []
     cut = sum(len(r["input_ids"]) >= cfg.max_length for r in rows)
     if cut:
-        notices.append(("tok_truncated", f"{cut} sentences are longer than {cfg.max_length} word "
-                        "pieces; the words after that are not seen (they count as not found). "
-                        "Raise 'max length' to see them.", {"n": cut, "max_length": cfg.max_length}))
+        notices.append(("tok_truncated", {"n": cut, "max_length": cfg.max_length}))
     unk = tokenizer.unk_token_id
     special = set(tokenizer.all_special_ids) - {unk}
     pieces = [t for r in rows for t in r["input_ids"] if t not in special]
@@ -174,17 +172,12 @@ def _notices(tokenizer, data: TokenSplit, rows: list, cfg: TokenConfig, base_nam
     if share >= UNK_WARN:
         pct = f"{share:.0%}"
         if chinese >= 0.3:
-            notices.append(("tok_chinese_base", f"Most of these sentences are Chinese, and "
-                            f"{base_name} reads {pct} of their pieces as [UNK]: it cannot tell "
-                            f"those characters apart. Pick a base model that reads Chinese, "
-                            f"such as {CHINESE_BASES} (add one in the Models tab while online).",
+            notices.append(("tok_chinese_base",
                             {"share": pct, "base": base_name, "bases": CHINESE_BASES}))
         else:
-            notices.append(("tok_unknown", f"{pct} of the word pieces are [UNK]: the base "
-                            "model's vocabulary does not know them, so it cannot learn from "
-                            "them.", {"share": pct}))
-    for code, message, params in notices:
-        callback.on_notice(code, message, **params)
+            notices.append(("tok_unknown", {"share": pct}))
+    for code, params in notices:          # (code, params): worded by webapp/text.py render
+        callback.on_notice(code, "", **params)
     return notices
 
 
