@@ -76,7 +76,8 @@ def test_analyze_api(app_url):
     assert {"subject": "Marie Curie", "predicate": "moved to", "object": "Paris"} in out["relations"]
     assert out["sentiment"] is None and out["method"] == "parser"
     out = _client(app_url).predict(an.SPACY_KEY, "x " * 60_000, "", "zh", api_name="/analyze")
-    assert out["notices"][0]["code"] == "an_cut"
+    assert out["notices"][0]["code"] == "an_cut" and out["notices"][0]["params"]["total"] > 100_000
+    assert "只分析了前" in out["notices"][0]["message"]          # worded in the caller's language
 
 
 # ---- Chinese: the packaged Baidu LAC --------------------------------------------------------

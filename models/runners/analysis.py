@@ -97,13 +97,14 @@ class Analysis:
     seconds: float = 0.0
 
     def as_json(self) -> dict:
-        """The /analyze answer: entities (text, label, start, end), relations, sentiment."""
+        """The /analyze answer: entities (text, label, start, end), relations, sentiment, and
+        notices as code + params (the web layer adds their words in the caller's language)."""
         return {"model": self.model_key, "method": self.method,
                 "entities": [asdict(e) for e in self.entities],
                 "relations": [asdict(r) for r in self.relations],
                 "sentiment": self.sentiment, "valid": self.valid, "raw": self.raw or None,
                 "errors": list(self.errors),
-                "notices": [{"code": n.code, "message": n.message} for n in self.notices]}
+                "notices": [{"code": n.code, "params": dict(n.params)} for n in self.notices]}
 
 
 # ---- prepare --------------------------------------------------------------------------------

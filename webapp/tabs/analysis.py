@@ -14,7 +14,7 @@ from models.runners import analysis as an
 from models.runners.analysis import AUTO_KEY, ChinesePipeline, SpacyPipelines
 
 from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
-from webapp.i18n import t
+from webapp.i18n import render, t
 from webapp.views import analysis as views
 
 
@@ -48,7 +48,9 @@ def analyze_api(manager, pipes: SpacyPipelines, model: str, text: str, sentiment
     No model: the packaged specialist of the text's language."""
     result = an.analyze(manager, pipes, (model or "").strip() or AUTO_KEY, text,
                         (sentiment_model or "").strip() or None, chinese)
-    return result.as_json()
+    out = result.as_json()
+    out["notices"] = [{**n, "message": render(n, lang)} for n in out["notices"]]
+    return out
 
 
 def build(ctx: AppContext) -> None:
