@@ -126,8 +126,7 @@ class Classroom:
         name = getattr(request, "username", None) if request is not None else None
         user = self.accounts.user(name) if name else None
         if user is None:
-            raise UserError("login_needed", "Please log in again (your account was removed or "
-                            "your session ended).")
+            raise UserError("login_needed")
         return user, getattr(request, "session_hash", None)
 
     def _count_run(self, user: User) -> None:
@@ -141,9 +140,7 @@ class Classroom:
                 runs.popleft()
             if len(runs) >= limit:
                 wait = retry_after(runs[0], now)
-                raise UserError("quota_rate", f"You have run models {limit} times in the last "
-                                f"minute, the class limit. Try again in {wait} seconds.",
-                                limit=limit, seconds=wait)
+                raise UserError("quota_rate", limit=limit, seconds=wait)
             runs.append(now)
 
     @staticmethod
@@ -162,9 +159,7 @@ class Classroom:
                 except (OSError, ValueError):
                     continue
                 if size > limit_mb * 1024 * 1024:
-                    raise UserError("quota_upload", f"This file is {size / 2**20:.1f} MB; the "
-                                    f"class limit is {limit_mb} MB. Upload a smaller file (keep "
-                                    "fewer rows).", size=f"{size / 2**20:.1f}", limit=limit_mb)
+                    raise UserError("quota_upload", size=f"{size / 2**20:.1f}", limit=limit_mb)
 
     # ---- uploads ----------------------------------------------------------------------------
     def _own_uploads(self, user: User, args, kwargs) -> tuple[tuple, dict]:
@@ -254,13 +249,11 @@ class Classroom:
         self._seen(user, session)
         if user.must_change and not getattr(fn, "_password_change", False) \
                 and is_action(block_fn):
-            raise UserError("password_change_needed", "Choose your own password first: the "
-                            "one-time password you were given works only for that (the box at "
-                            "the top of the page, or the /change_password endpoint).")
+            raise UserError("password_change_needed")
         if not user.is_teacher:
             name = (block_fn.api_name or "").removesuffix("_ui")
             if name in TEACHER_ONLY or getattr(fn, "_teacher_only", False):
-                raise UserError("teacher_only", "Only a teacher can do this.")
+                raise UserError("teacher_only")
             if block_fn.concurrency_id == "device":
                 self._count_run(user)
             self._check_files(user, args, kwargs)

@@ -52,7 +52,7 @@ class TokenHandlers:
                      model_name, lang) -> str:
         """Queue a token fine-tuning job on the file at `path`; returns its id at once."""
         if not path:
-            raise UserError("tok_no_data", "Upload a file or click 'Use the sample' first.")
+            raise UserError("tok_no_data")
         cfg = TokenConfig(base_model=base_key or TokenConfig.base_model,
                           epochs=_number(n_epochs, "epochs", int),
                           learning_rate=_number(rate, "learning_rate"),
@@ -67,7 +67,7 @@ class TokenHandlers:
     def tokens_stop(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()
         if not job_id:
-            raise UserError("tok_no_job", "There is no training job to stop yet. Start one first.")
+            raise UserError("tok_no_job")
         job = self.jobs.snapshot(job_id)
         if job.status in FINISHED:
             return t("tok.already_finished", lang)
@@ -85,8 +85,7 @@ class TokenHandlers:
         job_id = (job_id or "").strip()
         result = status_dict(self.jobs.snapshot(job_id))["result"] if job_id else None
         if not result:
-            raise UserError("tok_no_model", "There is no trained model to download yet. Finish "
-                            "a training first.")
+            raise UserError("tok_no_model")
         return str(zip_model(result["folder"]))
 
     def render(self, job_id, lang):

@@ -56,8 +56,7 @@ def _whole(value) -> int:
     except (TypeError, ValueError):
         number = -1
     if not (0 <= number <= LIMIT_HIGH) or number != int(number):
-        raise UserError("teach_bad_limit", f"Each limit is a whole number from 0 to {LIMIT_HIGH}.",
-                        high=LIMIT_HIGH)
+        raise UserError("teach_bad_limit", high=LIMIT_HIGH)
     return int(number)
 
 
@@ -112,7 +111,7 @@ def add_users(room: Classroom, names_text: str, names_file: str | None, role: st
         text += "\n" + Path(names_file).read_text(encoding="utf-8-sig", errors="replace")
     names = read_names(text)
     if not names:
-        raise UserError("teach_no_names", "Type or upload at least one name.")
+        raise UserError("teach_no_names")
     rows = room.accounts.add_many(names, role or "student")
     path = None
     if rows:
@@ -126,7 +125,7 @@ def add_users(room: Classroom, names_text: str, names_file: str | None, role: st
 def remove_user(room: Classroom, name: str, me: str | None, lang: str) -> tuple[str, str]:
     name = (name or "").strip()
     if me and name == me:
-        raise UserError("teach_self", "You cannot remove your own login while you are using it.")
+        raise UserError("teach_self")
     room.accounts.remove(name)
     return t("teach.removed", lang, name=name), view.users_html(room.accounts.users(), lang)
 
@@ -135,8 +134,7 @@ def change_password(room: Classroom, new: str, again: str, lang: str) -> str:
     """The logged-in user's own new password (the one-time one stops working)."""
     user = current_user()
     if user is None:
-        raise UserError("login_needed", "Please log in again (your account was removed or "
-                        "your session ended).")
+        raise UserError("login_needed")
     room.accounts.change_password(user.name, new, again)
     return t("pw.saved", lang)
 
