@@ -30,7 +30,7 @@ DIRECT_CODES = {"engine_timeout", "engine_http", "engine_no_model", "engine_too_
 WORDS = {"engine_unreachable": ("cannot be reached", "无法连接服务引擎"),
          "engine_timeout": ("did not answer in time", "没有及时回答"),
          "engine_http": ("refused the request (HTTP 422)", "拒绝了这个请求（HTTP 422）"),
-         "engine_no_model": ("does not serve 'no-such-model'", "没有提供所需的模型"),
+         "engine_no_model": ("does not serve 'no-such-model'", "没有提供 'no-such-model'"),
          "engine_too_long": ("too long", "太长"),
          "engine_only": ("Attention, hidden states", "注意力、隐藏状态")}
 

@@ -39,9 +39,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "生成一些词元。"),
     "err.engine_http": ("The engine at {url} refused the request (HTTP {status}): {detail}",
                         "服务引擎 {url} 拒绝了这个请求（HTTP {status}）：{detail}"),
-    "err.engine_no_model": ("The engine at {url} does not serve the model asked for ({model}); "
-                            "it serves: {models}.",
-                            "服务引擎 {url} 没有提供所需的模型（{model}）；它提供的是：{models}。"),
+    "err.engine_no_model": ("The engine at {url} does not serve {model!r}; it serves: {models}. "
+                            "Start the app with --engine-model set to one of them.",
+                            "服务引擎 {url} 没有提供 {model!r}；它提供的是：{models}。请用 "
+                            "--engine-model 选择其中一个重新启动应用。"),
     "err.engine_too_long": ("The prompt is too long for the engine's context window, so it was "
                             "cut. Paste a shorter text.",
                             "提示词对服务引擎的上下文窗口来说太长，被截断了。请粘贴短一些的文本。"),
