@@ -44,7 +44,8 @@ def test_missing_spacy_pipeline_says_how_to_install(monkeypatch, lang):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_missing_chinese_analyser_says_how_to_install(monkeypatch, lang):
-    monkeypatch.setattr(an, "package_dir", lambda name: None)
+    from models.runners import analysis_lac
+    monkeypatch.setattr(analysis_lac, "package_dir", lambda name: None)   # the wheel is missing
     lac = an.ChinesePipeline()
     assert not lac.available()
     with pytest.raises(UserError) as err:
