@@ -48,7 +48,7 @@ def test_generate_returns_the_final_text_stats_and_prompt_sent(client):
                                        0.7, 50, 0.95, True, -1, "en", api_name="/generate")
     assert "Paris" in text and "tokens/s" in stats and "SmolLM2" in stats
     assert "<|im_start|>user\nWhat is the capital of France?" in sent
-    assert "characters; the limit is 100,000" in _error_of(lambda: client.predict(
+    assert "149,999 characters and the limit is 100,000" in _error_of(lambda: client.predict(
         "smollm2", "word " * 30_000, False, 4, 0.7, 50, 0.95, True, -1, "en", api_name="/generate"))
 
 

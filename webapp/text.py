@@ -129,8 +129,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "大长度、只训练分类头，或用更大的 --memory-budget 重启。"),
     "err.model_in_use": ("{name} is answering a request right now; unload it when that finishes.",
                          "{name} 正在处理请求；请在完成后再卸载。"),
-    "err.empty_text": ("The input is empty. Type some text first.",
-                       "输入为空。请先输入一些文字。"),
+    "err.empty_text": ("The {what} is empty. Type some text first.",
+                       "{what}为空。请先输入一些文字。"),
+    # what an empty_text error names ("what"), worded by _worded
+    "input.prompt": ("prompt", "提示词"),
+    "input.text": ("text", "文本"),
+    "input.target": ("target word", "目标词"),
+    "input.alternative": ("alternative word", "备选词"),
+    "input.question": ("question", "问题"),
+    "input.context": ("context", "上下文"),
     "err.text_too_long": ("The text is too long: it has {n:,} characters and the limit is "
                           "{limit:,}. Paste a shorter part.",
                           "文本太长了：有 {n:,} 个字符，上限是 {limit:,} 个。请粘贴较短的一段。"),
@@ -199,10 +206,13 @@ def t(key: str, lang: str = "en", /, **params) -> str:
 
 def _worded(params: dict, lang: str) -> dict:
     """Parameters that are names, not words, shown in `lang`: a setting ("field": its
-    "field.<name>" string) and translation directions ("pairs": [[source, target], ...]
+    "field.<name>" string), the input a message is about ("what": "input.<name>") and
+    translation directions ("pairs": [[source, target], ...]
     language codes, shown by their "apps.lang.<code>" names)."""
     if f"field.{params.get('field')}" in STRINGS:
         params["field"] = t(f"field.{params['field']}", lang)
+    if f"input.{params.get('what')}" in STRINGS:
+        params["what"] = t(f"input.{params['what']}", lang)
     pairs = params.get("pairs")
     if isinstance(pairs, (list, tuple)) and all(isinstance(p, (list, tuple)) for p in pairs):
         name = lambda code: t(f"apps.lang.{code}", lang) if f"apps.lang.{code}" in STRINGS \

@@ -78,5 +78,5 @@ def test_empty_text_gets_a_message_next_to_the_button(page, app_url):
     page.get_by_role("tab", name="Applications").click()
     page.locator("#sum-text textarea").fill("")
     page.locator("#sum-run").click()
-    expect(page.locator("#sum-msg")).to_contain_text("The input is empty. Type some text first.")
+    expect(page.locator("#sum-msg")).to_contain_text("The text is empty. Type some text first.")
     expect(page.locator("#sum-output textarea")).to_have_value("")

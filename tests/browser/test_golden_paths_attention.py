@@ -25,7 +25,7 @@ WORDS = {
     "zh": {"tab": "注意力", "shape": "6 层 × 12 个头", "title": "自注意力 · 第 {l} 层 · 第 {h} 个头",
            "overview": "所有头总览", "previous": "放在前一个词元上的权重",
            "bertviz": "bertviz", "model_view": "模型视图", "walk": "公式逐步演算",
-           "verified": "已验证", "empty": "输入为空", "heat": "热力图",
+           "verified": "已验证", "empty": "文本为空", "heat": "热力图",
            "cross": "交叉（输出 → 输入）", "encoder": "编码器（自注意力）", "walk_head": "查询词元 3"},
 }
 EXAMPLE = "The cat sat on the mat because it was tired."

@@ -38,7 +38,7 @@ WORDS = {
     "zh": {"tab": "为什么是这个词元？", "lens": "每一层在预测什么", "attr": "哪些词让它变得可能",
            "roll": "注意力展开", "branch": "如果选了另一个词呢？", "cmp": "两个模型并排对比",
            "verified": "已验证", "complete": "完备性误差", "no_head": "没有任务头",
-           "empty": "输入为空", "path": "路径", "generated": "来自“生成”标签页的回答",
+           "empty": "文本为空", "path": "路径", "generated": "来自“生成”标签页的回答",
            "tokens": "个词元"},
 }
 PLOT = """(sel) => { const g = document.querySelector(sel + ' .js-plotly-plot');
