@@ -43,6 +43,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.common import CACHE, RESULTS, save, table
+from tests.engine_server import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "assets" / "samples" / "sentiment_en.csv"
@@ -135,12 +136,7 @@ def app_server(cache: Path, app_dir: str, engine_url: str | None = None, classro
             time.sleep(1)
         yield url, proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 

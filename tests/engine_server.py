@@ -65,13 +65,18 @@ def serve_smollm2(manager, log_dir: Path):
                 time.sleep(1)
         yield url, models[0]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
+
+
+def stop_process(proc) -> None:
+    """Ask a server process to end; kill it if it has not within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextlib.contextmanager
