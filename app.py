@@ -133,7 +133,7 @@ def main(argv=None) -> int:
 def launch(demo, args: argparse.Namespace, **extra) -> None:
     """Queue and serve `demo` with the app's settings (the tests start the app through this
     too, so the queue size, upload limit and error display they see are the real ones)."""
-    from webapp.ui import launch_kwargs
+    from webapp.ui import calm_queue, launch_kwargs
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     classroom = getattr(demo, "classroom", None)
     if classroom is not None:          # --classroom: each person's own login (webapp/access.py)
@@ -142,6 +142,7 @@ def launch(demo, args: argparse.Namespace, **extra) -> None:
             print("warning: --classroom has no logins yet; add a teacher with "
                   "`python app.py users add NAME --role teacher`", file=sys.stderr)
     demo.queue(default_concurrency_limit=1, max_size=256)
+    calm_queue(demo)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
                 show_error=True, max_file_size=MAX_UPLOAD, **launch_kwargs(), **extra)
 

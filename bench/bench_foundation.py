@@ -7,6 +7,7 @@ and the server's peak memory with both packaged models loaded.
 from __future__ import annotations
 
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from bench.common import Timer, save, table
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "Explain in three sentences why the sky is blue."
 NEW_TOKENS = 64
-REPEATS = 3
+REPEATS = 7     # pairs of (app, direct) runs, interleaved
 
 
 def _free_port() -> int:
@@ -95,28 +96,37 @@ def main() -> None:
                                                      0.95, True, -1, "en", api_name="/generate")
             return int(stats.split()[0]), t.seconds
         app_runs, direct_runs, app_one, direct_one = [], [], [], []
-        for _ in range(REPEATS):     # interleaved, so drift in machine load hits both alike
-            app_runs.append(app_once())
-            direct_runs.append(direct_once())
+        for i in range(REPEATS):     # interleaved, who goes first alternating, so drift in
+            if i % 2:                # the machine's speed hits both alike
+                direct_runs.append(direct_once())
+                app_runs.append(app_once())
+            else:
+                app_runs.append(app_once())
+                direct_runs.append(direct_once())
             app_one.append(app_once(1)[1])
             direct_one.append(direct_once(1)[1])
         peak = _peak_rss(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
-    direct = max(n / s for n, s in direct_runs)
-    app_best = max(n / s for n, s in app_runs)
+    # Each pair (app and direct, back to back) gives one ratio; the median of the pairs is
+    # reported, since one machine's speed drifts by 10-20 % from minute to minute.
+    direct = statistics.median(n / s for n, s in direct_runs)
+    app_rate = statistics.median(n / s for n, s in app_runs)
+    pair = statistics.median((na / sa) / (nd / sd) for (na, sa), (nd, sd) in zip(app_runs, direct_runs))
     # per-token rate once the fixed cost of one request (HTTP, queue, prefill) is taken out
-    app_marginal = max((n - 1) / (s - min(app_one)) for n, s in app_runs)
-    direct_marginal = max((n - 1) / (s - min(direct_one)) for n, s in direct_runs)
-    rows += [{"what": "generate via /generate API (tokens/s, wall clock at the client)",
-              "seconds": app_best},
-             {"what": "generate via model.generate (tokens/s)", "seconds": direct},
-             {"what": "ratio app / direct (goal >= 0.95)", "seconds": app_best / direct},
-             {"what": "1-token request: app round trip (s)", "seconds": min(app_one)},
-             {"what": "1-token request: direct generate (s)", "seconds": min(direct_one)},
-             {"what": "per-token ratio app / direct, fixed cost removed",
-              "seconds": app_marginal / direct_marginal},
+    a1, d1 = min(app_one), min(direct_one)
+    marginal = statistics.median(((na - 1) / (sa - a1)) / ((nd - 1) / (sd - d1))
+                                 for (na, sa), (nd, sd) in zip(app_runs, direct_runs))
+    rows += [{"what": "generate via /generate API (tokens/s, wall clock at the client, median)",
+              "seconds": app_rate},
+             {"what": "generate via model.generate (tokens/s, median)", "seconds": direct},
+             {"what": f"ratio app / direct, median of {REPEATS} pairs (goal >= 0.95)",
+              "seconds": pair},
+             {"what": "1-token request: app round trip (s)", "seconds": a1},
+             {"what": "1-token request: direct generate (s)", "seconds": d1},
+             {"what": f"per-token ratio app / direct, fixed cost removed, median of {REPEATS} pairs",
+              "seconds": marginal},
              {"what": "server peak RSS with both models (GB)", "seconds": peak / 1e9}]
     table(rows)
     print(f"saved {save('foundation', rows, new_tokens=NEW_TOKENS, repeats=REPEATS)}")

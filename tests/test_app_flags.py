@@ -25,3 +25,19 @@ def test_offline_environment_means_no_hub_lookup(monkeypatch):
     monkeypatch.setattr(app, "hub_reachable", lambda *a: pytest.fail("looked up the Hub"))
     assert app.decide_online("auto") is False
     assert app.decide_online("on") is False        # the environment wins: tests never go online
+
+
+def test_the_queue_polls_calmly_while_idle():
+    """launch() slows gradio's idle polling (webapp/ui.py calm_queue): these attributes must
+    still exist in the installed gradio, or the setting silently does nothing."""
+    import gradio as gr
+
+    from webapp.ui import PROGRESS_POLL_S, QUEUE_POLL_S, calm_queue
+    with gr.Blocks() as demo:
+        gr.Markdown("x")
+    demo.queue()
+    queue = demo._queue
+    assert queue.sleep_when_free < QUEUE_POLL_S          # gradio's own, before
+    calm_queue(demo)
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == \
+        (QUEUE_POLL_S, PROGRESS_POLL_S)
