@@ -2,7 +2,7 @@
 gradients is at 32 and 64 steps.
 
 Speed (SmolLM2, a 30-token prompt cut from a real BBC news article, model already loaded),
-each repeated WHY_BENCH_REPEATS times alternating app / raw, median seconds:
+each repeated WHY_BENCH_REPEATS (5) times alternating app / raw, median seconds:
   lens   app: models/runners/logit_lens.py (hooks, every layer through the final norm and
          output layer, top 5 and the final choice's rank per cell) vs raw: one forward pass
          with output_hidden_states=True, every hidden state through norm + lm_head, softmax
@@ -26,6 +26,12 @@ The goal is < 5 %. The machine's load average is printed: on a busy machine the 
 noisy, the ratios less so (app and raw alternate).
 
     .venv/bin/python -m bench.bench_why           # or: make bench
+
+`WHY_BENCH_RULES=1` adds the alternatives to the app's rule (models/runners/attribution.py
+RULE, the midpoint of each step) measured on the same SmolLM2 texts at about the same cost:
+Captum's other rules at 32 steps (Gauss-Legendre is Captum's default), Gauss-Legendre at 40, and adaptive segments (`adaptive_ig`: 8 segments of 2 points, F
+computed at their ends, then the segment whose own sum is furthest from its change of F is
+halved until 32 gradient points are spent; 32 gradients + 13 forward passes).
 """
 from __future__ import annotations
 
@@ -36,9 +42,9 @@ import time
 
 import torch
 
-from bench.common import manager, save, table
+from bench.common import Timer, manager, save, table
 
-REPEATS = int(os.environ.get("WHY_BENCH_REPEATS", 3))
+REPEATS = int(os.environ.get("WHY_BENCH_REPEATS", 5))
 PROMPTS = int(os.environ.get("WHY_BENCH_PROMPTS", 12))
 CLASSIFIER_TEXTS = int(os.environ.get("WHY_BENCH_TEXTS", 8))
 PROMPT_TOKENS = 30
@@ -88,6 +94,7 @@ def raw_lens(lm, text: str):
 def raw_ig(lm, plan):
     from captum.attr import LayerIntegratedGradients
 
+    from models.runners import attribution as attr_mod
     from models.runners.attribution import TOKENS_PER_BATCH
     from models.runners.parts import baseline_id
     model = lm.model
@@ -98,7 +105,7 @@ def raw_ig(lm, plan):
     def forward(x):
         return model(input_ids=x, logits_to_keep=1).logits[:, -1].float().log_softmax(-1)[:, target]
     lig = LayerIntegratedGradients(forward, model.get_input_embeddings())
-    return lig.attribute(ids, baselines=base, n_steps=STEPS,
+    return lig.attribute(ids, baselines=base, n_steps=STEPS, method=attr_mod.RULE,
                          internal_batch_size=min(STEPS, TOKENS_PER_BATCH // len(plan.ids)))
 
 
@@ -153,6 +160,73 @@ def completeness(lm, texts: list[str], steps: int = STEPS) -> list[float]:
     return errors
 
 
+def adaptive_ig(f, x, b, budget: int = 32, segments: int = 8, per: int = 2):
+    """Integrated gradients on the straight path from b to x, in segments (each a Captum
+    IntegratedGradients run from one point of the path to the next, `per` Gauss-Legendre points);
+    the segment whose attributions add up furthest from its own F(end) - F(start) is halved
+    while the budget of gradient points lasts. Returns (attributions, forward passes)."""
+    from captum.attr import IntegratedGradients
+
+    from models.runners.attribution import TOKENS_PER_BATCH
+    d = x - b
+    point = {a: None for a in (i / segments for i in range(segments + 1))}
+    with torch.no_grad():
+        for a, v in zip(point, f(torch.cat([b + a * d for a in point]))):
+            point[a] = float(v)
+
+    def run(pairs):
+        return IntegratedGradients(f).attribute(
+            torch.cat([b + hi * d for _lo, hi in pairs]), baselines=torch.cat([b + lo * d for lo, _hi in pairs]),
+            n_steps=per, internal_batch_size=max(1, TOKENS_PER_BATCH // x.shape[1]))
+    pairs = list(zip(list(point)[:-1], list(point)[1:]))
+    done = dict(zip(pairs, run(pairs).split(1)))
+    used, forwards = per * len(pairs), len(point)
+    while used + 2 * per <= budget:
+        lo, hi = max(done, key=lambda q: abs(float(done[q].sum()) - (point[q[1]] - point[q[0]])))
+        mid = (lo + hi) / 2
+        with torch.no_grad():
+            point[mid] = float(f(b + mid * d)[0])
+        forwards += 1
+        del done[(lo, hi)]
+        done.update(zip([(lo, mid), (mid, hi)], run([(lo, mid), (mid, hi)]).split(1)))
+        used += 2 * per
+    return sum(done.values()), forwards
+
+
+def rules(lm, texts: list[str]) -> list[dict]:
+    """Completeness of the alternatives to the app's rule (see the module docstring)."""
+    from captum.attr import IntegratedGradients
+
+    from models.runners import attribution as attr_mod
+    from models.runners.parts import embed
+    ways = {"Gauss-Legendre, 32 (Captum's default)": ("gausslegendre", 32),
+            "Gauss-Legendre, 40": ("gausslegendre", 40),
+            "riemann_trapezoid, 32": ("riemann_trapezoid", 32),
+            "riemann_middle, 32 (the app: attribution.RULE)": ("riemann_middle", 32),
+            "adaptive segments, 32 + 13 forward": ("adaptive", 32)}
+    errors: dict = {w: [] for w in ways}
+    seconds: dict = {w: 0.0 for w in ways}
+    for text in texts:
+        p = attr_mod.plan(lm, text)
+        f = attr_mod.score_fn(lm, p)
+        x, b = embed(lm, p.ids).detach(), attr_mod.baseline_embeds(lm, p)
+        with torch.no_grad():
+            fx, fb = (float(v) for v in f(torch.cat([x, b])))
+        for way, (rule, steps) in ways.items():
+            with torch.enable_grad(), Timer() as t:
+                if rule == "adaptive":
+                    attr, _forwards = adaptive_ig(f, x, b, steps)
+                else:
+                    attr = IntegratedGradients(f).attribute(
+                        x, baselines=b, n_steps=steps, method=rule,
+                        internal_batch_size=min(steps, attr_mod.TOKENS_PER_BATCH // x.shape[1]))
+            errors[way].append(abs(float(attr.sum()) - (fx - fb)) / max(abs(fx - fb), 1e-6))
+            seconds[way] += t.seconds
+        print("   ", "  ".join(f"{e[-1]:6.1%}" for e in errors.values()), repr(text[:40]), flush=True)
+    return [{**summary("SmolLM2-135M", "BBC news, 30 tokens", e, ways[w][1]), "rule": w,
+             "seconds_per_text": round(seconds[w] / len(texts), 2)} for w, e in errors.items()]
+
+
 def finetuned_minilm(mgr, folder) -> str:
     """MiniLM fine-tuned on the app's sample with the app's defaults (as the Fine-tune tab
     does), saved and registered like a model the user trained."""
@@ -205,6 +279,10 @@ def main() -> None:
             example = completeness(lm, ["The capital of France is"], steps)
             comp_rows += [summary("SmolLM2-135M", "BBC news, 30 tokens", news, steps),
                           summary("SmolLM2-135M", "“The capital of France is”", example, steps)]
+        rule_rows = []
+        if os.environ.get("WHY_BENCH_RULES") == "1":
+            print("  other integration rules, SmolLM2, BBC news beginnings:", flush=True)
+            rule_rows = rules(lm, prompts)
     with tempfile.TemporaryDirectory() as tmp:
         print("  fine-tuning MiniLM on the sample (app defaults)…", flush=True)
         key = finetuned_minilm(mgr, tmp)
@@ -220,9 +298,13 @@ def main() -> None:
            for r in speed_rows])
     print()
     table(comp_rows)
+    if rule_rows:
+        print()
+        table([{k: r[k] for k in ("rule", "steps", "median_error", "worst_error", "under_5pct",
+                                  "seconds_per_text")} for r in rule_rows])
     print(f"({load()}; goal: ratio >= 0.9, completeness error < 5 % at 32 steps; the "
           f"tab's default is models/runners/attribution.py DEFAULT_STEPS)")
-    path = save("why", speed_rows + comp_rows, load=load(), threads=torch.get_num_threads(),
+    path = save("why", speed_rows + comp_rows + rule_rows, load=load(), threads=torch.get_num_threads(),
                 repeats=REPEATS)
     print(f"saved {path}")
 

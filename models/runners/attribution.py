@@ -3,9 +3,10 @@ Captum (BSD-3).
 
 Methods
   ig            integrated gradients (Sundararajan et al. 2017): walk in `steps` small steps
-                from a baseline (every word replaced by the padding token) to the real text
-                and add up the gradient of the explained score times the change of each
-                token's embedding. This is what Captum's LayerIntegratedGradients computes on
+                from a baseline (every word replaced by a "no word" token, see
+                models/runners/parts.py baseline_id) to the real text and add up the gradient
+                of the explained score, taken in the middle of each step (RULE), times the
+                change of each token's embedding. This is what Captum's LayerIntegratedGradients computes on
                 the embedding layer; here the embeddings are the input (Captum's
                 IntegratedGradients on `inputs_embeds`), so encoder-decoders, whose embedding
                 module also serves the decoder, work the same way.
@@ -47,9 +48,13 @@ from models.runners.parts import (baseline_id, class_names, continuation_ids, de
 
 METHODS = ("ig", "grad_x_input")
 MIN_STEPS, MAX_STEPS = 2, 512
-# Chosen by the completeness error on 12 real news beginnings with SmolLM2 (bench/bench_why.py):
-# at 32 steps the median error was 6.8 % (5 of 12 under 5 %), at 64 steps 1.7 % (11 of 12);
-# a fine-tuned MiniLM is under 2 % either way. 64 steps cost twice the time (~5 s for 30 tokens
+# The points of the path where the gradient is taken: the middle of each of the `steps` equal
+# pieces (Captum's "riemann_middle"). Chosen by the completeness error on 12 real news
+# beginnings with SmolLM2 (bench/bench_why.py, WHY_BENCH_RULES=1): median / worst at 32 steps
+# 4.2 % / 21.8 % (Captum's default Gauss-Legendre points: 6.8 % / 39.3 %; trapezoid 5.9 % /
+# 20.6 %), at 64 steps 0.5 % / 3.7 %, 12 of 12 under 5 % (Gauss-Legendre 1.7 % / 10.3 %).
+RULE = "riemann_middle"
+# 64 steps: every one of those 12 texts under 5 %, for twice the time of 32 (~5 s for 30 tokens
 # on a 2-core CPU); the tab shows the error and lets the user choose.
 DEFAULT_STEPS = 64
 MAX_TARGET_TOKENS = 16
@@ -243,7 +248,7 @@ def run(lm: LoadedModel, p: Plan, method: str = "ig", steps: int = DEFAULT_STEPS
             # Captum's own convergence delta would run F at the text and the baseline again;
             # it is sum(attributions) - (F(x) - F(x')), computed below from one forward pass
             attr = IntegratedGradients(f).attribute(
-                x, baselines=b, n_steps=steps, internal_batch_size=min(batch, steps))
+                x, baselines=b, n_steps=steps, method=RULE, internal_batch_size=min(batch, steps))
             with torch.no_grad():
                 fx, fb = (float(v) for v in f(torch.cat([x, b])))
             delta = float(attr.detach().sum()) - (fx - fb)
