@@ -121,7 +121,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         keys = {"MiniLM 6x12": "minilm", "random 12x12": _random_12x12(mgr, Path(tmp) / "r12")}
         demo, ctx, fns = _lab(mgr)
-        show, inputs, outputs = ctx.shared["attention"]["run"]
+        from webapp.tabs.attention import show_attention
+        outputs = ctx.attention.outputs      # the button's outputs, as the tab wires them
+
+        def show(*args):                     # the button's handler, without the session store
+            return show_attention(mgr, *args)
         for label, key in keys.items():
             with mgr.use(key) as lm:
                 tok = lm.tokenizer

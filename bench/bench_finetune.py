@@ -208,7 +208,7 @@ def run_app(cfg, parts, base_dir, test_texts, test_y):
     pred = predict(outcome.model, outcome.tokenizer, test_texts, cfg.max_length)
     return {**scores(test_y, pred), "examples_per_s": outcome.examples_per_s,
             "cpu_s": mem.cpu_seconds, "wall_s": wall.seconds, "peak_rss_mb": mem.peak / 2**20,
-            "best_epoch": outcome.best_epoch, "notices": [n[0] for n in outcome.notices]}
+            "best_epoch": outcome.best_epoch, "notices": [n.code for n in outcome.notices]}
 
 
 def run_trainer(cfg, parts, base_dir, test_texts, test_y):

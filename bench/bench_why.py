@@ -28,7 +28,7 @@ noisy, the ratios less so (app and raw alternate).
     .venv/bin/python -m bench.bench_why           # or: make bench
 
 `WHY_BENCH_RULES=1` adds the alternatives to the app's rule (models/runners/attribution.py
-RULE, the midpoint of each step) measured on the same SmolLM2 texts at about the same cost:
+RULES: for decoders the midpoint of each step) measured on the same SmolLM2 texts at about the same cost:
 Captum's other rules at 32 steps (Gauss-Legendre is Captum's default), Gauss-Legendre at 40, and adaptive segments (`adaptive_ig`: 8 segments of 2 points, F
 computed at their ends, then the segment whose own sum is furthest from its change of F is
 halved until 32 gradient points are spent; 32 gradients + 13 forward passes).
@@ -105,7 +105,7 @@ def raw_ig(lm, plan):
     def forward(x):
         return model(input_ids=x, logits_to_keep=1).logits[:, -1].float().log_softmax(-1)[:, target]
     lig = LayerIntegratedGradients(forward, model.get_input_embeddings())
-    return lig.attribute(ids, baselines=base, n_steps=STEPS, method=attr_mod.RULE,
+    return lig.attribute(ids, baselines=base, n_steps=STEPS, method=attr_mod.rule(lm),
                          internal_batch_size=min(STEPS, TOKENS_PER_BATCH // len(plan.ids)))
 
 
@@ -202,7 +202,7 @@ def rules(lm, texts: list[str]) -> list[dict]:
     ways = {"Gauss-Legendre, 32 (Captum's default)": ("gausslegendre", 32),
             "Gauss-Legendre, 40": ("gausslegendre", 40),
             "riemann_trapezoid, 32": ("riemann_trapezoid", 32),
-            "riemann_middle, 32 (the app: attribution.RULE)": ("riemann_middle", 32),
+            "riemann_middle, 32 (the app for decoders)": ("riemann_middle", 32),
             "adaptive segments, 32 + 13 forward": ("adaptive", 32)}
     errors: dict = {w: [] for w in ways}
     seconds: dict = {w: 0.0 for w in ways}

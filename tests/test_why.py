@@ -152,7 +152,7 @@ def test_integrated_gradients_equal_captums_layer_integrated_gradients(mgr):
             return lm.model(input_ids=ids, logits_to_keep=1).logits[:, -1].float().log_softmax(-1)[:, target]
         lig = LayerIntegratedGradients(forward, lm.model.get_input_embeddings())
         ref = lig.attribute(torch.tensor([p.ids]), baselines=base_ids, n_steps=16,
-                            method=attr_mod.RULE).sum(-1)[0]
+                            method=attr_mod.rule(lm)).sum(-1)[0]
         np.testing.assert_allclose(ours.scores, ref.detach().numpy(), atol=1e-5)
 
 
