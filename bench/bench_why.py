@@ -2,7 +2,7 @@
 gradients is at 32 and 64 steps.
 
 Speed (SmolLM2, a 30-token prompt cut from a real BBC news article, model already loaded),
-each repeated WHY_BENCH_REPEATS (5) times alternating app / raw, median seconds:
+each repeated WHY_BENCH_REPEATS (9) times alternating app / raw, median seconds:
   lens   app: models/runners/logit_lens.py (hooks, every layer through the final norm and
          output layer, top 5 and the final choice's rank per cell) vs raw: one forward pass
          with output_hidden_states=True, every hidden state through norm + lm_head, softmax
@@ -44,7 +44,7 @@ import torch
 
 from bench.common import Timer, manager, save, table
 
-REPEATS = int(os.environ.get("WHY_BENCH_REPEATS", 5))
+REPEATS = int(os.environ.get("WHY_BENCH_REPEATS", 9))
 PROMPTS = int(os.environ.get("WHY_BENCH_PROMPTS", 12))
 CLASSIFIER_TEXTS = int(os.environ.get("WHY_BENCH_TEXTS", 8))
 PROMPT_TOKENS = 30
