@@ -7,9 +7,10 @@ Methods
                 models/runners/parts.py baseline_id) to the real text and add up the gradient
                 of the explained score (taken at points of each step chosen per kind of
                 model: RULES) times the change of each token's embedding. This is what
-                Captum's LayerIntegratedGradients computes on the embedding layer; here the embeddings are the input (Captum's
-                IntegratedGradients on `inputs_embeds`), so encoder-decoders, whose embedding
-                module also serves the decoder, work the same way.
+                Captum's LayerIntegratedGradients computes on the embedding layer; here the
+                embeddings are the input (Captum's IntegratedGradients on `inputs_embeds`),
+                so encoder-decoders, whose embedding module also serves the decoder, work the
+                same way.
   grad_x_input  the gradient at the real text times the embedding (Captum's InputXGradient):
                 one backward pass, a first-order guess.
 
