@@ -37,6 +37,7 @@ from models.core.errors import Notice, UserError, check_ranges
 from models.training.finetune.data import (IMBALANCE_RATIO, SETTING_LIMITS, LabelledData, Split,
                                            bad_setting, cjk_share)
 from models.training.finetune.evaluate import EvalReport, evaluate
+from models.training.checkpoint import Checkpointer, DataOrder
 
 UNK_WARN = 0.10   # warn when this share of a dataset's tokens are unknown to the base model
 LENGTH_COVER = 0.95          # the suggested max length covers this share of the texts...
@@ -241,10 +242,13 @@ def _token_notices(tokenizer, data: Split, encodings: dict, cfg: FinetuneConfig,
 def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Callback | None = None,
           should_stop: Callable[[], bool] = lambda: False, cpu: bool = True,
           base_name: str | None = None,
-          device_step: Callable[[], Any] = contextlib.nullcontext) -> TrainOutcome:
+          device_step: Callable[[], Any] = contextlib.nullcontext,
+          checkpoint: Checkpointer | None = None) -> TrainOutcome:
     """Fine-tune the model in `base_dir` (a save_pretrained folder) on `data`. Each step runs
     inside `device_step()`: in the app, the device scheduler's slot for background work, so
-    other users' requests get the device between two steps."""
+    other users' requests get the device between two steps. With `checkpoint`, the run saves
+    its state every few steps and, when the checkpoint's folder holds one, continues from it
+    (models/training/checkpoint.py)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
@@ -321,10 +325,24 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
 
     history, best, best_state, best_epoch = [], None, None, 0
     step, seen, stopped, train_seconds = 0, 0, False, 0.0
+    first_epoch, epoch_losses, order = 1, [], DataOrder(generator)
+    resumed = checkpoint.restore(accelerator.unwrap_model(model), optimizer, scheduler) \
+        if checkpoint is not None else None
+    if resumed is not None:
+        x = resumed.extra
+        history, best, best_state, best_epoch = x["history"], x["best"], x["best_state"], \
+            x["best_epoch"]
+        step, seen, train_seconds = resumed.step, x["seen"], x["train_seconds"]
+        first_epoch, epoch_losses = x["epoch"], x["epoch_losses"]
+        order = DataOrder(generator, resumed.data)
+        for row in history:                   # the curve of the part before the restart
+            quiet.on_epoch(EpochInfo(**row))
     model.train()
-    for epoch in range(1, cfg.epochs + 1):
-        epoch_losses, started = [], time.perf_counter()
-        for batch in train_dl:
+    for epoch in range(first_epoch, cfg.epochs + 1):
+        if epoch != first_epoch or resumed is None:
+            epoch_losses = []
+        started = time.perf_counter()
+        for batch in order.epoch(train_dl):
             with device_step():
                 labels = batch.pop("labels")
                 logits = model(**batch).logits    # one score per class; softmax: p(y | x; θ)
@@ -345,6 +363,14 @@ def train(cfg: FinetuneConfig, data: Split, base_dir: str | Path, callback: Call
             if should_stop():
                 stopped = True
                 break
+            if checkpoint is not None and main and checkpoint.due(step):
+                checkpoint.save(step, accelerator.unwrap_model(model), optimizer, scheduler,
+                                order.state(), {
+                                    "history": history, "best": best, "best_state": best_state,
+                                    "best_epoch": best_epoch, "seen": seen, "epoch": epoch,
+                                    "epoch_losses": epoch_losses,
+                                    "train_seconds": train_seconds
+                                    + time.perf_counter() - started})
         train_seconds += time.perf_counter() - started
         report, val_loss = validate()
         partial = stopped and step % len(train_dl) != 0
