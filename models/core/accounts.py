@@ -1,8 +1,8 @@
 """Classroom accounts: who may log in, with which role, and the class settings a teacher sets.
 
-One sqlite3 database in the cache folder (`classroom.sqlite3`), opened in WAL mode with one
-connection per thread, because many requests read and write it at once (logins, quotas, the
-Teacher tab). Passwords are stored as Argon2 hashes (argon2-cffi), never in clear.
+The users and settings are two tables of the cache folder's one database
+(models/core/store.py: `classroom.sqlite3`, WAL mode, one connection per thread), because many
+requests and processes read and write them at once (logins, quotas, the Teacher tab). Passwords are stored as Argon2 hashes (argon2-cffi), never in clear.
 
 Who is asking: `CURRENT_USER` holds the `User` of the request being served (set by the web
 layer, webapp/access.py, around every event handler; background jobs keep their submitter's).
@@ -21,8 +21,6 @@ import io
 import json
 import math
 import secrets
-import sqlite3
-import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,9 +31,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models.core.errors import UserError
+from models.core.store import DB_NAME, Store
 
 ROLES = ("teacher", "student")
-DB_NAME = "classroom.sqlite3"
 MAX_FAILURES = 5              # wrong passwords in a row before logins are slowed down
 FIRST_DELAY = 30.0            # seconds refused after the fifth wrong password; doubles each time
 MAX_DELAY = 15 * 60.0
@@ -137,31 +135,21 @@ def new_password() -> str:
 class Accounts:
     """The users and class settings in `<cache_dir>/classroom.sqlite3`. Thread-safe."""
 
-    def __init__(self, cache_dir: Path, clock: Callable[[], float] = time.time):
-        self.path = Path(cache_dir).expanduser() / DB_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, cache_dir: Path, clock: Callable[[], float] = time.time,
+                 store: Store | None = None):
+        self.store = store or Store(cache_dir)
+        self.path = self.store.path
         self._clock = clock
-        self._local = threading.local()
         self._hasher = PasswordHasher()
         self._dummy = self._hasher.hash(secrets.token_hex(8))   # same cost for unknown names
-        with self._db() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT "
-                       "NULL, hash TEXT NOT NULL, created REAL, failures INTEGER DEFAULT 0, "
-                       "locked_until REAL DEFAULT 0)")
-            db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)")
-            # users files made before one-time passwords had to be changed: add the column
-            columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
-            if "must_change" not in columns:
-                db.execute("ALTER TABLE users ADD COLUMN must_change INTEGER DEFAULT 0")
-
-    def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
-        return _Tx(conn)
+        self.store.ensure(
+            "users",
+            "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash "
+            "TEXT NOT NULL, created REAL, failures INTEGER DEFAULT 0, locked_until REAL DEFAULT "
+            "0, must_change INTEGER DEFAULT 0)",
+            "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)")
+        # users files made before one-time passwords had to be changed: add the column
+        self.store.add_column("users", "must_change", "INTEGER DEFAULT 0")
 
     # ---- users -------------------------------------------------------------------------
     def add(self, name: str, password: str, role: str, must_change: bool = False) -> str:
@@ -170,7 +158,7 @@ class Accounts:
         if len(password or "") < 8:
             raise UserError("user_short_password")
         digest = self._hasher.hash(password)
-        with self._db() as db:
+        with self.store.write() as db:
             if db.execute("SELECT 1 FROM users WHERE name=?", (name,)).fetchone():
                 raise UserError("user_exists", name=name)
             db.execute("INSERT INTO users (name, role, hash, created, must_change) VALUES "
@@ -181,7 +169,7 @@ class Accounts:
         """A new password (it is no longer a one-time one)."""
         if len(password or "") < 8:
             raise UserError("user_short_password")
-        with self._db() as db:
+        with self.store.write() as db:
             done = db.execute("UPDATE users SET hash=?, failures=0, locked_until=0, "
                               "must_change=0 WHERE name=?",
                               (self._hasher.hash(password), name)).rowcount
@@ -189,7 +177,7 @@ class Accounts:
             raise UserError("user_unknown", name=name)
 
     def must_change(self, name: str) -> bool:
-        row = self._db().conn.execute("SELECT must_change FROM users WHERE name=?",
+        row = self.store.db().execute("SELECT must_change FROM users WHERE name=?",
                                       (name,)).fetchone()
         return bool(row and row[0])
 
@@ -200,7 +188,7 @@ class Accounts:
             raise UserError("user_password_mismatch")
         if len(new or "") < 8:
             raise UserError("user_short_password")
-        row = self._db().conn.execute("SELECT hash FROM users WHERE name=?", (name,)).fetchone()
+        row = self.store.db().execute("SELECT hash FROM users WHERE name=?", (name,)).fetchone()
         if row is None:
             raise UserError("user_unknown", name=name)
         try:
@@ -212,17 +200,17 @@ class Accounts:
         self.set_password(name, new)
 
     def remove(self, name: str) -> None:
-        with self._db() as db:
+        with self.store.write() as db:
             done = db.execute("DELETE FROM users WHERE name=?", (str(name or "").strip(),)).rowcount
         if not done:
             raise UserError("user_unknown", name=str(name))
 
     def role(self, name: str) -> str | None:
-        row = self._db().conn.execute("SELECT role FROM users WHERE name=?", (name,)).fetchone()
+        row = self.store.db().execute("SELECT role FROM users WHERE name=?", (name,)).fetchone()
         return row[0] if row else None
 
     def users(self) -> list[dict]:
-        rows = self._db().conn.execute(
+        rows = self.store.db().execute(
             "SELECT name, role, created, failures, locked_until, must_change FROM users ORDER "
             "BY role DESC, name").fetchall()
         return [{"name": n, "role": r, "created": c, "failures": f, "locked_until": lu,
@@ -243,7 +231,7 @@ class Accounts:
 
     # ---- logging in ----------------------------------------------------------------------
     def seconds_locked(self, name: str) -> float:
-        row = self._db().conn.execute("SELECT locked_until FROM users WHERE name=?",
+        row = self.store.db().execute("SELECT locked_until FROM users WHERE name=?",
                                       (name,)).fetchone()
         return max(0.0, (row[0] or 0) - self._clock()) if row else 0.0
 
@@ -252,7 +240,7 @@ class Accounts:
         a row lock the name for 30 s, then 60 s, 120 s ... up to 15 minutes; while locked,
         every attempt is refused, even the right password."""
         name = unicodedata.normalize("NFC", str(name or "")).strip()
-        row = self._db().conn.execute("SELECT hash, failures, locked_until FROM users WHERE "
+        row = self.store.db().execute("SELECT hash, failures, locked_until FROM users WHERE "
                                       "name=?", (name,)).fetchone()
         if row is None:
             try:   # the same work as a real check, so timing does not tell which names exist
@@ -268,7 +256,7 @@ class Accounts:
             ok = True
         except (VerificationError, InvalidHashError):
             ok = False
-        with self._db() as db:
+        with self.store.write() as db:
             if ok:
                 db.execute("UPDATE users SET failures=0, locked_until=0 WHERE name=?", (name,))
             else:
@@ -283,11 +271,11 @@ class Accounts:
 
     # ---- class settings -----------------------------------------------------------------
     def _get(self, key: str, default):
-        row = self._db().conn.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        row = self.store.db().execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
 
     def _set(self, key: str, value) -> None:
-        with self._db() as db:
+        with self.store.write() as db:
             db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
                        "UPDATE SET value=excluded.value", (key, json.dumps(value)))
 
@@ -318,22 +306,6 @@ class Accounts:
             return None
         return User(name, role, None if role == "teacher" else self.allowed_models(),
                     self.limits(), self.must_change(name))
-
-
-class _Tx:
-    """`with accounts._db() as db:` runs the block in one transaction (BEGIN IMMEDIATE, so
-    two writers never interleave a read and a write)."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, *_):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False
 
 
 def passwords_csv(rows: list[tuple[str, str]]) -> str:
