@@ -9,6 +9,8 @@ import torch
 from models.training.checkpoint import Checkpointer
 from models.training.finetune.data import split
 from models.training.finetune.loop import FinetuneConfig, train
+from models.training.sft.loop import Callback as SFTCallback
+from models.training.sft.loop import train as sft_train
 from tests.test_finetune import FAST, Recorder, separable
 
 
@@ -73,3 +75,52 @@ def test_without_a_checkpoint_folder_nothing_is_saved(tmp_path):
     assert not saver.due(10_000) and not saver.exists()
     saver.save(1, torch.nn.Linear(2, 2))
     assert list(tmp_path.iterdir()) == []
+
+
+class SFTRecorder(SFTCallback):
+    def __init__(self):
+        self.steps, self.evals = [], []
+
+    def on_step(self, info):
+        self.steps.append(info)
+
+    def on_eval(self, info):
+        self.evals.append(info)
+
+
+def test_lora_resumed_mid_epoch_ends_like_an_uninterrupted_run(tiny_models, tmp_path):
+    from tests.test_sft import PAIRS, conv, tiny_cfg
+    llama = tiny_models["llama"]
+    examples = [conv(p, a) for p, a in PAIRS]          # 16 pairs: 4 batches of 4 per epoch
+    cfg = tiny_cfg("x", steps=14, eval_every=5, dropout=0.1)    # dropout: the RNG matters
+    heldout = ["what did the cat do"]
+    whole_rec = SFTRecorder()
+    whole = sft_train(cfg, examples, llama, heldout, whole_rec)
+    folder = tmp_path / "checkpoint"
+    first = SFTRecorder()
+    with pytest.raises(Killed):              # saved at steps 5 and 10, killed after step 12
+        sft_train(cfg, examples, llama, heldout, first, kill_after(first, 12),
+                  checkpoint=Checkpointer(folder, every_steps=5, every_seconds=1e9))
+    again = SFTRecorder()
+    resumed = sft_train(cfg, examples, llama, heldout, again,
+                        checkpoint=Checkpointer(folder, every_steps=5, every_seconds=1e9))
+    assert [s.step for s in again.steps] == [11, 12, 13, 14]
+    assert [s.loss for s in again.steps] == pytest.approx(
+        [s.loss for s in whole_rec.steps[10:]], abs=1e-5)
+    diff = same_weights(whole.model, resumed.model)
+    print(f"\nLoRA: uninterrupted last loss {whole.losses[-1]:.6f}, resumed {resumed.losses[-1]:.6f}; "
+          f"largest weight difference {diff:.2e}")
+    assert diff < 1e-5
+    assert resumed.losses == pytest.approx(whole.losses, abs=1e-5)
+    assert [e["step"] for e in resumed.evals] == [e["step"] for e in whole.evals] == [0, 5, 10, 14]
+    assert resumed.evals[-1]["tuned"] == whole.evals[-1]["tuned"]
+
+
+def test_a_stop_ends_lora_training_within_one_step_without_a_last_evaluation(tiny_models):
+    from tests.test_sft import PAIRS, conv, tiny_cfg
+    rec = SFTRecorder()
+    out = sft_train(tiny_cfg("x", steps=50, eval_every=100), [conv(p, a) for p, a in PAIRS],
+                    tiny_models["llama"], ["what did the cat do"], rec,
+                    should_stop=lambda: len(rec.steps) >= 3)
+    assert out.stopped and out.steps == 3 and [s.step for s in rec.steps] == [1, 2, 3]
+    assert [e["step"] for e in out.evals] == [0]       # no evaluation after the Stop

@@ -15,7 +15,7 @@ from models.core.jobs import JobRunner
 from models.training.sft.data import (SAMPLE_HELDOUT, SAMPLE_TRAIN, follows, read_conversations,
                                       read_heldout, right_answer, sample_heldout)
 from models.training.sft.job import ask_both, start_job, status_dict, teach_and_save
-from models.training.sft.loop import (ALL_TARGETS, IGNORE, SFTConfig, collate, count_lora, encode, load_causal,
+from models.training.sft.loop import (ALL_TARGETS, IGNORE, Callback, SFTConfig, collate, count_lora, encode, load_causal,
                                       render, train)
 from models.training.sft.store import zip_model
 
@@ -166,13 +166,16 @@ def test_job_saves_registers_and_generates(llama_manager, pairs_file):
 def test_stopped_job_keeps_a_usable_adapter(llama_manager, pairs_file):
     manager, key = llama_manager
     data = read_conversations(pairs_file)
-    calls = {"n": 0}
+    steps = []
 
-    def stop_after_12():
-        calls["n"] += 1
-        return calls["n"] >= 12
+    class Steps(Callback):
+        def on_step(self, info):
+            steps.append(info.step)
+
+    def stop_after_12():          # also asked between the batches of an evaluation
+        return len(steps) >= 12
     result = teach_and_save(manager, tiny_cfg(key, steps=500), data, ["what did the cat do"],
-                            "stopped", should_stop=stop_after_12)
+                            "stopped", Steps(), should_stop=stop_after_12)
     assert result.stopped and result.steps == 12
     folder = manager.registry.files_dir(manager.registry.get(result.key))
     assert (folder / "adapter" / "adapter_model.safetensors").exists()

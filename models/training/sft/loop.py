@@ -30,6 +30,7 @@ from typing import Any, Callable
 import torch
 
 from models.core.errors import Notice, UserError, check_ranges
+from models.training.checkpoint import Checkpointer, DataOrder
 
 IGNORE = -100                 # label of a token that does not count in the loss
 ALL_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -274,8 +275,9 @@ def load_causal(base_dir: str | Path, cpu: bool = True):
 
 @torch.no_grad()
 def answer(model, tokenizer, prompts: list[str], max_new_tokens: int = 32,
-           batch_size: int = 8) -> list[str]:
-    """Greedy answers to `prompts` (the training layout; left padding, in batches)."""
+           batch_size: int = 8, stop: Callable[[], bool] = lambda: False) -> list[str] | None:
+    """Greedy answers to `prompts` (the training layout; left padding, in batches); None when
+    `stop()` turns True between two batches (a Stop pressed during an evaluation)."""
     if not prompts:
         return []
     was_training = model.training
@@ -285,6 +287,8 @@ def answer(model, tokenizer, prompts: list[str], max_new_tokens: int = 32,
     try:
         device = next(model.parameters()).device
         for i in range(0, len(prompts), batch_size):
+            if stop():
+                return None
             texts = [prompt_text(tokenizer, p) for p in prompts[i:i + batch_size]]
             enc = tokenizer(texts, add_special_tokens=False, return_tensors="pt", padding=True)
             enc = {k: v.to(device) for k, v in enc.items()}
@@ -307,10 +311,13 @@ def _mixed_precision(cpu: bool) -> str:
 
 def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[str] | None = None,
           callback: Callback | None = None, should_stop: Callable[[], bool] = lambda: False,
-          cpu: bool = True, device_step: Callable[[], Any] = contextlib.nullcontext) -> TrainOutcome:
+          cpu: bool = True, device_step: Callable[[], Any] = contextlib.nullcontext,
+          checkpoint: Checkpointer | None = None) -> TrainOutcome:
     """Teach the causal LM in `base_dir` the conversations in `examples` (lists of messages)
     with a LoRA adapter. `heldout` prompts are answered by the base (once) and the tuned model
-    (every cfg.eval_every steps and at the end)."""
+    (every cfg.eval_every steps and at the end, unless stopped: a Stop ends the run within one
+    step, and an evaluation under way is dropped). With `checkpoint`, the run saves its state
+    every few steps and continues from a saved one (models/training/checkpoint.py)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from peft import get_peft_model
@@ -329,9 +336,10 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
     model = get_peft_model(model, lora_config(cfg))
     trainable, total = model.get_nb_trainable_parameters()
     pad = tokenizer.pad_token_id
+    generator = torch.Generator().manual_seed(cfg.seed)
     loader = torch.utils.data.DataLoader(
         data, batch_size=cfg.batch_size, shuffle=True, drop_last=False,
-        collate_fn=lambda b: collate(b, pad), generator=torch.Generator().manual_seed(cfg.seed))
+        collate_fn=lambda b: collate(b, pad), generator=generator)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_fraction * cfg.steps),
@@ -349,22 +357,38 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
         with device_step():
             if base_answers is None:
                 with inner.disable_adapter():          # the same weights without the detour
-                    base_answers = answer(inner, tokenizer, heldout, cfg.max_new_tokens)
+                    base_answers = answer(inner, tokenizer, heldout, cfg.max_new_tokens,
+                                          stop=should_stop)
             # before the first step B = 0: the tuned model is exactly the base
-            tuned = (list(base_answers) if step == 0 else
-                     answer(inner, tokenizer, heldout, cfg.max_new_tokens))
+            tuned = (list(base_answers or []) if step == 0 else
+                     answer(inner, tokenizer, heldout, cfg.max_new_tokens, stop=should_stop))
+        if base_answers is None or tuned is None:      # stopped during the evaluation
+            return
         info = EvalInfo(step, heldout, list(base_answers), tuned)
         evals.append(asdict(info))
         quiet.on_eval(info)
 
-    evaluate(0)
     step, epoch, losses, stopped = 0, 0, [], False
     seen_tokens = seen_examples = 0
     train_seconds = 0.0
+    order = DataOrder(generator)
+    resumed = checkpoint.restore(accelerator.unwrap_model(model), optimizer, scheduler) \
+        if checkpoint is not None else None
+    if resumed is None:
+        evaluate(0)
+    else:
+        x = resumed.extra
+        step, epoch, losses, evals[:], base_answers = (resumed.step, x["epoch"] - 1, x["losses"],
+                                                       x["evals"], x["base_answers"])
+        seen_tokens, seen_examples, train_seconds = (x["seen_tokens"], x["seen_examples"],
+                                                     x["train_seconds"])
+        order = DataOrder(generator, resumed.data)
+        for row in evals:                     # the answers of the part before the restart
+            quiet.on_eval(EvalInfo(**row))
     model.train()
     while step < cfg.steps and not stopped:
         epoch += 1
-        for batch in loader:
+        for batch in order.epoch(loader):
             started = time.perf_counter()
             with device_step():
                 # mean over the answer tokens of −log p(token | everything before it)
@@ -390,7 +414,15 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
                 break
             if cfg.eval_every and step % cfg.eval_every == 0:
                 evaluate(step)
-    evaluate(step)
+            if checkpoint is not None and accelerator.is_main_process and checkpoint.due(step):
+                checkpoint.save(step, accelerator.unwrap_model(model), optimizer, scheduler,
+                                order.state(), {
+                                    "epoch": epoch, "losses": losses, "evals": evals,
+                                    "base_answers": base_answers, "seen_tokens": seen_tokens,
+                                    "seen_examples": seen_examples,
+                                    "train_seconds": train_seconds})
+    if not stopped:
+        evaluate(step)
     accelerator.wait_for_everyone()
     final = accelerator.unwrap_model(model)
     final.eval()

@@ -26,6 +26,7 @@ from typing import Any, Callable
 import torch
 
 from models.core.errors import check_ranges
+from models.training.checkpoint import Checkpointer, DataOrder
 from models.training.finetune.data import SETTING_LIMITS, bad_setting, cjk_share
 from models.training.finetune.loop import (CHINESE_BASES, UNK_WARN, Callback, StepInfo,
                                            _mixed_precision)
@@ -184,8 +185,11 @@ def _notices(tokenizer, data: TokenSplit, rows: list, cfg: TokenConfig, base_nam
 def train(cfg: TokenConfig, data: TokenSplit, base_dir: str | Path,
           callback: Callback | None = None, should_stop: Callable[[], bool] = lambda: False,
           cpu: bool = True, base_name: str | None = None,
-          device_step: Callable[[], Any] = contextlib.nullcontext) -> TokenOutcome:
-    """Fine-tune the encoder in `base_dir` to tag the words of `data` (IOB2 tags)."""
+          device_step: Callable[[], Any] = contextlib.nullcontext,
+          checkpoint: Checkpointer | None = None) -> TokenOutcome:
+    """Fine-tune the encoder in `base_dir` to tag the words of `data` (IOB2 tags). With
+    `checkpoint`, the run saves its state every few steps and continues from a saved one
+    (models/training/checkpoint.py)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import (AutoModelForTokenClassification, AutoTokenizer,
@@ -255,10 +259,24 @@ def train(cfg: TokenConfig, data: TokenSplit, base_dir: str | Path,
         class_weight[label2id["O"]] = cfg.o_weight
     history, best, best_state, best_epoch = [], None, None, 0
     step, seen, stopped, train_seconds = 0, 0, False, 0.0
+    first_epoch, epoch_losses, order = 1, [], DataOrder(generator)
+    resumed = checkpoint.restore(accelerator.unwrap_model(model), optimizer, scheduler) \
+        if checkpoint is not None else None
+    if resumed is not None:
+        x = resumed.extra
+        history, best, best_state, best_epoch = x["history"], x["best"], x["best_state"], \
+            x["best_epoch"]
+        step, seen, train_seconds = resumed.step, x["seen"], x["train_seconds"]
+        first_epoch, epoch_losses = x["epoch"], x["epoch_losses"]
+        order = DataOrder(generator, resumed.data)
+        for row in history:                   # the curve of the part before the restart
+            quiet.on_epoch(TokenEpoch(**row))
     model.train()
-    for epoch in range(1, cfg.epochs + 1):
-        epoch_losses, started = [], time.perf_counter()
-        for batch in train_dl:
+    for epoch in range(first_epoch, cfg.epochs + 1):
+        if epoch != first_epoch or resumed is None:
+            epoch_losses = []
+        started = time.perf_counter()
+        for batch in order.epoch(train_dl):
             with device_step():
                 gold = batch.pop("labels")
                 logits = model(**batch).logits            # [batch, pieces, tags]
@@ -278,6 +296,14 @@ def train(cfg: TokenConfig, data: TokenSplit, base_dir: str | Path,
             if should_stop():
                 stopped = True
                 break
+            if checkpoint is not None and accelerator.is_main_process and checkpoint.due(step):
+                checkpoint.save(step, accelerator.unwrap_model(model), optimizer, scheduler,
+                                order.state(), {
+                                    "history": history, "best": best, "best_state": best_state,
+                                    "best_epoch": best_epoch, "seen": seen, "epoch": epoch,
+                                    "epoch_losses": epoch_losses,
+                                    "train_seconds": train_seconds
+                                    + time.perf_counter() - started})
         train_seconds += time.perf_counter() - started
         with device_step():
             report = validate()
