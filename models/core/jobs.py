@@ -32,12 +32,21 @@ from __future__ import annotations
 import contextvars
 import copy
 import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import socket
+import sqlite3
 import threading
 import time
 import traceback
 import uuid
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from models.core.accounts import can_see, current_user
@@ -45,6 +54,19 @@ from models.core.errors import UserError
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
+# left queued or running by a process that is gone (a crash, a restart): `JobRunner.resume`
+INTERRUPTED = "interrupted"
+SAVE_EVERY = 1.0        # seconds: a running job's row is written at most this often
+
+log = logging.getLogger("llm_explorer")
+
+# The `jobs` table of the cache folder's store (models/core/store.py): what a later process
+# needs to list a job and rebuild it (`settings`, from the job's kind: `JobRunner.register`).
+JOBS_TABLE = """CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, owner TEXT NOT NULL,
+    status TEXT NOT NULL, progress REAL NOT NULL, message TEXT NOT NULL, settings TEXT,
+    checkpoint TEXT, created REAL NOT NULL, updated REAL NOT NULL, error_code TEXT,
+    error_params TEXT, process TEXT NOT NULL)"""
 
 
 @dataclass
@@ -70,13 +92,23 @@ class Job:
     time_limit: float = 0.0     # seconds it may run (0 = no limit), from the owner's limits
     step_limit: int = 0         # training steps it may take (0 = no limit), likewise
     steps: int = 0              # training steps taken so far (JobContext.count_step)
+    dedupe_key: str = ""        # the settings it was started with ("" = never merged)
+    resumed_at: float = 0.0     # progress it had when resumed (JobRunner.resume), for the ETA
+
+    @property
+    def stopping(self) -> bool:
+        """Stop was pressed and the job has not ended yet (it ends within one step)."""
+        return self.status == RUNNING and self.cancel_requested
 
     @property
     def eta_seconds(self) -> float | None:
-        if self.status != RUNNING or not self.started or self.progress <= 0.01:
+        """Seconds left at the pace so far; None when not running or stopping (no estimate
+        once Stop is pressed: the job ends at its next step)."""
+        done = self.progress - self.resumed_at          # this run's share of the work
+        if self.status != RUNNING or self.stopping or not self.started or done <= 0.01:
             return None
         elapsed = time.time() - self.started
-        return elapsed * (1 - self.progress) / self.progress
+        return elapsed * (1 - self.progress) / done
 
 
 class JobContext:
@@ -88,6 +120,14 @@ class JobContext:
     @property
     def job_id(self) -> str:
         return self._job.id
+
+    @property
+    def checkpoint_dir(self) -> Path | None:
+        """Where this job keeps its training checkpoint (`<cache_dir>/jobs/<id>/checkpoint`,
+        models/training/checkpoint.py), or None for a runner without a store (nothing to
+        resume from after a restart, so nothing is saved)."""
+        return self._runner.job_dir(self._job.id) / "checkpoint" \
+            if self._runner.store is not None else None
 
     @property
     def cancelled(self) -> bool:
@@ -128,6 +168,7 @@ class JobContext:
                 self._job.message = message
             if metrics:
                 self._job.events.append(dict(metrics, time=time.time()))
+        self._runner._save(self._job, throttle=True)
 
 
     def notice(self, code: str, message: str = "", /, **params) -> None:
@@ -140,6 +181,23 @@ class JobContext:
 
 
 BUG_CODE = "job_bug"
+ALREADY_RUNNING = "job_already_running"
+
+# the settings of the Start being handled (see `same_start`); read by `JobRunner.submit`
+START_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("llm_explorer_start", default="")
+
+
+@contextmanager
+def same_start(*settings):
+    """Around a Start handler: jobs submitted inside are keyed by `settings` (everything the
+    user chose: file, columns, numbers, name), so a second click with the same settings while
+    the first job is queued or running returns that job instead of starting another."""
+    digest = hashlib.sha256(repr(settings).encode("utf-8", "backslashreplace")).hexdigest()
+    token = START_KEY.set(digest[:32])
+    try:
+        yield
+    finally:
+        START_KEY.reset(token)
 
 
 def bug_error(exc: BaseException) -> UserError:
@@ -149,7 +207,14 @@ def bug_error(exc: BaseException) -> UserError:
 
 
 class JobRunner:
-    def __init__(self, name: str = "device", keep: int = 200):
+    """The device's queue of jobs. With a `store` (models/core/store.py) every job is also a
+    row of its `jobs` table, written on submit, at most once a second while it reports, and at
+    its end; a runner that starts marks the rows left queued or running by a process that is
+    gone as INTERRUPTED, lists them with its own jobs, and `resume` rebuilds one from its kind's
+    factory (`register`) and stored settings: it continues from its last checkpoint
+    (`JobContext.checkpoint_dir`)."""
+
+    def __init__(self, name: str = "device", keep: int = 200, store=None):
         self.name = name
         self._keep = keep                      # finished jobs remembered for status queries
         self._lock = threading.Lock()
@@ -158,19 +223,173 @@ class JobRunner:
         self._wake = threading.Condition(self._lock)
         self.paused = False                    # the Teacher tab's switch (see set_paused)
         self._resume = threading.Event()
+        self.store = store
+        self._factories: dict[str, Callable[[dict], Callable[[JobContext], Any]]] = {}
+        self._saved_at: dict[str, float] = {}
+        self._process = f"{socket.gethostname()}:{os.getpid()}"
+        if store is not None:
+            store.ensure("jobs", JOBS_TABLE)
+            self._mark_interrupted()
         self._worker = threading.Thread(target=self._run, name=f"jobs-{name}", daemon=True)
         self._worker.start()
 
-    def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any]) -> str:
+    # ---- jobs that outlive the process -----------------------------------------------
+    def register(self, kind: str, factory: Callable[[dict], Callable[[JobContext], Any]]) -> None:
+        """How to rebuild a job of `kind` after a restart: `factory(settings)` returns its job
+        function (each training kind registers one, models/training/resume.py)."""
+        self._factories[kind] = factory
+
+    def keep_settings(self, job_id: str, settings: dict) -> None:
+        """Store what `register`'s factory needs to rebuild the job (plain JSON data)."""
+        if self.store is None:
+            return
+        try:
+            with self.store.write() as db:
+                db.execute("UPDATE jobs SET settings=?, checkpoint=? WHERE id=?",
+                           (json.dumps(settings, ensure_ascii=False),
+                            str(self.job_dir(job_id) / "checkpoint"), job_id))
+        except sqlite3.Error:
+            log.exception("could not store the settings of job %s", job_id)
+
+    def job_dir(self, job_id: str) -> Path:
+        """`<cache_dir>/jobs/<job_id>`: the job's own files (its checkpoint)."""
+        return Path(self.store.path).parent / "jobs" / job_id
+
+    def resume(self, job_id: str) -> str:
+        """Queue an interrupted job again under its id: its kind's factory rebuilds it from
+        the stored settings and the training continues from its checkpoint."""
+        job_id = (job_id or "").strip()
+        row = self._row(job_id)
+        if row is None:
+            raise UserError("job_unknown", job_id=job_id)
+        if row["status"] != INTERRUPTED:
+            raise UserError("job_not_interrupted", job_id=job_id, status=row["status"])
+        factory = self._factories.get(row["kind"])
+        if factory is None or not row["settings"]:
+            raise UserError("job_cannot_resume", job_id=job_id)
+        fn = factory(json.loads(row["settings"]))
+        with self.store.write() as db:           # one process takes it, never two
+            taken = db.execute("UPDATE jobs SET status=?, process=?, updated=? WHERE id=? AND "
+                               "status=?", (QUEUED, self._process, time.time(), job_id,
+                                            INTERRUPTED)).rowcount
+        if not taken:
+            raise UserError("job_not_interrupted", job_id=job_id, status=QUEUED)
+        job = Job(id=job_id, kind=row["kind"], title=row["title"], owner=row["owner"],
+                  progress=row["progress"], created=row["created"], resumed_at=row["progress"])
+        run_as = contextvars.copy_context()
+        with self._lock:
+            self._jobs[job.id] = job
+            self._queue.append((job, lambda ctx: run_as.run(fn, ctx)))
+            self._renumber()
+            self._wake.notify()
+        return job.id
+
+    def _mark_interrupted(self) -> None:
+        """Rows left queued or running by a process of this computer that is gone (or by an
+        earlier runner of this very process) become INTERRUPTED."""
+        host = socket.gethostname()
+
+        def gone(process: str) -> bool:
+            where, _, pid = (process or "").rpartition(":")
+            if where != host or not pid.isdigit():
+                return False             # another computer's process: it may be alive
+            if int(pid) == os.getpid():
+                return True
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                return True
+            except OSError:
+                return False
+            return False
+        with self.store.write() as db:
+            rows = db.execute("SELECT id, process FROM jobs WHERE status IN (?, ?)",
+                              (QUEUED, RUNNING)).fetchall()
+            db.executemany("UPDATE jobs SET status=?, updated=? WHERE id=?",
+                           [(INTERRUPTED, time.time(), jid) for jid, proc in rows if gone(proc)])
+
+    def _row(self, job_id: str) -> dict | None:
+        """The stored row of a job the user asking may see, as a dict; None otherwise."""
+        if self.store is None or not job_id:
+            return None
+        cur = self.store.db().execute("SELECT * FROM jobs WHERE id=?", (job_id,))
+        values = cur.fetchone()
+        if values is None:
+            return None
+        row = dict(zip([c[0] for c in cur.description], values))
+        return row if can_see(row["owner"]) else None
+
+    @staticmethod
+    def _from_row(row: dict) -> Job:
+        job = Job(id=row["id"], kind=row["kind"], title=row["title"], status=row["status"],
+                  progress=row["progress"], message=row["message"], owner=row["owner"],
+                  created=row["created"], error_code=row["error_code"],
+                  error_params=json.loads(row["error_params"] or "{}"))
+        job.finished = row["updated"] if row["status"] in FINISHED + (INTERRUPTED,) else None
+        if job.error_code:
+            job.error = job.error_code
+        return job
+
+    def _stored(self, kind: str | None) -> list[Job]:
+        """Stored jobs this runner does not hold (interrupted ones, other processes')."""
+        if self.store is None:
+            return []
+        cur = self.store.db().execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?",
+                                      (self._keep,))
+        names = [c[0] for c in cur.description]
+        rows = [dict(zip(names, v)) for v in cur.fetchall()]
+        with self._lock:
+            held = set(self._jobs)
+        return [self._from_row(r) for r in rows if r["id"] not in held
+                and (kind is None or r["kind"] == kind) and can_see(r["owner"])]
+
+    def _save(self, job: Job, throttle: bool = False) -> None:
+        """Write the job's row (at most once per SAVE_EVERY seconds when `throttle`). A
+        database that cannot be written is logged; the job goes on."""
+        if self.store is None:
+            return
+        now = time.time()
+        if throttle and now - self._saved_at.get(job.id, 0.0) < SAVE_EVERY:
+            return
+        self._saved_at[job.id] = now
+        try:
+            with self.store.write() as db:
+                db.execute(
+                    "INSERT INTO jobs (id, kind, title, owner, status, progress, message, created, "
+                    "updated, error_code, error_params, process) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+                    "progress=excluded.progress, message=excluded.message, "
+                    "updated=excluded.updated, error_code=excluded.error_code, "
+                    "error_params=excluded.error_params, process=excluded.process",
+                    (job.id, job.kind, job.title, job.owner, job.status, job.progress,
+                     job.message, job.created, now, job.error_code,
+                     json.dumps(job.error_params, ensure_ascii=False, default=str),
+                     self._process))
+        except sqlite3.Error:
+            log.exception("could not store job %s", job.id)
+
+    def submit(self, kind: str, title: str, fn: Callable[[JobContext], Any],
+               dedupe_key: str | None = None) -> str:
+        """Queue `fn`; returns the job's id at once. With a `dedupe_key` (default: the one
+        `same_start` set), a job of the same owner, kind and key still queued or running is
+        returned instead of a new one (see the module's docstring)."""
         user = current_user()
         job = Job(id=f"{kind}-{uuid.uuid4().hex[:10]}", kind=kind, title=title,
-                  owner=user.name if user else "")
+                  owner=user.name if user else "",
+                  dedupe_key=START_KEY.get() if dedupe_key is None else str(dedupe_key))
         if user is not None and not user.is_teacher:
             job.time_limit = 60.0 * user.limits.training_minutes
             job.step_limit = int(user.limits.training_steps)
         # the job runs as its submitter: what it saves is theirs (models/core/accounts.py)
         run_as = contextvars.copy_context()
         with self._lock:
+            twin = job.dedupe_key and next(
+                (j for j in self._jobs.values() if j.status not in FINISHED and j.kind == kind
+                 and j.owner == job.owner and j.dedupe_key == job.dedupe_key), None)
+            if twin:
+                twin.events.append({"type": "notice", "code": ALREADY_RUNNING, "message": "",
+                                    "params": {"job_id": twin.id}, "time": time.time()})
+                return twin.id
             if user is not None and not user.is_teacher and user.limits.concurrent_jobs:
                 mine = [j for j in self._jobs.values()
                         if j.owner == user.name and j.status not in FINISHED]
@@ -180,15 +399,20 @@ class JobRunner:
             self._queue.append((job, lambda ctx: run_as.run(fn, ctx)))
             self._renumber()
             self._wake.notify()
+        self._save(job)
         return job.id
 
     def snapshot(self, job_id: str) -> Job:
-        """A copy of the job's state. Unknown id -> UserError."""
+        """A copy of the job's state (a stored one, such as an interrupted job, when this
+        runner does not hold it). Unknown id -> UserError."""
         with self._lock:
             job = self._jobs.get((job_id or "").strip())
-            if job is None or not can_see(job.owner):    # another student's: as if missing
-                raise UserError("job_unknown", job_id=job_id)
-            return self._copy(job)
+            if job is not None and can_see(job.owner):
+                return self._copy(job)
+        row = self._row((job_id or "").strip()) if job is None else None
+        if row is None:                                  # another student's: as if missing
+            raise UserError("job_unknown", job_id=job_id)
+        return self._from_row(row)
 
     def cancel(self, job_id: str) -> bool:
         """Ask a job to stop. A queued job is dropped; a running one stops at its next step."""
@@ -205,9 +429,12 @@ class JobRunner:
             return True
 
     def jobs(self, kind: str | None = None) -> list[Job]:
+        """This runner's jobs, then the stored ones it does not hold (interrupted jobs,
+        other processes' jobs on the same cache folder)."""
         with self._lock:
-            return [self._copy(j) for j in self._jobs.values()
+            mine = [self._copy(j) for j in self._jobs.values()
                     if (kind is None or j.kind == kind) and can_see(j.owner)]
+        return mine + self._stored(kind)
 
     def set_paused(self, paused: bool) -> None:
         """Pause (True) or resume training for everyone: running jobs wait at their next step,
@@ -250,6 +477,7 @@ class JobRunner:
                 job, fn = self._queue.popleft()
                 job.status, job.started, job.queue_position = RUNNING, time.time(), 0
                 self._renumber()
+            self._save(job)
             ctx = JobContext(self, job)
             try:
                 result = fn(ctx)
@@ -268,6 +496,10 @@ class JobRunner:
                 if status == DONE:
                     job.progress = 1.0
                 self._forget_old()
+            self._save(job)
+            self._saved_at.pop(job.id, None)
+            if self.store is not None:       # ended: its checkpoint will not be needed again
+                shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
 
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.status in FINISHED]
@@ -282,7 +514,8 @@ def status_json(job: "Job", result_type: type | None = None, **series) -> dict:
     when it is a `result_type` dataclass."""
     begin = next((e for e in job.events if e.get("type") == "begin"), None)
     out = {"job_id": job.id, "kind": job.kind, "title": job.title, "status": job.status,
-           "progress": round(job.progress, 4), "eta_seconds": job.eta_seconds,
+           "stopping": job.stopping, "progress": round(job.progress, 4),
+           "eta_seconds": job.eta_seconds,
            "queue_position": job.queue_position, "message": job.message, "error": job.error,
            "error_code": job.error_code, "error_params": job.error_params, "detail": job.detail,
            "total_steps": begin.get("total_steps") if begin else None,

@@ -17,3 +17,6 @@ TABLES.append(sft.STRINGS)
 
 from webapp.strings import engine  # noqa: E402  (the serving engine: app.py --engine-url)
 TABLES.append(engine.STRINGS)
+
+from webapp.strings import jobs  # noqa: E402  (one start per click; which job made a model)
+TABLES.append(jobs.STRINGS)

@@ -21,7 +21,7 @@ from models.training.finetune.data import FORMATS, SAMPLES, SAMPLES_DIR, load, r
 from models.runners.classification import BeforeModels, classify
 from models.training.finetune.job import start_job, status_dict
 from models.training.finetune.store import zip_model
-from models.core.jobs import FINISHED
+from models.core.jobs import FINISHED, same_start
 
 from webapp.views import finetune as views
 from webapp.common import (HEAVY, AppContext, action_message, follow_job, friendly, model_choices,
@@ -116,7 +116,8 @@ class Handlers:
                              seed=_number(seed_value if seed_value is not None else 0, "seed", int),
                              head_only=bool(only_head)).check()
         data = load(path, text_c or None, label_c or None, seed=cfg.seed)
-        return start_job(self.manager, self.jobs, cfg, data, model_name or "")
+        with same_start(path, text_c, label_c, cfg, model_name):    # one job per click
+            return start_job(self.manager, self.jobs, cfg, data, model_name or "")
 
     def stop_training(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()

@@ -15,7 +15,7 @@ import html
 import gradio as gr
 
 from models.core.errors import UserError
-from models.core.jobs import FINISHED
+from models.core.jobs import FINISHED, same_start
 from models.training.finetune.store import zip_model
 from models.training.tokens.data import FORMATS, SAMPLES, SAMPLES_DIR, load
 from models.training.tokens.job import start_job, status_dict
@@ -62,7 +62,8 @@ class TokenHandlers:
                           seed=_number(seed_value if seed_value is not None else 0, "seed", int)
                           ).check()
         data = load(path, seed=cfg.seed)
-        return start_job(self.manager, self.jobs, cfg, data, model_name or "")
+        with same_start(path, cfg, model_name):                     # one job per click
+            return start_job(self.manager, self.jobs, cfg, data, model_name or "")
 
     def tokens_stop(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()

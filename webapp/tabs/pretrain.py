@@ -232,8 +232,9 @@ def start_pretraining(manager, jobs, corpus_name, corpus_file, *settings) -> str
             raise UserError("pre_corpus_empty")
         text = pt.read_corpus(found, source=corpus_name)
     cache_dir = manager.registry.cache_dir
-    return jobs.submit("pretrain", f"pre-train {cfg.name}",
-                       lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager))
+    return jobs.submit("pretrain", f"pre-train {cfg.name}",      # one job per click
+                       lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager),
+                       dedupe_key=repr((corpus_name, corpus_file, cfg)))
 
 
 def resume_pretraining(manager, jobs, *settings) -> str:
@@ -244,7 +245,8 @@ def resume_pretraining(manager, jobs, *settings) -> str:
         raise UserError("pre_nothing_to_resume", name=cfg.name)
     return jobs.submit("pretrain", f"resume {cfg.name}",
                        lambda jctx: pt.run_pretraining(jctx, cfg, None, cache_dir, manager,
-                                                       resume=True))
+                                                       resume=True),
+                       dedupe_key=repr(("resume", cfg)))
 
 
 def stop_pretraining(jobs, jid, lang) -> str:

@@ -18,7 +18,7 @@ import gradio as gr
 
 from models.core.errors import UserError
 from models.core.files import read_json
-from models.core.jobs import FINISHED
+from models.core.jobs import FINISHED, same_start
 from models.training.sft.data import (FORMATS, SAMPLE_HELDOUT, SAMPLE_TRAIN, read_conversations,
                                       read_heldout)
 from models.training.sft.job import ask_both, start_job, status_dict
@@ -109,8 +109,9 @@ class Handlers:
         data = read_conversations(path, seed=cfg.seed)
         prompts = read_heldout(heldout)
         sample = Path(str(path)).name == SAMPLE_TRAIN.name
-        return start_job(self.manager, self.jobs, cfg, data, prompts, name or "",
-                         check_format=sample)
+        with same_start(path, heldout, cfg, name):                     # one job per click
+            return start_job(self.manager, self.jobs, cfg, data, prompts, name or "",
+                             check_format=sample)
 
     def stop(self, job_id, lang) -> str:
         job_id = (job_id or "").strip()
