@@ -183,6 +183,15 @@ class JobContext:
 BUG_CODE = "job_bug"
 ALREADY_RUNNING = "job_already_running"
 
+# the job whose function is running (set in the job's own context): the registry records it
+# as the job that made a model (models/core/registry.py)
+CURRENT_JOB: contextvars.ContextVar[str] = contextvars.ContextVar("llm_explorer_job", default="")
+
+
+def current_job_id() -> str:
+    return CURRENT_JOB.get()
+
+
 # the settings of the Start being handled (see `same_start`); read by `JobRunner.submit`
 START_KEY: contextvars.ContextVar[str] = contextvars.ContextVar("llm_explorer_start", default="")
 
@@ -277,6 +286,7 @@ class JobRunner:
         job = Job(id=job_id, kind=row["kind"], title=row["title"], owner=row["owner"],
                   progress=row["progress"], created=row["created"], resumed_at=row["progress"])
         run_as = contextvars.copy_context()
+        run_as.run(CURRENT_JOB.set, job.id)          # what it registers names this job
         with self._lock:
             self._jobs[job.id] = job
             self._queue.append((job, lambda ctx: run_as.run(fn, ctx)))
@@ -382,6 +392,7 @@ class JobRunner:
             job.step_limit = int(user.limits.training_steps)
         # the job runs as its submitter: what it saves is theirs (models/core/accounts.py)
         run_as = contextvars.copy_context()
+        run_as.run(CURRENT_JOB.set, job.id)          # what it registers names this job
         with self._lock:
             twin = job.dedupe_key and next(
                 (j for j in self._jobs.values() if j.status not in FINISHED and j.kind == kind
