@@ -26,7 +26,8 @@ CASES = [
     ("job_unknown", "/finetune_status", ["finetune-nosuchjob", LANG]),
 ]
 DIRECT_CODES = {"folder_no_weights", "folder_bad_config", "too_big", "budget_busy", "train_too_big",
-                "model_in_use", "oom", "model_missing", "hub_not_found", "engine_not_set"}
+                "model_in_use", "oom", "model_missing", "hub_not_found", "engine_not_set",
+                "request_too_big"}
 
 WORDS = {"unknown_model": ("There is no model called 'gpt-17'", "没有名为"),
          "hub_offline": ("offline", "离线"),
@@ -77,6 +78,19 @@ def test_budget_errors(make_manager, tiny_models):
         # b fits the budget alone, but not beside a, which is busy and cannot be evicted
         manager.budget_bytes = manager.estimate_bytes(b) + lm.nbytes // 2
         _check_both(_raised(lambda: manager.load(b.key)), "budget_busy")
+
+
+def test_request_too_big_message(make_manager, tiny_models):
+    """A request whose context alone is over a request's share of memory is refused before
+    anything runs (models/core/budget.py)."""
+    from dataclasses import replace
+    from models.runners.forward import read_prompt
+    manager = make_manager()
+    spec = manager.register_local(str(tiny_models["llama"]))
+    with manager.use(spec.key) as lm:
+        exc = _raised(lambda: read_prompt(replace(lm, request_bytes=10_000), list(range(5, 500))))
+    _check_both(exc, "request_too_big")
+    assert "495" in message_text(exc, "en") and "495" in message_text(exc, "zh")
 
 
 def test_training_too_big_message(make_manager):

@@ -118,6 +118,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "larger --memory-budget or pick a smaller model.",
                     "{name} 需要 {need}，但内存预算只有 {budget}。请用更大的 --memory-budget 重启"
                     "，或选择更小的模型。"),
+    "err.request_too_big": ("This request needs about {need} of memory for {tokens} tokens, more "
+                            "than one request may use ({limit}). Use a shorter text, or restart "
+                            "the app with a larger --memory-budget.",
+                            "这个请求处理 {tokens} 个词元大约需要 {need} 内存，超过了单个请求的"
+                            "上限（{limit}）。请缩短文本，或用更大的 --memory-budget 重启应用。"),
     "err.budget_busy": ("{name} needs {need}; the memory budget of {budget} is taken by work in "
                         "progress ({busy}). Try again when it finishes.",
                         "{name} 需要 {need}，但 {budget} 的内存预算被正在进行的工作占满了（{busy}"

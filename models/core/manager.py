@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from models.core.budget import request_bytes
 from models.core.device import DeviceInfo, format_bytes
 from models.core.errors import Notice, UserError
 from models.core.files import atomic_folder, model_params
@@ -47,6 +48,9 @@ class LoadedModel:
     load_seconds: float
     last_used: float = field(default_factory=time.monotonic)
     users: int = 0
+    # what one request may allocate beside the model (models/core/budget.py); the manager sets
+    # it from its budget, the default is the share of a 4 GB budget
+    request_bytes: int = field(default_factory=lambda: request_bytes(4 * 10**9))
 
     @property
     def max_length(self) -> int:
@@ -335,7 +339,8 @@ class ModelManager:
         n_params = model_params(model)
         self._report(spec.key, progress, 1.0, Notice("model_loaded", name=spec.name))
         return LoadedModel(spec, model, tokenizer, self.device.torch_device, nbytes, n_params,
-                           time.perf_counter() - started)
+                           time.perf_counter() - started,
+                           request_bytes=request_bytes(self.budget_bytes))
 
     def _make_room(self, spec: ModelSpec, need: int) -> None:
         if need > self.budget_bytes:

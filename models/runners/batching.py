@@ -55,7 +55,8 @@ from transformers.generation.streamers import BaseStreamer
 
 from models.core.errors import UserError
 from models.core.manager import LoadedModel
-from models.runners.generation import GenerationSettings, cache_argument
+from models.runners.forward import cache_argument
+from models.runners.generation import GenerationSettings
 
 TOP_N = 5   # candidates kept per step for the insight view
 IDLE_S = 30.0   # seconds the worker thread waits for more requests before it ends

@@ -22,6 +22,7 @@ import torch
 
 from models.core.files import model_params
 from models.core.manager import LoadedModel
+from models.runners.forward import cache_argument
 
 PREFILL_CHUNK = 512        # tokens read per forward pass: progress to show, memory bounded
 CALIBRATION_TOKENS = 128   # a forward pass that takes well under a second on a laptop CPU
@@ -107,7 +108,6 @@ class SpeedMeter:
         ids = ids[None].to(lm.device)
         from transformers import DynamicCache
 
-        from models.runners.generation import cache_argument
         name = cache_argument(model)
         with torch.inference_mode():
             model(input_ids=ids[:, :8])                         # warm-up (first-call overheads)

@@ -8,7 +8,6 @@ This file holds the shared pieces and free-form generation; the task-specific ru
 """
 from __future__ import annotations
 
-import inspect
 import queue
 import threading
 import time
@@ -23,6 +22,7 @@ from transformers.generation.logits_process import (TemperatureLogitsWarper, Top
 from transformers.generation.streamers import BaseStreamer
 
 from models.core.errors import Notice, UserError, check_ranges
+from models.runners.forward import cache_argument, read_prompt
 from models.runners.gen_speed import PREFILL_CHUNK, SpeedMeter
 from models.core.manager import LoadedModel
 from models.runners.next_token import StepRecorder, TokenStep
@@ -259,35 +259,16 @@ def shown_text(tok, ids: list[int]) -> str:
 
 
 def _prefill(lm: LoadedModel, ids: torch.Tensor, stop: threading.Event, report) -> DynamicCache | None:
-    """Read all but the last prompt token in chunks of PREFILL_CHUNK into a cache, reporting
-    progress after each chunk; `generate` then continues from the cache. Returns None (let
-    `generate` read the prompt at once) for short prompts or models that cannot take a cache."""
+    """Read all but the last prompt token into a cache in chunks of at most PREFILL_CHUNK (fewer
+    when the request's memory asks: models/runners/forward.py), reporting progress after each;
+    `generate` then continues from the cache. Returns None (let `generate` read the prompt at
+    once) for short prompts or models that cannot take a cache."""
     n, model = ids.shape[1], lm.model
     if n <= PREFILL_CHUNK or getattr(model.config, "is_encoder_decoder", False):
         return None
-    name = cache_argument(model)
-    if name is None:
+    if cache_argument(model) is None:
         return None
-    extra = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}
-    cache = DynamicCache(config=model.config)
-    for start in range(0, n - 1, PREFILL_CHUNK):
-        if stop.is_set():
-            return cache
-        end = min(start + PREFILL_CHUNK, n - 1)
-        model(input_ids=ids[:, start:end], use_cache=True,
-              attention_mask=torch.ones_like(ids[:, :end]), **{name: cache}, **extra)
-        report(end, n)
-    return cache
-
-
-def cache_argument(model) -> str | None:
-    """The name under which the model takes a key/value cache ("cache" since transformers 5.2x,
-    "past_key_values" before), or None."""
-    params = inspect.signature(model.forward).parameters
-    for name in ("cache", "past_key_values"):
-        if name in params:
-            return name
-    return None
+    return read_prompt(lm, ids, upto=n - 1, stop=stop, report=report, chunk=PREFILL_CHUNK).cache
 
 
 # The model side of a streamed generation runs on long-lived threads. A fresh thread per

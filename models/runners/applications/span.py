@@ -22,7 +22,6 @@ them against free generation and token-by-token copying.
 """
 from __future__ import annotations
 
-import copy
 import math
 import re
 import time
@@ -30,8 +29,11 @@ from dataclasses import dataclass
 
 import torch
 
+from models.runners.forward import (ReadPrompt, cache_argument, continuation_logprobs,
+                                    read_prompt, shared_rows)
+
 MAX_CHARS = {"en": 48, "zh": 12}    # an answer is a name or a short phrase
-GROUP_TOKENS = 8192                 # rows x prompt tokens of the shared cache in one pass
+READ_BACK = 128                     # tokens of the chosen text per forward pass when read back
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _ZH_SKIP = re.compile(r"[\s，。；：！？、“”‘’《》（）()「」]")
 
@@ -71,53 +73,30 @@ def candidates(context: str, chinese: bool) -> dict[int, list[int]]:
     return out
 
 
-def _newline_logp(logp: torch.Tensor, newline_ids: torch.Tensor) -> torch.Tensor:
-    return torch.logsumexp(logp[..., newline_ids], dim=-1)
-
-
 def score_pieces(lm, prompt_ids: list[int], context: str, chinese: bool, lead: str,
-                 newline_ids: list[int]) -> list[Piece]:
-    """Every candidate piece with its score (see the module docstring)."""
-    tok, model = lm.tokenizer, lm.model
-    device = lm.device
-    nl = torch.tensor(sorted(newline_ids), device=device)
-    ids = torch.tensor([prompt_ids], device=device)
-    with torch.inference_mode():
-        out = model(input_ids=ids, use_cache=True)
-    cache = out.past_key_values
-    first = torch.log_softmax(out.logits[0, -1].float(), -1)
+                 newline_ids: list[int], prompt: ReadPrompt | None = None) -> list[Piece]:
+    """Every candidate piece with its score (see the module docstring). The prompt is read
+    once; every start's longest piece is read after it in pieces that fit the request's memory
+    (models/runners/forward.py), and each shorter piece is scored on the way."""
+    tok = lm.tokenizer
+    prompt = prompt or read_prompt(lm, prompt_ids)
     cands = candidates(context, chinese)
     starts = [a for a, ends in cands.items() if ends]
+    encs = [tok(lead + context[a:max(cands[a])], add_special_tokens=False,
+                return_offsets_mapping=True) for a in starts]
+    scored = continuation_logprobs(lm, prompt, [e["input_ids"] for e in encs], newline_ids)
     pieces: list[Piece] = []
-    rows = max(1, min(16, GROUP_TOKENS // len(prompt_ids)))   # bounds the copied cache's memory
-    for g in range(0, len(starts), rows):
-        group = starts[g:g + rows]
-        encs = []
-        for a in group:
-            text = lead + context[a:max(cands[a])]
-            encs.append(tok(text, add_special_tokens=False, return_offsets_mapping=True))
-        width = max(len(e["input_ids"]) for e in encs)
-        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        batch = torch.tensor([e["input_ids"] + [pad] * (width - len(e["input_ids"]))
-                              for e in encs], device=device)
-        shared = copy.deepcopy(cache)
-        shared.batch_repeat_interleave(len(group))
-        mask = torch.ones(len(group), ids.shape[1] + width, dtype=torch.long, device=device)
-        with torch.inference_mode():
-            logp = torch.log_softmax(model(input_ids=batch, past_key_values=shared,
-                                           attention_mask=mask, use_cache=False).logits.float(), -1)
-        ends_nl = _newline_logp(logp, nl)                         # [rows, width]
-        for row, (a, enc) in enumerate(zip(group, encs)):
-            tids, offs = enc["input_ids"], enc["offset_mapping"]
-            wanted = set(cands[a])
-            total = 0.0
-            for j, tid in enumerate(tids):
-                total += float(first[tid]) if j == 0 else float(logp[row, j - 1, tid])
-                if j + 1 < len(tids) and offs[j + 1][1] == offs[j][1]:
-                    continue                   # the rest of this character's bytes follow
-                b = a + offs[j][1] - len(lead)
-                if b in wanted:
-                    pieces.append(Piece(a, b, total + float(ends_nl[row, j])))
+    for a, enc, got in zip(starts, encs, scored):
+        offs = enc["offset_mapping"]
+        wanted = set(cands[a])
+        total = 0.0
+        for j, lp in enumerate(got.token_logp):
+            total += lp
+            if j + 1 < len(offs) and offs[j + 1][1] == offs[j][1]:
+                continue                   # the rest of this character's bytes follow
+            b = a + offs[j][1] - len(lead)
+            if b in wanted:
+                pieces.append(Piece(a, b, total + got.next_logp[j]))
     return pieces
 
 
@@ -157,7 +136,8 @@ def answer(lm, prompt_ids: list[int], context: str, chinese: bool, lead: str, ne
            seed: int | None = None, null_ids: list[int] | None = None,
            calibrate: float = 0.0) -> SpanRun:
     started = time.perf_counter()
-    pieces = score_pieces(lm, prompt_ids, context, chinese, lead, newline_ids)
+    prompt = read_prompt(lm, prompt_ids)
+    pieces = score_pieces(lm, prompt_ids, context, chinese, lead, newline_ids, prompt)
     raw = {(p.start, p.end): p.score for p in pieces}
     if null_ids and calibrate:
         pieces = calibrated(pieces, score_pieces(lm, null_ids, context, chinese, lead,
@@ -165,22 +145,30 @@ def answer(lm, prompt_ids: list[int], context: str, chinese: bool, lead: str, ne
     if not pieces:
         return SpanRun("", 0, 0, [], [], time.perf_counter() - started, 0, 0.0)
     best = choose(pieces, greedy, temperature, top_k, seed)
-    piece_ids, steps = _read_back(lm, prompt_ids, lead + context[best.start:best.end])
+    piece_ids, steps = _read_back(lm, prompt, lead + context[best.start:best.end])
     return SpanRun(context[best.start:best.end], best.start, best.end, piece_ids, steps,
                    time.perf_counter() - started, len(pieces), math.exp(raw[best.start, best.end]))
 
 
-def _read_back(lm, prompt_ids: list[int], text: str) -> tuple[list[int], list]:
-    """The chosen text read once more after the prompt: its token ids and the top candidates
-    at each of its tokens (shown like a generation's)."""
+def _read_back(lm, prompt: ReadPrompt, text: str) -> tuple[list[int], list]:
+    """The chosen text read once more after the prompt (its cache, not copied): its token ids
+    and the top candidates at each of its tokens (shown like a generation's), READ_BACK tokens
+    per forward pass."""
     from models.runners.batching import TOP_N, StepCandidates
     piece_ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
-    ids = torch.tensor([list(prompt_ids) + piece_ids], device=lm.device)
+    cache = shared_rows(prompt.cache, 1)
+    name = cache_argument(lm.model)
+    dists = [torch.softmax(prompt.last_logits, -1)]
     with torch.inference_mode():
-        probs = torch.softmax(lm.model(input_ids=ids).logits[0].float(), -1)
+        for a in range(0, max(len(piece_ids) - 1, 0), READ_BACK):
+            b = min(a + READ_BACK, len(piece_ids) - 1)
+            ids = torch.tensor([piece_ids[a:b]], device=lm.device)
+            mask = torch.ones(1, prompt.tokens + b, dtype=torch.long, device=lm.device)
+            logits = lm.model(input_ids=ids, attention_mask=mask, use_cache=True,
+                              **{name: cache}).logits[0].float()
+            dists.extend(torch.softmax(logits, -1))
     steps = []
-    for j, tid in enumerate(piece_ids):
-        p = probs[len(prompt_ids) - 1 + j]
+    for tid, p in zip(piece_ids, dists):
         top = p.topk(TOP_N)
         steps.append(StepCandidates(tuple(top.indices.tolist()), tuple(top.values.tolist()), None,
                                     float(p[tid]), None))
@@ -207,27 +195,15 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def sentence_scores(lm, prompt_ids: list[int], text: str, spans: list[tuple[int, int]],
-                    lead: str = "") -> list[float]:
-    """Mean log-probability per token of each sentence as the model's reply to the prompt."""
-    tok, device = lm.tokenizer, lm.device
-    with torch.inference_mode():
-        out = lm.model(input_ids=torch.tensor([prompt_ids], device=device), use_cache=True)
-    first = torch.log_softmax(out.logits[0, -1].float(), -1)
-    encs = [tok(lead + text[a:b], add_special_tokens=False)["input_ids"] for a, b in spans]
-    width = max(len(e) for e in encs)
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    batch = torch.tensor([e + [pad] * (width - len(e)) for e in encs], device=device)
-    cache = copy.deepcopy(out.past_key_values)
-    cache.batch_repeat_interleave(len(encs))
-    mask = torch.ones(len(encs), len(prompt_ids) + width, dtype=torch.long, device=device)
-    with torch.inference_mode():
-        logp = torch.log_softmax(lm.model(input_ids=batch, past_key_values=cache,
-                                          attention_mask=mask, use_cache=False).logits.float(), -1)
-    scores = []
-    for row, ids in enumerate(encs):
-        total = float(first[ids[0]]) + sum(float(logp[row, j - 1, t]) for j, t in enumerate(ids) if j)
-        scores.append(total / len(ids))
-    return scores
+                    lead: str = "", prompt: ReadPrompt | None = None) -> list[float]:
+    """Mean log-probability per token of each sentence as the model's reply to the prompt,
+    read in pieces that fit the request's memory (models/runners/forward.py)."""
+    tok = lm.tokenizer
+    prompt = prompt or read_prompt(lm, prompt_ids)
+    encs = [tok(lead + text[a:b], add_special_tokens=False)["input_ids"] or [tok.eos_token_id]
+            for a, b in spans]
+    scored = continuation_logprobs(lm, prompt, encs)
+    return [sum(got.token_logp) / len(got.token_logp) for got in scored]
 
 
 def extract(lm, prompt_ids: list[int], text: str, n: int, lead: str = "") -> SpanRun:
@@ -236,11 +212,12 @@ def extract(lm, prompt_ids: list[int], text: str, n: int, lead: str = "") -> Spa
     started = time.perf_counter()
     spans = sentences(text)
     n = max(1, min(n, len(spans) - 1)) if len(spans) > 1 else 1
-    scores = sentence_scores(lm, prompt_ids, text, spans, lead)
+    prompt = read_prompt(lm, prompt_ids)
+    scores = sentence_scores(lm, prompt_ids, text, spans, lead, prompt)
     best = sorted(sorted(range(len(spans)), key=lambda i: -scores[i])[:n])
     joiner = "" if re.search(r"[\u3400-\u9fff]", text) else " "
     chosen = joiner.join(text[spans[i][0]:spans[i][1]] for i in best)
-    ids, steps = _read_back(lm, prompt_ids, lead + chosen)
+    ids, steps = _read_back(lm, prompt, lead + chosen)
     first = spans[best[0]]
     return SpanRun(chosen, first[0], spans[best[-1]][1], ids, steps,
                    time.perf_counter() - started, len(spans),
