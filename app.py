@@ -99,7 +99,12 @@ def build(args: argparse.Namespace):
         if manager.attach_engine(Engine(args.engine_url, args.engine_model, args.engine_key)) is None:
             print(f"warning: the engine at {args.engine_url} cannot be reached now; restart "
                   "when it runs, or name its model with --engine-model", file=sys.stderr)
-    jobs = JobRunner(device.kind)
+    # jobs live in the cache folder's store: after a restart the ones cut off are listed as
+    # interrupted and can be resumed from their checkpoints (models/training/resume.py)
+    from models.core.store import Store
+    from models.training.resume import register_all
+    jobs = JobRunner(device.kind, store=Store(registry.cache_dir))
+    register_all(jobs, manager)
     classroom = None
     if getattr(args, "classroom", False):
         from models.core.accounts import Accounts

@@ -124,3 +124,29 @@ def test_a_stop_ends_lora_training_within_one_step_without_a_last_evaluation(tin
                     should_stop=lambda: len(rec.steps) >= 3)
     assert out.stopped and out.steps == 3 and [s.step for s in rec.steps] == [1, 2, 3]
     assert [e["step"] for e in out.evals] == [0]       # no evaluation after the Stop
+
+
+def test_token_tagger_resumed_ends_like_an_uninterrupted_run(tiny_models, tmp_path):
+    from models.training.tokens.data import split as token_split
+    from models.training.tokens.loop import TokenConfig
+    from models.training.tokens.loop import train as token_train
+    from tests.test_tokens import FAST as TOKEN_FAST
+    from tests.test_tokens import places
+    bert = tiny_models["bert"]
+    cfg = TokenConfig(base_model=str(bert), **TOKEN_FAST)
+    parts = token_split(places(), cfg.val_fraction, cfg.seed)
+    whole_rec = Recorder()
+    whole = token_train(cfg, parts, bert, whole_rec)
+    folder = tmp_path / "checkpoint"
+    first = Recorder()
+    with pytest.raises(Killed):
+        token_train(cfg, parts, bert, first, kill_after(first, 14),
+                    checkpoint=Checkpointer(folder, every_steps=4, every_seconds=1e9))
+    again = Recorder()
+    resumed = token_train(cfg, parts, bert, again,
+                          checkpoint=Checkpointer(folder, every_steps=4, every_seconds=1e9))
+    assert again.steps[0].step == 13 and again.steps[-1].step == whole_rec.steps[-1].step
+    diff = same_weights(whole.model, resumed.model)
+    print(f"\ntokens: uninterrupted entity F1 {whole.report.f1:.4f}, resumed {resumed.report.f1:.4f}; "
+          f"largest weight difference {diff:.2e}")
+    assert diff < 1e-5 and resumed.report.f1 == whole.report.f1

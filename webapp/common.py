@@ -13,7 +13,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from models.core.errors import UserError
-from models.core.jobs import JobRunner
+from models.core.jobs import INTERRUPTED, JobRunner
 from models.core.manager import ModelManager
 from models.runners.generation import WHOLE as WHOLE_SETTINGS
 from models.runners.generation import GenerationSettings
@@ -232,7 +232,7 @@ QUIET = {"show_progress": "hidden", "api_visibility": "private"}   # redraws: no
 
 
 def follow_job(ctx: AppContext, name: str, job_box, render: Callable, outputs: list,
-               started=(), attach=None) -> None:
+               started=(), attach=None, resume=None) -> None:
     """The one way a tab follows its background job (fine-tuning, pre-training, ...).
 
     The id is kept in the browser's localStorage under "llm-explorer-<name>-job-id" (read
@@ -241,7 +241,9 @@ def follow_job(ctx: AppContext, name: str, job_box, render: Callable, outputs: l
     the gr.Timer that polls while the job runs (render returns gr.Timer(active=...) for it).
     `started`: events whose success put a new id in `job_box`; `attach`: a trigger for an id
     the user typed (a job started in another browser or on another computer). The drawing
-    follows the timer, the page load and the language switch."""
+    follows the timer, the page load and the language switch. `resume`: a hidden button, shown
+    while the job is interrupted (its server stopped, models/core/jobs.py INTERRUPTED); a
+    click queues it again and follows it (the same action as /my_job_resume)."""
     key = f"llm-explorer-{name}-job-id"
     save = ("(id) => { try { if (id && id.trim()) localStorage.setItem('%s', id.trim()); } "
             "catch (e) {} return id; }" % key)
@@ -261,10 +263,30 @@ def follow_job(ctx: AppContext, name: str, job_box, render: Callable, outputs: l
         event(remember, [job_box], [poll], js=save, api_visibility="private").then(
             render, [job_box, lang], outputs, **QUIET)
     poll.tick(render, [job_box, lang], outputs, **QUIET)
+    loaded = None
     if ctx.demo is not None:
-        ctx.demo.load(reattach, [job_box], [job_box, poll], js=load, api_visibility="private") \
-            .then(render, [job_box, lang], outputs, **QUIET)
+        loaded = ctx.demo.load(reattach, [job_box], [job_box, poll], js=load,
+                               api_visibility="private").then(render, [job_box, lang], outputs,
+                                                              **QUIET)
     lang.change(render, [job_box, lang], outputs, **QUIET)
+    if resume is None:
+        return
+
+    def interrupted(job_id):
+        try:
+            show = ctx.jobs.snapshot((job_id or "").strip()).status == INTERRUPTED
+        except UserError:
+            show = False
+        return gr.update(visible=show)
+
+    def on_resume(job_id, lang):
+        ctx.jobs.resume((job_id or "").strip())
+        return gr.Timer(active=True), gr.update(visible=False)
+
+    for event in [poll.tick] + ([loaded.then] if loaded is not None else []):
+        event(interrupted, [job_box], [resume], **QUIET)
+    resume.click(friendly(on_resume), [job_box, lang], [poll, resume], api_visibility="private",
+                 show_progress="hidden").then(render, [job_box, lang], outputs, **QUIET)
 
 
 def setting_number(value, name: str, code: str, cast=float):

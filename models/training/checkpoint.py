@@ -18,11 +18,12 @@ run (tests/test_checkpoint.py compares the final weights and metric of both).
 """
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -31,7 +32,10 @@ from models.core.files import atomic_folder
 # Every 50 steps or 2 minutes, whichever comes first: a kill loses at most ~2 minutes of
 # training, and the save (one MiniLM: ~90 MB of weights + 180 MB of Adam state, ~1 s on a
 # laptop disk) costs under 1 % of that time.
+# LLM_EXPLORER_CHECKPOINT_STEPS, when set, replaces the step count (the restart tests: a tiny
+# run must save within its few seconds).
 EVERY_STEPS = 50
+STEPS_VARIABLE = "LLM_EXPLORER_CHECKPOINT_STEPS"
 EVERY_SECONDS = 120.0
 STATE_FILE = "state.pt"
 
@@ -109,10 +113,11 @@ class Checkpointer:
     """Saves a loop's state into `folder` every `every_steps` steps or `every_seconds`
     seconds, whichever comes first; `folder=None` saves nothing (tests, the command line)."""
 
-    def __init__(self, folder: str | Path | None, every_steps: int = EVERY_STEPS,
+    def __init__(self, folder: str | Path | None, every_steps: int | None = None,
                  every_seconds: float = EVERY_SECONDS):
         self.folder = Path(folder) if folder else None
-        self.every_steps, self.every_seconds = int(every_steps), float(every_seconds)
+        self.every_steps = int(every_steps or os.environ.get(STEPS_VARIABLE) or EVERY_STEPS)
+        self.every_seconds = float(every_seconds)
         self._last_step, self._last_time = 0, time.monotonic()
 
     def due(self, step: int) -> bool:
@@ -165,3 +170,35 @@ class Checkpointer:
         aside = sorted(self.folder.parent.glob(f".{self.folder.name}-old-*/{STATE_FILE}"),
                        key=lambda p: p.stat().st_mtime)
         return aside[-1] if aside else None
+
+
+def settings_of(data) -> dict:
+    """A dataclass of a job's settings or data as plain JSON data, for the job's row in the
+    store (models/core/jobs.py `keep_settings`); its notices were shown when it started and
+    are left out."""
+    from dataclasses import fields
+    return {f.name: getattr(data, f.name) for f in fields(data) if f.name != "notices"}
+
+
+def resume_loop(checkpoint: Checkpointer | None, accelerator, model, optimizer, scheduler,
+                generator: torch.Generator) -> tuple[Resumed | None, DataOrder]:
+    """For an accelerate loop, once everything is prepared: its last checkpoint restored (None
+    when there is none) and the data order to follow (the saved one after a restart)."""
+    resumed = (checkpoint.restore(accelerator.unwrap_model(model), optimizer, scheduler)
+               if checkpoint is not None else None)
+    return resumed, DataOrder(generator, resumed.data if resumed is not None else None)
+
+
+def save_if_due(checkpoint: Checkpointer | None, accelerator, step: int, model, optimizer,
+                scheduler, order: DataOrder, extra: Callable[[], dict]) -> None:
+    """After an accelerate loop's step: a checkpoint when one is due (main process only);
+    `extra()` gives the loop's own bookkeeping."""
+    if checkpoint is not None and accelerator.is_main_process and checkpoint.due(step):
+        checkpoint.save(step, accelerator.unwrap_model(model), optimizer, scheduler,
+                        order.state(), extra())
+
+
+# What the epoch loops that keep their best epoch (finetune, tokens) save beside the weights,
+# in this order (the loop's variables of the same names).
+EPOCH_LOOP = ("history", "best", "best_state", "best_epoch", "seen", "epoch", "epoch_losses",
+              "train_seconds")

@@ -102,6 +102,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "myjobs.status.done": ("done", "已完成"),
     "myjobs.status.failed": ("failed", "失败"),
     "myjobs.status.cancelled": ("stopped", "已停止"),
+    "myjobs.status.interrupted": ("interrupted: press Resume", "已中断：可点“继续训练”"),
+    # ---- jobs that outlive the server (models/core/jobs.py resume), in every job tab ----
+    "myjobs.resume": ("Resume", "继续训练"),
+    "myjobs.resumed": ("{job_id} continues from its last checkpoint.",
+                       "{job_id} 将从最近一次保存的检查点继续训练。"),
+    "job.stopping": ("Stopping… the step under way finishes, then what it learned is saved.",
+                     "正在停止……当前这一步结束后，会保存到目前为止学到的内容。"),
+    "job.interrupted": ("Interrupted: the server stopped while this job ran. Press Resume to "
+                        "continue from its last checkpoint.",
+                        "已中断：这个任务运行时服务器停止了。点“继续训练”即可从最近一次保存的检查点接着训练。"),
+    "err.job_not_interrupted": ("{job_id} was not interrupted (it is {status}): there is nothing "
+                                "to resume.",
+                                "{job_id} 并没有中断，不需要继续训练。"),
+    "err.job_cannot_resume": ("{job_id} cannot be resumed: this kind of job is not rebuilt after "
+                              "a restart. Start it again in its tab.",
+                              "{job_id} 无法继续：这类任务在服务器重启后不能恢复。请在它的标签页里重新开始。"),
     # ---- a new password at first login ----
     "pw.intro": ("### Choose your own password\n\nYou logged in with a one-time password from "
                  "your teacher. Choose a password of your own (at least 8 characters) before "

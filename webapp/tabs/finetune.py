@@ -263,6 +263,8 @@ def build_classifier(ctx: AppContext) -> None:
     with gr.Row():
         start_btn = loc.Button(value_key="ft.start", variant="primary", elem_id="ft-start")
         stop_btn = loc.Button(value_key="ft.stop", variant="stop", elem_id="ft-stop")
+        resume_btn = loc.Button(value_key="myjobs.resume", variant="primary", visible=False,
+                                elem_id="ft-resume")    # an interrupted job (follow_job)
     start_msg = action_message(elem_id="ft-start-msg")
     stop_note = gr.Markdown(elem_id="ft-stop-note")
     with gr.Row():
@@ -332,7 +334,8 @@ def build_classifier(ctx: AppContext) -> None:
                            seed, head_only, name, lang], [job_box], message=start_msg,
                           api_name="finetune_start")
     follow_job(ctx, "finetune", job_box, h.render, render_outs, started=[started[0].then],
-               attach=attach_btn.click)
+               attach=attach_btn.click,
+               resume=resume_btn)
     wire_action(stop_btn.click, h.stop_training, [job_box, lang], [stop_note], message=start_msg,
                 api_name="finetune_stop")
     compared = wire_action(compare_btn.click, h.compare, [tuned, probe, lang],

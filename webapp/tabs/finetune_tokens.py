@@ -170,6 +170,8 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         start_btn = loc.Button(value_key="tok.start", variant="primary", elem_id="tok-start")
         stop_btn = loc.Button(value_key="tok.stop", variant="stop", elem_id="tok-stop")
+        resume_btn = loc.Button(value_key="myjobs.resume", variant="primary", visible=False,
+                                elem_id="tok-resume")    # an interrupted job (follow_job)
     start_msg = action_message(elem_id="tok-start-msg")
     stop_note = gr.Markdown(elem_id="tok-stop-note")
     with gr.Row():
@@ -210,7 +212,8 @@ def build(ctx: AppContext) -> None:
                           [upload, base, epochs, lr, batch, max_len, val_pct, seed, name, lang],
                           [job_box], message=start_msg, api_name="tokens_start")
     follow_job(ctx, "tokens", job_box, h.render, render_outs, started=[started[0].then],
-               attach=attach_btn.click)
+               attach=attach_btn.click,
+               resume=resume_btn)
     wire_action(stop_btn.click, h.tokens_stop, [job_box, lang], [stop_note], message=start_msg,
                 api_name="tokens_stop")
     zipped = wire_action(zip_btn.click, h.tokens_zip, [job_box, lang], [zip_file],

@@ -2,7 +2,9 @@
 (in a classroom a student sees only their own, a teacher everyone's; models/core/jobs.py
 applies that rule), with their status, a Stop button, and "Open in its tab", which shows the
 job in the tab that started it and follows it there (the same drawing as after a reload,
-webapp/common.py follow_job). The list is /my_jobs for API clients; /my_job_stop stops one.
+webapp/common.py follow_job), and Resume for a job its server's stop interrupted (it continues
+from its last checkpoint, models/core/jobs.py `resume`). The list is /my_jobs for API clients;
+/my_job_stop stops one, /my_job_resume resumes one.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ KIND_TABS = {"finetune": ("finetune", "ft-sub-classify"),
              "tokens": ("finetune", "ft-sub-tokens"),
              "sft": ("finetune", "ft-sub-sft"),
              "pretrain": ("pretrain", "pre-tab-train")}
-STATUSES = ("queued", "running", "done", "failed", "cancelled")
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 
 
 def job_rows(jobs: JobRunner) -> list[dict]:
@@ -52,6 +54,11 @@ def stop_job(jobs: JobRunner, job_id: str, lang: str) -> str:
     return t("myjobs.stopping", lang, job_id=job.id)
 
 
+def resume_job(jobs: JobRunner, job_id: str, lang: str) -> str:
+    """Resume one of the user's interrupted jobs; UserError when it cannot be."""
+    return t("myjobs.resumed", lang, job_id=jobs.resume((job_id or "").strip()))
+
+
 def job_place(jobs: JobRunner, job_id: str) -> tuple[str, str]:
     """(job id, kind) of a job the user may see; another student's id answers like a missing
     one (UserError job_unknown)."""
@@ -71,6 +78,7 @@ def build(ctx: AppContext) -> None:
                                   elem_id="myjobs-open")
             stop_btn = loc.Button(value_key="myjobs.stop", variant="stop", scale=1,
                                   elem_id="myjobs-stop")
+            resume_btn = loc.Button(value_key="myjobs.resume", scale=1, elem_id="myjobs-resume")
             refresh_btn = loc.Button(value_key="myjobs.refresh", scale=1,
                                      elem_id="myjobs-refresh")
         msg = gr.Markdown(elem_id="myjobs-msg")
@@ -83,12 +91,17 @@ def build(ctx: AppContext) -> None:
     def on_stop(jid, lang):
         return stop_job(jobs, jid, lang), jobs_html(job_rows(jobs), lang)
 
+    def on_resume(jid, lang):
+        return resume_job(jobs, jid, lang), jobs_html(job_rows(jobs), lang)
+
     refresh_btn.click(show, [lang], [table], show_progress="hidden", api_visibility="private")
     for trigger in (ctx.demo.load, ctx.current_tab.select, lang.change):
         trigger(show, [lang], [table], **QUIET)
     gr.Timer(10.0).tick(show, [lang], [table], **QUIET)
     wire_action(stop_btn.click, on_stop, [job_id, lang], [msg, table], message=err,
                 api_name="my_job_stop", show_progress="hidden")
+    wire_action(resume_btn.click, on_resume, [job_id, lang], [msg, table], message=err,
+                api_name="my_job_resume", show_progress="hidden")
     def my_jobs_api() -> list:
         return job_rows(jobs)
     gr.api(my_jobs_api, api_name="my_jobs")

@@ -234,6 +234,8 @@ def build(ctx: AppContext) -> None:
     with gr.Row():
         start_btn = loc.Button(value_key="sft.start", variant="primary", elem_id="sft-start")
         stop_btn = loc.Button(value_key="sft.stop", variant="stop", elem_id="sft-stop")
+        resume_btn = loc.Button(value_key="myjobs.resume", variant="primary", visible=False,
+                                elem_id="sft-resume")    # an interrupted job (follow_job)
     start_msg = action_message(elem_id="sft-start-msg")
     stop_note = gr.Markdown(elem_id="sft-stop-note")
     with gr.Row():
@@ -289,7 +291,8 @@ def build(ctx: AppContext) -> None:
                            batch, max_len, every, keep, lang], [job_box], message=start_msg,
                           api_name="sft_start")
     follow_job(ctx, "sft", job_box, h.render, render_outs, started=[started[0].then],
-               attach=attach_btn.click)
+               attach=attach_btn.click,
+               resume=resume_btn)
     wire_action(stop_btn.click, h.stop, [job_box, lang], [stop_note], message=start_msg,
                 api_name="sft_stop")
     wire_action(try_btn.click, h.try_both, [tuned, probe, lang], [base_out, tuned_out],

@@ -90,6 +90,10 @@ def status_html(st: dict | None, lang: str) -> str:
     pct = st["progress"] * 100
     if state == "queued":
         line = t("ft.queued", lang, pos=st["queue_position"])
+    elif state == "running" and st.get("stopping"):     # no estimate once Stop is pressed
+        line = t("job.stopping", lang)
+    elif state == "interrupted":                         # models/core/jobs.py INTERRUPTED
+        line = t("job.interrupted", lang)
     elif state == "running":
         steps, total = st.get("steps") or [], st.get("total_steps")
         if steps and total:
@@ -108,7 +112,8 @@ def status_html(st: dict | None, lang: str) -> str:
     else:
         line = t("ft.failed", lang, error=job_error_text(st["error"], st.get("error_code"),
                                                          st.get("error_params"), lang) or "?")
-    color = {"failed": "#dc2626", "cancelled": "#d97706", "done": "#16a34a"}.get(state, "#2563eb")
+    color = {"failed": "#dc2626", "cancelled": "#d97706", "interrupted": "#d97706",
+             "done": "#16a34a"}.get(state, "#2563eb")
     return (f'<div class="ft-status" data-state="{state}"><div class="ft-line">'
             f'<b>{pct:.0f}%</b> · {html.escape(line)}</div>'
             f'<div class="mem-track" role="progressbar" aria-valuenow="{pct:.0f}" aria-valuemin="0" '

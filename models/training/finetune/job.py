@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.core.errors import UserError
 from models.core.jobs import Job, JobContext, JobRunner, status_json
+from models.training.checkpoint import Checkpointer, settings_of
 from models.training.finetune.data import LabelledData, split
 from models.training.finetune.loop import (Callback, EpochInfo, FinetuneConfig, StepInfo,
                                            train)
@@ -89,9 +90,11 @@ def training_bytes(folder: Path, cfg: FinetuneConfig) -> int:
 
 
 def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: str,
-                      callback: Callback | None = None, should_stop=lambda: False) -> FinetuneResult:
+                      callback: Callback | None = None, should_stop=lambda: False,
+                      checkpoint: Checkpointer | None = None) -> FinetuneResult:
     """Train on `data` from the registry model cfg.base_model, save under the app's data dir,
-    register it with the manager. Used by the app's job and by tests."""
+    register it with the manager. Used by the app's job and by tests. With `checkpoint`, the
+    training saves its state every few steps and continues from a saved one."""
     cfg.check()
     spec, folder = check_base(manager, cfg.base_model)
     parts = split(data, cfg.val_fraction, cfg.seed)
@@ -101,7 +104,7 @@ def finetune_and_save(manager, cfg: FinetuneConfig, data: LabelledData, name: st
     with manager.reserve(training_bytes(folder, cfg), label, spec.name), manager.guard():
         outcome = train(cfg, parts, folder, callback, should_stop,
                         cpu=manager.device.kind == "cpu", base_name=spec.name,
-                        device_step=lambda: manager.device_step(label))
+                        device_step=lambda: manager.device_step(label), checkpoint=checkpoint)
     label = (name or "").strip()[:60] or f"{spec.key}-{Path(data.source).stem}"
     out = save_model(outcome, cfg, data, finetuned_dir(manager.registry.cache_dir, label),
                      base_key=spec.key, base_name=spec.name, base_dir=folder)
@@ -120,12 +123,26 @@ def start_job(manager, jobs: JobRunner, cfg: FinetuneConfig, data: LabelledData,
     check_base(manager, cfg.base_model)              # refuse a bad base or split now, not in
     split(data, cfg.val_fraction, cfg.seed)          # the queue
 
+    title = (name or "").strip()[:60] or f"{cfg.base_model} on {data.source}"
+    job_id = jobs.submit("finetune", title, job_function(manager, cfg, data, name))
+    jobs.keep_settings(job_id, {"config": asdict(cfg), "data": settings_of(data), "name": name})
+    return job_id
+
+
+def job_function(manager, cfg: FinetuneConfig, data: LabelledData, name: str):
+    """The job's body: trains with a checkpoint in the job's folder, so a job interrupted by
+    a restart continues from it when resumed."""
     def work(ctx: JobContext) -> FinetuneResult:
         ctx.report(0.01, "loading")
-        return finetune_and_save(manager, cfg, data, name, JobCallback(ctx), lambda: ctx.cancelled)
+        return finetune_and_save(manager, cfg, data, name, JobCallback(ctx), lambda: ctx.cancelled,
+                                 Checkpointer(ctx.checkpoint_dir))
+    return work
 
-    title = (name or "").strip()[:60] or f"{cfg.base_model} on {data.source}"
-    return jobs.submit("finetune", title, work)
+
+def rebuild(manager, settings: dict):
+    """The job function of a stored fine-tuning job (JobRunner.register's factory)."""
+    return job_function(manager, FinetuneConfig(**settings["config"]),
+                        LabelledData(**settings["data"]), settings["name"])
 
 
 def status_dict(job: Job) -> dict:

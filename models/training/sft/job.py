@@ -11,8 +11,10 @@ from pathlib import Path
 from models.core.errors import UserError
 from models.core.files import read_json
 from models.core.jobs import Job, JobContext, JobRunner, status_json
+from models.training.checkpoint import Checkpointer, settings_of
 from models.training.sft.data import Conversations, follows
-from models.training.sft.loop import Callback, EvalInfo, SFTConfig, StepInfo, count_lora, train
+from models.training.sft.loop import (Callback, EvalInfo, SFTConfig, StepInfo, count_lora,
+                                     settings, train)
 from models.training.sft.store import save, sft_dir
 
 MAX_STEP_EVENTS = 600     # a long run reports its loss every k steps so snapshots stay small
@@ -103,16 +105,17 @@ def share(flags: list) -> float:
 
 def teach_and_save(manager, cfg: SFTConfig, data: Conversations, heldout: list[str], name: str,
                    callback: Callback | None = None, should_stop=lambda: False,
-                   check_format: bool = False) -> SFTResult:
+                   check_format: bool = False, checkpoint: Checkpointer | None = None) -> SFTResult:
     """Train on `data` from the registry model cfg.base_model, save under the app's data dir,
-    register it with the manager. Used by the app's job and by tests."""
+    register it with the manager. Used by the app's job and by tests. With `checkpoint`, the
+    training saves its state every few steps and continues from a saved one."""
     cfg.check()
     spec, folder = check_base(manager, cfg.base_model)
     label = f"sft {(name or '').strip() or spec.name}"
     with manager.reserve(training_bytes(folder, cfg), label, spec.name), manager.guard():
         outcome = train(cfg, data.examples, folder, heldout, callback, should_stop,
                         cpu=manager.device.kind == "cpu",
-                        device_step=lambda: manager.device_step(label))
+                        device_step=lambda: manager.device_step(label), checkpoint=checkpoint)
     shares = None
     if check_format and outcome.evals:
         last = outcome.evals[-1]
@@ -137,15 +140,32 @@ def start_job(manager, jobs: JobRunner, cfg: SFTConfig, data: Conversations, hel
     cfg.check()
     check_base(manager, cfg.base_model)             # refuse a bad base now, not in the queue
 
+    title = (name or "").strip()[:60] or f"{cfg.base_model} on {data.source}"
+    job_id = jobs.submit("sft", title, job_function(manager, cfg, data, heldout, name,
+                                                    check_format))
+    jobs.keep_settings(job_id, {"config": settings(cfg), "data": settings_of(data),
+                                "heldout": list(heldout), "name": name,
+                                "check_format": check_format})
+    return job_id
+
+
+def job_function(manager, cfg: SFTConfig, data: Conversations, heldout: list[str], name: str,
+                 check_format: bool):
+    """The job's body, with a checkpoint in the job's folder (see finetune/job.py)."""
     def work(ctx: JobContext) -> SFTResult:
         ctx.report(0.01, "loading")
         for n in data.notices:
             ctx.notice(n.code, n.message, **n.params)
-        return teach_and_save(manager, cfg, data, heldout, name,
-                              JobCallback(ctx, check_format), lambda: ctx.cancelled, check_format)
+        return teach_and_save(manager, cfg, data, heldout, name, JobCallback(ctx, check_format),
+                              lambda: ctx.cancelled, check_format,
+                              Checkpointer(ctx.checkpoint_dir))
+    return work
 
-    title = (name or "").strip()[:60] or f"{cfg.base_model} on {data.source}"
-    return jobs.submit("sft", title, work)
+
+def rebuild(manager, stored: dict):
+    """The job function of a stored instruction-tuning job (JobRunner.register's factory)."""
+    return job_function(manager, SFTConfig(**stored["config"]), Conversations(**stored["data"]),
+                        stored["heldout"], stored["name"], stored["check_format"])
 
 
 def status_dict(job: Job) -> dict:

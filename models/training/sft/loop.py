@@ -30,7 +30,7 @@ from typing import Any, Callable
 import torch
 
 from models.core.errors import Notice, UserError, check_ranges
-from models.training.checkpoint import Checkpointer, DataOrder
+from models.training.checkpoint import Checkpointer, resume_loop, save_if_due
 
 IGNORE = -100                 # label of a token that does not count in the loss
 ALL_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -371,9 +371,7 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
     step, epoch, losses, stopped = 0, 0, [], False
     seen_tokens = seen_examples = 0
     train_seconds = 0.0
-    order = DataOrder(generator)
-    resumed = checkpoint.restore(accelerator.unwrap_model(model), optimizer, scheduler) \
-        if checkpoint is not None else None
+    resumed, order = resume_loop(checkpoint, accelerator, model, optimizer, scheduler, generator)
     if resumed is None:
         evaluate(0)
     else:
@@ -382,7 +380,6 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
                                                        x["evals"], x["base_answers"])
         seen_tokens, seen_examples, train_seconds = (x["seen_tokens"], x["seen_examples"],
                                                      x["train_seconds"])
-        order = DataOrder(generator, resumed.data)
         for row in evals:                     # the answers of the part before the restart
             quiet.on_eval(EvalInfo(**row))
     model.train()
@@ -414,13 +411,10 @@ def train(cfg: SFTConfig, examples: list, base_dir: str | Path, heldout: list[st
                 break
             if cfg.eval_every and step % cfg.eval_every == 0:
                 evaluate(step)
-            if checkpoint is not None and accelerator.is_main_process and checkpoint.due(step):
-                checkpoint.save(step, accelerator.unwrap_model(model), optimizer, scheduler,
-                                order.state(), {
-                                    "epoch": epoch, "losses": losses, "evals": evals,
-                                    "base_answers": base_answers, "seen_tokens": seen_tokens,
-                                    "seen_examples": seen_examples,
-                                    "train_seconds": train_seconds})
+            save_if_due(checkpoint, accelerator, step, model, optimizer, scheduler, order,
+                        lambda: {"epoch": epoch, "losses": losses, "evals": evals,
+                                 "base_answers": base_answers, "seen_tokens": seen_tokens,
+                                 "seen_examples": seen_examples, "train_seconds": train_seconds})
     if not stopped:
         evaluate(step)
     accelerator.wait_for_everyone()

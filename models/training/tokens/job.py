@@ -12,6 +12,7 @@ from pathlib import Path
 
 from models.core.files import atomic_folder
 from models.core.jobs import Job, JobContext, JobRunner, status_json
+from models.training.checkpoint import Checkpointer, settings_of
 from models.training.finetune.job import JobCallback, check_base, training_bytes
 from models.training.finetune.store import META_FILE, check_out_dir, finetuned_dir
 from models.training.tokens.data import TokenData, split
@@ -113,9 +114,10 @@ def save_tagger(outcome: TokenOutcome, cfg: TokenConfig, data: TokenData, out_di
 
 
 def tokens_and_save(manager, cfg: TokenConfig, data: TokenData, name: str, callback=None,
-                    should_stop=lambda: False) -> TokenResult:
+                    should_stop=lambda: False, checkpoint: Checkpointer | None = None) -> TokenResult:
     """Train a tagger on `data` from the registry model cfg.base_model, save it under the app's
-    data dir and register it. Used by the app's job, the bench and the tests."""
+    data dir and register it. Used by the app's job, the bench and the tests. With
+    `checkpoint`, the training saves its state every few steps and continues from a saved one."""
     cfg.check()
     spec, folder = check_base(manager, cfg.base_model)
     parts = split(data, cfg.val_fraction, cfg.seed)
@@ -123,7 +125,7 @@ def tokens_and_save(manager, cfg: TokenConfig, data: TokenData, name: str, callb
     with manager.reserve(training_bytes(folder, cfg), label, spec.name), manager.guard():
         outcome = train(cfg, parts, folder, callback, should_stop,
                         cpu=manager.device.kind == "cpu", base_name=spec.name,
-                        device_step=lambda: manager.device_step(label))
+                        device_step=lambda: manager.device_step(label), checkpoint=checkpoint)
     title = (name or "").strip()[:60] or f"{spec.key}-ner-{Path(data.source).stem}"
     out = save_tagger(outcome, cfg, data, finetuned_dir(manager.registry.cache_dir, title),
                       base_key=spec.key, base_name=spec.name, base_dir=folder)
@@ -142,12 +144,25 @@ def start_job(manager, jobs: JobRunner, cfg: TokenConfig, data: TokenData, name:
     check_base(manager, cfg.base_model)             # refuse a bad base or split now, not in
     split(data, cfg.val_fraction, cfg.seed)         # the queue
 
+    title = (name or "").strip()[:60] or f"{cfg.base_model} tagger on {data.source}"
+    job_id = jobs.submit("tokens", title, job_function(manager, cfg, data, name))
+    jobs.keep_settings(job_id, {"config": asdict(cfg), "data": settings_of(data), "name": name})
+    return job_id
+
+
+def job_function(manager, cfg: TokenConfig, data: TokenData, name: str):
+    """The job's body, with a checkpoint in the job's folder (see finetune/job.py)."""
     def work(ctx: JobContext) -> TokenResult:
         ctx.report(0.01, f"loading {cfg.base_model}")
-        return tokens_and_save(manager, cfg, data, name, TokenCallback(ctx), lambda: ctx.cancelled)
+        return tokens_and_save(manager, cfg, data, name, TokenCallback(ctx), lambda: ctx.cancelled,
+                               Checkpointer(ctx.checkpoint_dir))
+    return work
 
-    title = (name or "").strip()[:60] or f"{cfg.base_model} tagger on {data.source}"
-    return jobs.submit("tokens", title, work)
+
+def rebuild(manager, settings: dict):
+    """The job function of a stored token-tagging job (JobRunner.register's factory)."""
+    return job_function(manager, TokenConfig(**settings["config"]), TokenData(**settings["data"]),
+                        settings["name"])
 
 
 def status_dict(job: Job) -> dict:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 import torch
 
 from models.core.errors import check_ranges
-from models.training.checkpoint import Checkpointer, DataOrder
+from models.training.checkpoint import EPOCH_LOOP, Checkpointer, resume_loop, save_if_due
 from models.training.finetune.data import SETTING_LIMITS, bad_setting, cjk_share
 from models.training.finetune.loop import (CHINESE_BASES, UNK_WARN, Callback, StepInfo,
                                            _mixed_precision)
@@ -259,16 +259,12 @@ def train(cfg: TokenConfig, data: TokenSplit, base_dir: str | Path,
         class_weight[label2id["O"]] = cfg.o_weight
     history, best, best_state, best_epoch = [], None, None, 0
     step, seen, stopped, train_seconds = 0, 0, False, 0.0
-    first_epoch, epoch_losses, order = 1, [], DataOrder(generator)
-    resumed = checkpoint.restore(accelerator.unwrap_model(model), optimizer, scheduler) \
-        if checkpoint is not None else None
+    first_epoch, epoch_losses = 1, []
+    resumed, order = resume_loop(checkpoint, accelerator, model, optimizer, scheduler, generator)
     if resumed is not None:
-        x = resumed.extra
-        history, best, best_state, best_epoch = x["history"], x["best"], x["best_state"], \
-            x["best_epoch"]
-        step, seen, train_seconds = resumed.step, x["seen"], x["train_seconds"]
-        first_epoch, epoch_losses = x["epoch"], x["epoch_losses"]
-        order = DataOrder(generator, resumed.data)
+        (history, best, best_state, best_epoch, seen, first_epoch, epoch_losses,
+         train_seconds) = (resumed.extra[k] for k in EPOCH_LOOP)
+        step = resumed.step
         for row in history:                   # the curve of the part before the restart
             quiet.on_epoch(TokenEpoch(**row))
     model.train()
@@ -296,14 +292,10 @@ def train(cfg: TokenConfig, data: TokenSplit, base_dir: str | Path,
             if should_stop():
                 stopped = True
                 break
-            if checkpoint is not None and accelerator.is_main_process and checkpoint.due(step):
-                checkpoint.save(step, accelerator.unwrap_model(model), optimizer, scheduler,
-                                order.state(), {
-                                    "history": history, "best": best, "best_state": best_state,
-                                    "best_epoch": best_epoch, "seen": seen, "epoch": epoch,
-                                    "epoch_losses": epoch_losses,
-                                    "train_seconds": train_seconds
-                                    + time.perf_counter() - started})
+            save_if_due(checkpoint, accelerator, step, model, optimizer, scheduler, order,
+                        lambda: dict(zip(EPOCH_LOOP, (
+                            history, best, best_state, best_epoch, seen, epoch, epoch_losses,
+                            train_seconds + time.perf_counter() - started))))
         train_seconds += time.perf_counter() - started
         with device_step():
             report = validate()
