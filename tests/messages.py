@@ -8,6 +8,7 @@ or webapp/ is listed in some table; each table's test drives its cases in Englis
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 import pytest
@@ -42,11 +43,35 @@ def check_message(text: str, lang: str) -> None:
         assert _CJK.search(text), f"not Chinese: {text!r}"
 
 
+_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def words_of(code: str, lang: str) -> re.Pattern:
+    """The words of UserError `code` in `lang` ("err.<code>" in webapp/strings/, English where
+    the Chinese is missing, as webapp/text.py `t` falls back) as a pattern in which each
+    {parameter} stands for any text: an API client gets only the words, so the words are how a
+    test tells which code it met."""
+    from webapp.text import STRINGS
+    en, zh = STRINGS[f"err.{code}"]
+    template = (zh or en) if lang == "zh" else en
+    template = template.replace("{{", "\0").replace("}}", "\1")
+    parts = [re.escape(p.replace("\0", "{").replace("\1", "}")) for p in _FIELD.split(template)]
+    return re.compile(".*?".join(parts), re.S)
+
+
+def check_code(text: str, code: str, lang: str) -> None:
+    """`text` (as an API client or the page shows it) is the message of UserError `code`."""
+    assert words_of(code, lang).search(html.unescape(text)), \
+        f"expected the message of {code!r}, got {text!r}"
+
+
 def run_cases(app_url: str, cases, lang: str, contains: dict | None = None) -> None:
-    """Drive every row; `contains` may map a code to a (en, zh) pair of words the text has."""
+    """Drive every row: the call fails with the message of the row's code, readable in `lang`;
+    `contains` may map a code to a (en, zh) pair of words the text has."""
     for code, api_name, args in cases:
         text = api_error(app_url, api_name, args, lang)
         check_message(text, lang)
+        check_code(text, code, lang)
         if contains and code in contains:
             want = contains[code][0 if lang == "en" else 1]
             assert want in text, f"{code}: {want!r} not in {text!r}"
