@@ -72,7 +72,7 @@ def base_folder(registry: Registry, base: str) -> tuple[Path, str]:
 def register(registry: Registry, out: Path) -> None:
     """--register: list the saved model in the app's registry, and say where."""
     spec = registry.add_local(str(out), name=out.name)
-    print(f"registered as {spec.key} in {registry.cache_dir / 'registry.json'}")
+    print(f"registered as {spec.key} in {registry.store.path}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -113,7 +113,7 @@ def main(argv=None) -> int:
               f"{outcome.tokens_per_s:.0f} tokens/s; saved to {out}")
         if args.register:
             spec = registry.add_local(str(out), name=out.name)
-            print(f"registered as {spec.key} in {registry.cache_dir / 'registry.json'}")
+            print(f"registered as {spec.key} in {registry.store.path}")
     return 0
 
 

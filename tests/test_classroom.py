@@ -42,7 +42,7 @@ def login(url: str, name: str, password: str) -> httpx.Client:
 
 
 def owned_by(app, name: str) -> list:
-    return [s for s in app.manager.registry._all() if s.owner == name]
+    return [s for s in app.manager.registry.all() if s.owner == name]
 
 
 @pytest.fixture(scope="module")

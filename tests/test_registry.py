@@ -1,7 +1,7 @@
 """Registry: sources, availability without network, user additions that persist."""
 from __future__ import annotations
 
-import json
+import sqlite3
 
 import pytest
 
@@ -28,7 +28,9 @@ def test_local_folder_is_registered_and_persists(tmp_path, tiny_models):
     assert spec.key == "local:my-qa" and spec.head == "qa" and "answer" in spec.tasks
     again = Registry(tmp_path / "cache")           # a server restart
     assert again.get("local:my-qa").location == spec.location
-    assert json.loads((tmp_path / "cache" / "registry.json").read_text())[0]["name"] == "my qa"
+    stored = sqlite3.connect(again.store.path).execute("SELECT name, location FROM models")
+    assert stored.fetchall() == [("my qa", spec.location)]
+    assert not (tmp_path / "cache" / "registry.json").exists()      # the store holds them
 
 
 @pytest.mark.parametrize("make, code", [

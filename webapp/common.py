@@ -7,6 +7,7 @@ import functools
 import html
 import inspect
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -143,8 +144,20 @@ def model_choices(manager: ModelManager, task: str, lang: str = "en") -> list[tu
     for spec in specs:
         state = manager.registry.availability(spec)
         blocked = state in ("needs download (offline)", "missing", "downloadable")
-        out.append((f"{spec.name} · {t('state.' + state, lang)}" if blocked else spec.name, spec.key))
+        name = model_label(spec, lang)
+        out.append((f"{name} · {t('state.' + state, lang)}" if blocked else name, spec.key))
     return out
+
+
+def model_label(spec, lang: str = "en") -> str:
+    """A model as every picker names it: its name (never given twice, models/core/registry.py)
+    and, for a model trained here, when and by which job, e.g. "minilm-sentiment_en ·
+    2026-12-07 23:50 · job 3f2a" (the start of the job's id in "My jobs")."""
+    if not spec.job_id:
+        return spec.name
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(spec.created))
+    return t("jobs.made_by", lang, name=spec.name, when=when,
+             job=spec.job_id.rsplit("-", 1)[-1][:4])
 
 
 # ---- one place for an action's error ------------------------------------------------------

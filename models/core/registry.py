@@ -11,6 +11,14 @@ made it: `get` answers another student's model exactly like a missing one, and `
 teacher allowed, and models published to the class). Code looks models up here instead of
 branching on names. Availability is decided from files
 on disk only (never the network), so listing models never hangs.
+
+The models users added or trained are rows of the `models` table of the cache folder's store
+(models/core/store.py), written in one transaction each, and read through on every lookup when
+the database has changed (sqlite's data_version: a cheap check), so several app processes on
+one cache folder see each other's models at once. A name is never given twice: a new model
+whose name is taken gets " (2)", " (3)", ...; a trained model's row keeps when it was made and
+the job that made it (the pickers show both, webapp/common.py `model_label`). A
+`registry.json` left by an older version is imported once and renamed `registry.json.imported`.
 """
 from __future__ import annotations
 
@@ -18,13 +26,16 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from models.core.accounts import can_see, current_user
 from models.core.errors import UserError
 from models.core.families import family_of
 from models.core.files import fetch_hub_config, package_dir, read_json, safetensors_params, slug
+from models.core.jobs import current_job_id
+from models.core.store import Store
 
 # Tasks a model can serve. Tabs ask `Registry.for_task(...)`.
 TASKS = ("generate", "chat", "summarize", "translate", "answer", "embed", "classify",
@@ -67,6 +78,8 @@ class ModelSpec:
     note: str = ""                    # one line for the Models tab: what it is good at
     owner: str = ""                   # classroom: the user whose job made it ("" = the class's)
     shared: bool = False              # classroom: published to the class by a teacher
+    created: float = 0.0              # added or trained: when (time.time()); 0 = built in
+    job_id: str = ""                  # trained in the app: the job that made it
 
     @property
     def auto_class(self) -> str:
@@ -166,22 +179,37 @@ def describe_config(config: dict) -> tuple[str, str, frozenset]:
     return kind, head, frozenset(tasks)
 
 
-class Registry:
-    """Thread-safe table of ModelSpecs. User additions persist in `<cache_dir>/registry.json`."""
+# The `models` table: one row per model a user added or trained. `spec` holds the ModelSpec
+# fields not in their own column (kind, head, tasks, ...), so a row rebuilds its spec without
+# reading the folder.
+MODELS_TABLE = """CREATE TABLE IF NOT EXISTS models (
+    key TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    location TEXT NOT NULL, owner TEXT NOT NULL DEFAULT '', shared INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL, job_id TEXT NOT NULL DEFAULT '', spec TEXT NOT NULL)"""
+_COLUMNS = ("key", "name", "source", "location", "owner", "shared", "created", "job_id")
+_SPEC_FIELDS = ("kind", "head", "tasks", "license", "params", "chat", "lang_pair", "note")
+OLD_FILE = "registry.json"        # where user additions were kept before the store
 
-    def __init__(self, cache_dir: Path, online: bool = False):
+
+class Registry:
+    """Thread-safe table of ModelSpecs: the built-in ones, and the added and trained ones in
+    the cache folder's store (shared with every process on that folder)."""
+
+    def __init__(self, cache_dir: Path, online: bool = False, store: Store | None = None):
         self.cache_dir = Path(cache_dir)
         self.online = online
+        self.store = store or Store(self.cache_dir)
         self._lock = threading.Lock()
-        self._specs: dict[str, ModelSpec] = {}
-        for spec in _packaged_specs() + HUB_SPECS:
-            self._specs[spec.key] = spec
-        self._load_saved()
+        self._builtin: dict[str, ModelSpec] = {s.key: s for s in _packaged_specs() + HUB_SPECS}
+        self._run_only: dict[str, ModelSpec] = {}     # this run's (the serving engine's model)
+        self._rows: dict[str, ModelSpec] = {}         # the store's, as of the last read
+        self._seen = threading.local()                # each thread's last store.changed mark
+        self.store.ensure("models", MODELS_TABLE)
+        self._import_old_file()
 
     # ---- lookup -------------------------------------------------------------------------
     def get(self, key: str) -> ModelSpec:
-        with self._lock:
-            spec = self._specs.get(key)
+        spec = self._specs().get(key)
         if spec is not None and not self.allowed(spec):
             if spec.owner and not spec.shared:
                 spec = None                       # another student's model: as if missing
@@ -193,11 +221,19 @@ class Registry:
 
     def all(self) -> list[ModelSpec]:
         """The models the current user may use (everything outside a classroom)."""
-        return [s for s in self._all() if self.allowed(s)]
+        return [s for s in self._specs().values() if self.allowed(s)]
 
-    def _all(self) -> list[ModelSpec]:
+    def _specs(self) -> dict[str, ModelSpec]:
+        """Every spec by key: built in, this run's, and the store's rows (read again when any
+        process has written the database since this thread last looked)."""
+        changed, mark = self.store.changed(getattr(self._seen, "mark", None))
         with self._lock:
-            return list(self._specs.values())
+            if changed:
+                cur = self.store.db().execute(
+                    f"SELECT {', '.join(_COLUMNS)}, spec FROM models ORDER BY created, key")
+                self._rows = {row[0]: _from_row(row) for row in cur.fetchall()}
+                self._seen.mark = mark
+            return {**self._builtin, **self._run_only, **self._rows}
 
     @staticmethod
     def allowed(spec: ModelSpec) -> bool:
@@ -215,12 +251,10 @@ class Registry:
 
     def set_shared(self, key: str, shared: bool) -> ModelSpec:
         """Publish a model to the class (teacher) or take it back."""
-        from dataclasses import replace
         spec = self.get(key)
-        with self._lock:
-            spec = self._specs[key] = replace(self._specs[key], shared=bool(shared))
-        self._save()
-        return spec
+        with self.store.write() as db:
+            db.execute("UPDATE models SET shared=? WHERE key=?", (int(bool(shared)), key))
+        return replace(spec, shared=bool(shared))
 
     def for_task(self, task: str) -> list[ModelSpec]:
         if task not in TASKS:       # a misspelt task would otherwise list no model, silently
@@ -289,44 +323,25 @@ class Registry:
     def add_local(self, path: str, name: str | None = None, persist: bool = True,
                   tasks: frozenset | None = None, owner: str | None = None,
                   shared: bool = False) -> ModelSpec:
-        """Register a `save_pretrained` folder. Raises UserError if it is not one."""
-        folder = Path(os.path.expanduser(str(path or "").strip())).resolve()
-        if not str(path or "").strip() or not folder.is_dir():
-            raise UserError("folder_missing", path=str(path))
-        cfg_file = folder / "config.json"
-        if not cfg_file.exists():
-            raise UserError("folder_no_config", path=str(folder))
-        if not any((folder / w).exists() for w in WEIGHT_FILES) and not list(folder.glob("*.safetensors")):
-            raise UserError("folder_no_weights", path=str(folder))
-        try:
-            config = json.loads(cfg_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError("folder_bad_config", path=str(folder)) from None
-        kind, head, found_tasks = describe_config(config)
-        chat = (folder / "chat_template.jinja").exists() or "chat_template" in read_json(
-            folder / "tokenizer_config.json")
-        if chat and head == "causal-lm":
-            found_tasks = found_tasks | {"chat", "summarize", "translate", "answer"}
-        label = name or folder.name
+        """Register a `save_pretrained` folder (its name made unique: " (2)" ...). Raises
+        UserError if it is not one. `persist=False`: for this run only."""
         user = current_user()
-        spec = ModelSpec(
-            owner=owner if owner is not None else (user.name if user else ""), shared=shared,
-            key=self._free_key("local:" + slug(label, "model"), folder), name=label, source="local",
-            kind=kind, head=head, location=str(folder), tasks=tasks or found_tasks,
-            license=config.get("license", "see folder"), chat=chat,
-            note=f"{config.get('model_type', '?')} from {folder}")
-        with self._lock:
-            self._specs[spec.key] = spec
-        if persist:
-            self._save()
-        return spec
+        spec = local_spec(path, name, tasks,
+                          owner if owner is not None else (user.name if user else ""), shared)
+        if not persist:
+            spec = replace(spec, key=self._free_key("local:" + slug(spec.name, "model"),
+                                                    spec.location, self._specs()))
+            with self._lock:
+                self._run_only[spec.key] = spec
+            return spec
+        return self._insert(spec)
 
     def add_hub(self, repo_id: str) -> ModelSpec:
         """Register a Hub id. Offline, only ids already in the local HF cache are accepted."""
         repo_id = (repo_id or "").strip()
         if not _HUB_ID.match(repo_id) or ".." in repo_id:
             raise UserError("hub_bad_id", repo_id=repo_id)
-        for spec in self._all():
+        for spec in self._specs().values():
             if spec.source == "hub" and spec.location == repo_id:
                 return spec
         folder = self._hub_cached_dir(repo_id)
@@ -337,18 +352,15 @@ class Registry:
         else:
             config = fetch_hub_config(repo_id)
         kind, head, tasks = describe_config(config)
-        spec = ModelSpec(key="hub:" + repo_id, name=repo_id, source="hub", kind=kind, head=head,
-                         location=repo_id, tasks=tasks, license="see model card",
-                         note=config.get("model_type", ""))
-        with self._lock:
-            self._specs[spec.key] = spec
-        self._save()
-        return spec
+        return self._insert(ModelSpec(
+            key="hub:" + repo_id, name=repo_id, source="hub", kind=kind, head=head,
+            location=repo_id, tasks=tasks, license="see model card",
+            note=config.get("model_type", "")))
 
     def add_spec(self, spec: ModelSpec) -> ModelSpec:
         """Register a spec made elsewhere for this run only (the serving engine's model)."""
         with self._lock:
-            self._specs[spec.key] = spec
+            self._run_only[spec.key] = spec
         return spec
 
     def removable(self, spec: ModelSpec) -> bool:
@@ -357,56 +369,135 @@ class Registry:
 
     def remove(self, key: str) -> None:
         with self._lock:
-            spec = self._specs.get(key)
-            if spec and self.removable(spec):
-                del self._specs[key]
-        self._save()
+            self._run_only.pop(key, None)
+        with self.store.write() as db:
+            db.execute("DELETE FROM models WHERE key=?", (key,))
 
-    def _free_key(self, base: str, folder: Path) -> str:
-        with self._lock:
-            key, n = base, 2
-            while key in self._specs and self._specs[key].location != str(folder):
-                key, n = f"{base}-{n}", n + 1
-            return key
+    def _insert(self, spec: ModelSpec) -> ModelSpec:
+        """Store a new model in one transaction: a folder or Hub id already listed keeps its
+        key (its row is updated); a name that is taken gets the first free " (n)"; the time
+        and the running job (if any) are recorded."""
+        with self.store.write() as db:
+            same = db.execute("SELECT key, created, job_id FROM models WHERE source=? AND "
+                              "location=?", (spec.source, spec.location)).fetchone()
+            rows = db.execute("SELECT key, name, location FROM models").fetchall()
+            others = {**self._builtin, **self._run_only}
+            taken = {n for k, n, _loc in rows if not same or k != same[0]} | {
+                s.name for s in others.values()}
+            name = unique_name(spec.name, taken)
+            if same:
+                key, created, job = same[0], same[1], current_job_id() or same[2]
+            else:
+                keys = {k: loc for k, _n, loc in rows} | {k: s.location for k, s in others.items()}
+                base = spec.key if spec.source == "hub" else "local:" + slug(name, "model")
+                key = self._free_key(base, spec.location, keys)
+                created, job = time.time(), current_job_id()
+            spec = replace(spec, key=key, name=name, created=created, job_id=job)
+            # a clash on the name is a bug here: it raises rather than replace another row
+            db.execute(f"INSERT INTO models ({', '.join(_COLUMNS)}, spec) VALUES "
+                       f"(?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET name=excluded.name, "
+                       f"owner=excluded.owner, shared=excluded.shared, job_id=excluded.job_id, "
+                       f"spec=excluded.spec", _to_row(spec))
+        return spec
 
-    def _user_specs(self) -> list[ModelSpec]:
-        builtin = {s.key for s in _packaged_specs() + HUB_SPECS}
-        # the serving engine's model is this run's only (app.py --engine-url): never saved
-        return [s for s in self._all() if s.key not in builtin and s.source != "engine"]
+    @staticmethod
+    def _free_key(base: str, location: str, taken: dict) -> str:
+        """`base`, or `base-2`, `base-3` ...: the first key no other location holds. `taken`
+        maps keys to specs or to their locations."""
+        key, n = base, 2
+        while key in taken and getattr(taken[key], "location", taken[key]) != str(location):
+            key, n = f"{base}-{n}", n + 1
+        return key
 
-    def _save(self) -> None:
-        rows = [{"key": s.key, "name": s.name, "source": s.source, "location": s.location,
-                 "tasks": sorted(s.tasks), "owner": s.owner, "shared": s.shared}
-                for s in self._user_specs()]
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self.cache_dir / "registry.json"
-        tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-        tmp.write_text(json.dumps(rows, indent=1), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a crash never leaves a half-written registry
-
-    def _load_saved(self) -> None:
-        path = self.cache_dir / "registry.json"
+    def _import_old_file(self) -> None:
+        """The models of a `registry.json` (before the store): added once, in one transaction
+        with the renaming of the file, so two processes starting together import it once.
+        Rows whose folder is gone are skipped, as the old loader did; an unreadable file is
+        left where it is (the app starts with the models it has)."""
+        path = self.cache_dir / OLD_FILE
         if not path.exists():
             return
         try:
             rows = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return  # unreadable file: start with the built-ins rather than refuse to start
+            return
+        if not isinstance(rows, list):
+            return
+        specs = []
         for row in rows:
             try:
                 if row["source"] == "local":
-                    self.add_local(row["location"], name=row.get("name"), persist=False,
-                                   tasks=frozenset(row.get("tasks") or ()) or None,
-                                   owner=row.get("owner") or "", shared=bool(row.get("shared")))
+                    specs.append(local_spec(row["location"], row.get("name"),
+                                            frozenset(row.get("tasks") or ()) or None,
+                                            row.get("owner") or "", bool(row.get("shared"))))
                 elif row["source"] == "hub":
                     folder = self._hub_cached_dir(row["location"])
                     config = read_json(folder / "config.json") if folder else {}
                     kind, head, tasks = describe_config(config) if config else (
                         "encoder", "base", frozenset({"attention"}))
-                    spec = ModelSpec(key=row["key"], name=row["name"], source="hub", kind=kind,
-                                     head=head, location=row["location"], tasks=tasks)
-                    self._specs[spec.key] = spec
-            except (UserError, KeyError):
+                    specs.append(ModelSpec(key=row["key"], name=row["name"], source="hub",
+                                           kind=kind, head=head, location=row["location"],
+                                           tasks=tasks))
+            except (UserError, KeyError, TypeError):
                 continue  # a folder that was deleted since: skip it, keep the others
+        for spec in specs:
+            self._insert(spec)
+        try:
+            os.replace(path, path.with_name(OLD_FILE + ".imported"))
+        except FileNotFoundError:
+            pass                          # another process imported it at the same moment
 
 
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name (2)`, `name (3)` ...: the first one not in `taken`."""
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} ({n})", n + 1
+    return candidate
+
+
+def local_spec(path: str, name: str | None = None, tasks: frozenset | None = None,
+               owner: str = "", shared: bool = False) -> ModelSpec:
+    """The spec of a `save_pretrained` folder (key "local:" + its name, not yet made unique),
+    from its config.json; UserError if the folder is not one."""
+    folder = Path(os.path.expanduser(str(path or "").strip())).resolve()
+    if not str(path or "").strip() or not folder.is_dir():
+        raise UserError("folder_missing", path=str(path))
+    cfg_file = folder / "config.json"
+    if not cfg_file.exists():
+        raise UserError("folder_no_config", path=str(folder))
+    if not any((folder / w).exists() for w in WEIGHT_FILES) \
+            and not list(folder.glob("*.safetensors")):
+        raise UserError("folder_no_weights", path=str(folder))
+    try:
+        config = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise UserError("folder_bad_config", path=str(folder)) from None
+    kind, head, found_tasks = describe_config(config)
+    chat = (folder / "chat_template.jinja").exists() or "chat_template" in read_json(
+        folder / "tokenizer_config.json")
+    if chat and head == "causal-lm":
+        found_tasks = found_tasks | {"chat", "summarize", "translate", "answer"}
+    label = (name or "").strip() or folder.name
+    return ModelSpec(
+        owner=owner, shared=shared, key="local:" + slug(label, "model"), name=label,
+        source="local", kind=kind, head=head, location=str(folder), tasks=tasks or found_tasks,
+        license=config.get("license", "see folder"), chat=chat,
+        note=f"{config.get('model_type', '?')} from {folder}")
+
+
+def _to_row(spec: ModelSpec) -> tuple:
+    extra = {f: getattr(spec, f) for f in _SPEC_FIELDS}
+    extra["tasks"] = sorted(spec.tasks)
+    return (spec.key, spec.name, spec.source, spec.location, spec.owner, int(spec.shared),
+            spec.created, spec.job_id, json.dumps(extra, ensure_ascii=False))
+
+
+def _from_row(row: tuple) -> ModelSpec:
+    key, name, source, location, owner, shared, created, job_id, extra = row
+    fields = {f: v for f, v in json.loads(extra).items() if f in _SPEC_FIELDS}
+    fields["tasks"] = frozenset(fields.get("tasks") or ())
+    if fields.get("lang_pair"):
+        fields["lang_pair"] = tuple(fields["lang_pair"])
+    return ModelSpec(key=key, name=name, source=source, location=location, owner=owner,
+                     shared=bool(shared), created=created, job_id=job_id, **fields)

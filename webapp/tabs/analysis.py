@@ -13,7 +13,8 @@ import gradio as gr
 from models.runners import analysis as an
 from models.runners.analysis import AUTO_KEY, ChinesePipeline, SpacyPipelines
 
-from webapp.common import HEAVY, AppContext, action_message, friendly, model_picker, wire_action
+from webapp.common import (HEAVY, AppContext, action_message, friendly, model_label, model_picker,
+                           wire_action)
 from webapp.i18n import render, t
 from webapp.views import analysis as views
 
@@ -21,12 +22,15 @@ from webapp.views import analysis as views
 def specialist_choices(manager, lang: str) -> list[tuple[str, str]]:
     """The packaged specialist of the text's language first (spaCy for English, Baidu LAC for
     Chinese), then each one by name."""
-    return [(t("an.auto_specialist", lang), AUTO_KEY)] + an.specialist_choices(manager)
+    specs = {s.key: s for s in manager.registry.for_task("analyze")}    # named as every picker
+    return [(t("an.auto_specialist", lang), AUTO_KEY)] + [
+        (model_label(specs[key], lang) if key in specs else name, key)
+        for name, key in an.specialist_choices(manager)]
 
 
 def sentiment_choices(manager, lang: str) -> list[tuple[str, str]]:
     return [(t("an.sentiment_none", lang), "")] + [
-        (s.name, s.key) for s in an.sentiment_models(manager)]
+        (model_label(s, lang), s.key) for s in an.sentiment_models(manager)]
 
 
 def default_sentiment(manager) -> str:

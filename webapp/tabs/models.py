@@ -9,7 +9,7 @@ import gradio as gr
 from models.core.device import format_bytes
 from models.core.manager import ModelManager
 
-from webapp.common import HEAVY, AppContext, action_message, wire_action
+from webapp.common import HEAVY, AppContext, action_message, model_label, wire_action
 from webapp.i18n import progress_words, render, t
 
 TITLE_KEY = "tab.models"
@@ -98,8 +98,8 @@ def delete(manager: ModelManager, key: str, lang: str) -> str:
              name=spec.name, folder=spec.location)
 
 
-def _choices(manager: ModelManager):
-    return [(s.name, s.key) for s in manager.registry.all()]
+def _choices(manager: ModelManager, lang: str = "en"):
+    return [(model_label(s, lang), s.key) for s in manager.registry.all()]
 
 
 # ---- layout and wiring ------------------------------------------------------------------------
@@ -114,7 +114,8 @@ def build(ctx: AppContext) -> None:
     table = gr.HTML(loading_html(loc.lang), elem_id="models-table")
     with gr.Row(equal_height=True):
         pick = loc.Dropdown(label_key="models.pick", scale=3, elem_id="models-pick",
-                            choices=_choices(manager), value="smollm2", allow_custom_value=True)
+                            choices=_choices(manager, loc.lang), value="smollm2",
+                            allow_custom_value=True)
         load_btn = loc.Button(value_key="models.load", variant="primary", scale=1,
                               elem_id="models-load")
         unload_btn = loc.Button(value_key="models.unload", scale=1, elem_id="models-unload")
@@ -153,7 +154,8 @@ def build(ctx: AppContext) -> None:
 
     def on_add(text, lang):
         spec, msg = add(manager, text, lang)
-        return (msg, gr.update(choices=_choices(manager), value=spec.key)) + refresh(manager, lang)
+        return ((msg, gr.update(choices=_choices(manager, lang), value=spec.key))
+                + refresh(manager, lang))
 
     def ask_delete(key, lang):
         spec = manager.registry.get(key)
@@ -163,7 +165,7 @@ def build(ctx: AppContext) -> None:
 
     def on_delete(key, lang):
         msg = delete(manager, key, lang)
-        return ((msg, gr.update(choices=_choices(manager), value="smollm2"),
+        return ((msg, gr.update(choices=_choices(manager, lang), value="smollm2"),
                  gr.update(visible=False)) + refresh(manager, lang))
 
     refresh_btn.click(on_refresh, [lang], outs, api_name="models_status", show_progress="hidden")

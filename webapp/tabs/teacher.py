@@ -15,7 +15,7 @@ from models.core.errors import UserError
 from models.core.jobs import FINISHED
 
 from webapp.access import Classroom, password_change, teacher_only
-from webapp.common import AppContext, action_message, wire_action
+from webapp.common import AppContext, action_message, model_label, wire_action
 from webapp.i18n import t
 from webapp.views import teacher as view
 
@@ -69,9 +69,9 @@ def save_limits(room: Classroom, rpm, jobs, upload_mb, minutes, steps, lang: str
              minutes=limits.training_minutes, steps=limits.training_steps)
 
 
-def class_models(room: Classroom) -> list[tuple[str, str]]:
-    """(name, key) of the class's own models (not made by a student), for the allow-list."""
-    return [(s.name, s.key) for s in room.manager.registry.all() if not s.owner]
+def class_models(room: Classroom, lang: str = "en") -> list[tuple[str, str]]:
+    """(label, key) of the class's own models (not made by a student), for the allow-list."""
+    return [(model_label(s, lang), s.key) for s in room.manager.registry.all() if not s.owner]
 
 
 def allowed_now(room: Classroom) -> list[str]:
@@ -87,8 +87,8 @@ def save_models(room: Classroom, keys, lang: str) -> str:
     return t("teach.models_saved", lang, count=len(chosen))
 
 
-def made_models(room: Classroom) -> list[tuple[str, str]]:
-    return [(f"{s.name} ({s.owner}{', ✓' if s.shared else ''})", s.key)
+def made_models(room: Classroom, lang: str = "en") -> list[tuple[str, str]]:
+    return [(f"{model_label(s, lang)} ({s.owner}{', ✓' if s.shared else ''})", s.key)
             for s in room.manager.registry.all() if s.owner]
 
 
@@ -218,12 +218,12 @@ def build(ctx: AppContext) -> None:
 
     with loc.Accordion(label_key="teach.models", open=False):
         loc.Markdown(value_key="teach.models_hint")
-        allowed = gr.CheckboxGroup(choices=class_models(room), value=allowed_now(room),
+        allowed = gr.CheckboxGroup(choices=class_models(room, loc.lang), value=allowed_now(room),
                                    show_label=False, elem_id="teach-allowed")
         models_btn = loc.Button(value_key="teach.save_models", elem_id="teach-save-models")
         models_msg = gr.Markdown(elem_id="teach-models-msg")
         with gr.Row(equal_height=True):
-            made = loc.Dropdown(label_key="teach.publish_pick", choices=made_models(room),
+            made = loc.Dropdown(label_key="teach.publish_pick", choices=made_models(room, loc.lang),
                                 allow_custom_value=True, scale=3, elem_id="teach-made")
             publish_btn = loc.Button(value_key="teach.publish", scale=1, elem_id="teach-publish")
             unpublish_btn = loc.Button(value_key="teach.unpublish", scale=1,
@@ -271,11 +271,11 @@ def build(ctx: AppContext) -> None:
 
     @teacher_only
     def on_publish(key, lang):
-        return publish(room, key, True, lang), gr.update(choices=made_models(room))
+        return publish(room, key, True, lang), gr.update(choices=made_models(room, lang))
 
     @teacher_only
     def on_unpublish(key, lang):
-        return publish(room, key, False, lang), gr.update(choices=made_models(room))
+        return publish(room, key, False, lang), gr.update(choices=made_models(room, lang))
 
     @teacher_only
     def on_pause(paused, lang):
@@ -292,8 +292,8 @@ def build(ctx: AppContext) -> None:
     @teacher_only
     def on_users(lang):
         return (view.users_html(room.accounts.users(), lang),
-                gr.update(choices=class_models(room), value=allowed_now(room)),
-                gr.update(choices=made_models(room)))
+                gr.update(choices=class_models(room, lang), value=allowed_now(room)),
+                gr.update(choices=made_models(room, lang)))
 
     quiet = {"show_progress": "hidden", "api_visibility": "private"}
     outs = [people, device, jobs_box]
