@@ -101,15 +101,15 @@ def build(args: argparse.Namespace):
                   "when it runs, or name its model with --engine-model", file=sys.stderr)
     # jobs live in the cache folder's store: after a restart the ones cut off are listed as
     # interrupted and can be resumed from their checkpoints (models/training/resume.py)
-    from models.core.store import Store
     from models.training.resume import register_all
-    jobs = JobRunner(device.kind, store=Store(registry.cache_dir))
+    jobs = JobRunner(device.kind, store=registry.store)     # one store per process, shared
     register_all(jobs, manager)
     classroom = None
     if getattr(args, "classroom", False):
         from models.core.accounts import Accounts
         from webapp.access import Classroom
-        classroom = Classroom(Accounts(registry.cache_dir), manager, jobs)
+        accounts = Accounts(registry.cache_dir, store=registry.store)
+        classroom = Classroom(accounts, manager, jobs)
     demo = build_app(manager, jobs, lang=args.lang, classroom=classroom)
     demo.classroom = classroom     # launch() takes its login check from here
     return demo, manager, jobs
