@@ -1,8 +1,9 @@
 """The Fine-tune tab's other controls in Chromium against the real app (packaged MiniLM), each
 checked by what the user sees: a bad file after a good one (no stale preview), the column
 dropdowns, real public data (a multi-line TSV, many unbalanced classes, Chinese), Stop pressed
-on a running job (the saved model then classifies and downloads), following a job from
-another browser with the Attach button, and head-only training."""
+on a running job (a second Start before it gives the same job, not another; the saved model
+then classifies and downloads), following a job from another browser with the Attach button,
+and head-only training."""
 from __future__ import annotations
 
 import re
@@ -97,6 +98,14 @@ def test_stop_a_running_job_then_classify_zip_and_attach(page, app_url, tmp_path
     page.locator("#ft-start").click()
     status = page.locator("#ft-status")
     expect(status).to_contain_text(re.compile(r"step [1-9]"), timeout=TRAIN_TIMEOUT)
+    running = page.locator("#ft-job-id textarea").input_value()
+    page.locator("#ft-start").click()        # Start again with the same settings: no second job
+    expect(page.locator("#ft-train-notes")).to_contain_text("Start was pressed again",
+                                                            timeout=60_000)
+    expect(page.locator("#ft-job-id textarea")).to_have_value(running)
+    same = [r["job_id"] for r in Client(app_url, verbose=False).predict(api_name="/my_jobs")
+            if r["title"] == "stopped-news"]
+    assert same == [running]
     page.locator("#ft-stop").click()
     expect(page.locator("#ft-stop-note")).to_contain_text("Stopping after the current step")
     expect(status).to_contain_text("Stopped. The best weights so far are saved.",
