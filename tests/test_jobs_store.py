@@ -110,3 +110,36 @@ def test_stop_ends_a_job_within_one_step_and_says_stopping_without_an_estimate(t
     assert job.status == CANCELLED and job.result is not None and job.result.stopped
     assert job.steps <= at_stop + 1                    # at most the step under way
     assert not status_dict(job)["stopping"] and status_dict(job)["eta_seconds"] is None
+
+
+def test_a_pretraining_job_cut_off_resumes_to_the_same_final_loss(make_manager, monkeypatch):
+    from models.training.pretrain import loop as pt
+    from tests.test_pretrain import FAST as PRE_FAST
+    monkeypatch.setenv("LLM_EXPLORER_CHECKPOINT_STEPS", "7")
+    manager = make_manager()
+    corpus = pt.read_corpus(pt.bundled_corpora()["english"])
+    settings = {**PRE_FAST, "steps": 40, "sample_every": 20}
+    plain = JobRunner("plain")
+    reference = plain.wait(plain.submit("pretrain", "reference", pt.job_function(
+        pt.PretrainConfig(name="reference", **settings), corpus, manager)), timeout=300)
+    assert reference.status == DONE, reference.error
+    first = JobRunner("first", store=Store(manager.registry.cache_dir))
+    job_id = first.submit("pretrain", "cut off", pt.job_function(
+        pt.PretrainConfig(name="cut-off", **settings), corpus, manager))
+    first.keep_settings(job_id, pt.job_settings(pt.PretrainConfig(name="cut-off", **settings),
+                                                corpus))
+    wait_for(lambda: first.snapshot(job_id).steps >= 10, what="step 10")
+    first.set_paused(True)
+    try:
+        again = JobRunner("again", store=Store(manager.registry.cache_dir))
+        register_all(again, manager)
+        assert again.snapshot(job_id).status == INTERRUPTED
+        job = again.wait(again.resume(job_id), timeout=300)
+        assert job.status == DONE, job.error
+        print(f"\npre-training: uninterrupted final loss {reference.result.final_loss:.6f}, "
+              f"resumed {job.result.final_loss:.6f}")
+        assert job.result.steps_done == 40
+        assert job.result.final_loss == pytest.approx(reference.result.final_loss, abs=1e-5)
+    finally:
+        first.cancel(job_id)
+        first.set_paused(False)

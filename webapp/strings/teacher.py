@@ -105,6 +105,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "myjobs.status.interrupted": ("interrupted: press Resume", "已中断：可点“继续训练”"),
     # ---- jobs that outlive the server (models/core/jobs.py resume), in every job tab ----
     "myjobs.resume": ("Resume", "继续训练"),
+    "job.resume_this": ("Resume this job", "继续这个任务"),
     "myjobs.resumed": ("{job_id} continues from its last checkpoint.",
                        "{job_id} 将从最近一次保存的检查点继续训练。"),
     "job.stopping": ("Stopping… the step under way finishes, then what it learned is saved.",

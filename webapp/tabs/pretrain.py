@@ -16,7 +16,7 @@ import gradio as gr
 from models.runners import embeddings as emb
 from models.training.pretrain import loop as pt
 from models.core.errors import UserError
-from models.core.jobs import FINISHED
+from models.core.jobs import FINISHED, INTERRUPTED
 from models.runners.surprisal import token_surprisal
 
 from webapp.views import pretrain as plots
@@ -231,10 +231,10 @@ def start_pretraining(manager, jobs, corpus_name, corpus_file, *settings) -> str
         if found is None:
             raise UserError("pre_corpus_empty")
         text = pt.read_corpus(found, source=corpus_name)
-    cache_dir = manager.registry.cache_dir
-    return jobs.submit("pretrain", f"pre-train {cfg.name}",      # one job per click
-                       lambda jctx: pt.run_pretraining(jctx, cfg, text, cache_dir, manager),
-                       dedupe_key=repr((corpus_name, corpus_file, cfg)))
+    job_id = jobs.submit("pretrain", f"pre-train {cfg.name}", pt.job_function(cfg, text, manager),
+                         dedupe_key=repr((corpus_name, corpus_file, cfg)))    # one job per click
+    jobs.keep_settings(job_id, pt.job_settings(cfg, text))      # resumable after a restart
+    return job_id
 
 
 def resume_pretraining(manager, jobs, *settings) -> str:
@@ -243,10 +243,11 @@ def resume_pretraining(manager, jobs, *settings) -> str:
     cache_dir = manager.registry.cache_dir
     if not pt.has_saved_run(cache_dir, cfg.name):
         raise UserError("pre_nothing_to_resume", name=cfg.name)
-    return jobs.submit("pretrain", f"resume {cfg.name}",
-                       lambda jctx: pt.run_pretraining(jctx, cfg, None, cache_dir, manager,
-                                                       resume=True),
-                       dedupe_key=repr(("resume", cfg)))
+    job_id = jobs.submit("pretrain", f"resume {cfg.name}",
+                         pt.job_function(cfg, None, manager, resume=True),
+                         dedupe_key=repr(("resume", cfg)))
+    jobs.keep_settings(job_id, pt.job_settings(cfg, None, resume=True))
+    return job_id
 
 
 def stop_pretraining(jobs, jid, lang) -> str:
@@ -275,6 +276,10 @@ def status_line(job, lang) -> str:
     res = job.result
     if job.status == "queued":
         lines.insert(0, t("pre.status_queued", lang, pos=job.queue_position))
+    elif job.stopping:                        # Stop pressed: no progress line until it ends
+        lines.insert(0, t("job.stopping", lang))
+    elif job.status == INTERRUPTED:           # its server stopped: Resume in "My jobs"
+        lines.insert(0, t("job.interrupted", lang))
     elif job.status == "running":
         phase = job.message if job.message in pt.PHASES else None
         step = losses[-1]["step"] if losses else 0
@@ -370,6 +375,8 @@ def _build_train(ctx: AppContext) -> None:
         start = loc.Button(value_key="pre.start", variant="primary", elem_id="pre-start")
         stop = loc.Button(value_key="pre.stop", variant="stop", elem_id="pre-stop")
         resume = loc.Button(value_key="pre.resume", elem_id="pre-resume")
+        resume_job = loc.Button(value_key="job.resume_this", variant="primary", visible=False,
+                                elem_id="pre-resume-job")    # an interrupted job (follow_job)
     message = action_message("pre-train-msg")
     job_id = loc.Textbox(label_key="pre.job", elem_id="pre-job-id", max_lines=1)
     status = gr.Markdown(elem_id="pre-status")
@@ -414,5 +421,6 @@ def _build_train(ctx: AppContext) -> None:
     # Enter in the job-id box follows a job started elsewhere (another browser or computer).
     job_id.submit(pretrain_status, [job_id, lang], outs, api_name="pretrain_status",
                   show_progress="hidden")
-    follow_job(ctx, "pretrain", job_id, follow, outs, started=started, attach=job_id.submit)
+    follow_job(ctx, "pretrain", job_id, follow, outs, started=started, attach=job_id.submit,
+               resume=resume_job)
     lang.change(relabel_corpus, [lang, corpus], [corpus], **quiet)

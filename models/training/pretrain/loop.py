@@ -15,6 +15,8 @@ Stages, each visible in the UI:
 
 Stages 1 and 2 live in models/training/pretrain/data.py (re-exported here).
 Stop = cancel the job: it saves where it is; resume = a new job that continues from the save.
+In the app the job also keeps a checkpoint every few steps (models/training/checkpoint.py), so
+a job cut off by a server restart is resumed from it (models/core/jobs.py `resume`, `rebuild`).
 Reference: Karpathy's nanoGPT (train.py) for the loop and the learning-rate schedule.
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ from models.core.accounts import user_folder
 from models.core.errors import UserError, check_ranges
 from models.core.files import atomic_folder, model_params, read_json, slug
 from models.runners.token_text import whole_characters
+from models.training.checkpoint import Checkpointer
 from models.training.pretrain.data import (MIN_CORPUS_CHARS, Corpus, bundled_corpora, check_corpus,  # noqa: F401
                             encode_corpus, read_corpus, train_tokenizer)
 
@@ -246,6 +249,12 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
         step, samples, history = state["step"], state["samples"], state["history"]
+    # the job's checkpoint (a run cut off by a restart): later than any saved run, so it wins
+    checkpoint = Checkpointer(getattr(ctx, "checkpoint_dir", None))
+    resumed = checkpoint.restore(model, opt)
+    if resumed is not None:
+        gen.set_state(resumed.data["generator"])
+        step, samples, history = resumed.step, resumed.extra["samples"], resumed.extra["history"]
     if corpus.notice is not None:
         ctx.notice(corpus.notice.code, corpus.notice.message, **corpus.notice.params)
     ctx.report(step / config.steps, "training", info=True, vocab=len(tok),
@@ -299,6 +308,9 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
         if step % config.sample_every == 0 or step == config.steps:
             samples.append((step, sample(model, tok, config, step)))
             ctx.report(step=step, sample=samples[-1][1])
+        if checkpoint.due(step):
+            checkpoint.save(step, model, opt, None, {"generator": gen.get_state()},
+                            {"samples": samples, "history": history})
     ctx.report(None, "saving")
     final_loss = corpus_loss(model, data, config)
     save_run(folder, model, tok, config, corpus.text, {
@@ -315,6 +327,26 @@ def run_pretraining(ctx, config: PretrainConfig, corpus: Corpus | None, cache_di
     return PretrainResult(config.name, key, str(folder), step, config.steps, first_loss,
                           final_loss, step * tokens_per_step, time.time() - started, stopped,
                           len(tok), n_params, samples)
+
+
+def job_function(config: PretrainConfig, corpus: Corpus | None, manager, resume: bool = False):
+    """The app's pre-training job (models/core/jobs.py): a fresh run on `corpus`, or a saved
+    run continued (`resume`)."""
+    cache_dir = manager.registry.cache_dir
+    return lambda ctx: run_pretraining(ctx, config, corpus, cache_dir, manager, resume=resume)
+
+
+def job_settings(config: PretrainConfig, corpus: Corpus | None, resume: bool = False) -> dict:
+    """What `rebuild` needs, as plain JSON data (the job's row in the store)."""
+    return {"config": asdict(config), "corpus": corpus.text if corpus is not None else None,
+            "source": corpus.source if corpus is not None else "", "resume": resume}
+
+
+def rebuild(manager, stored: dict):
+    """The job function of a stored pre-training job (JobRunner.register's factory)."""
+    corpus = Corpus(stored["corpus"], stored["source"]) if stored["corpus"] is not None else None
+    return job_function(PretrainConfig.from_dict(stored["config"]), corpus, manager,
+                        stored["resume"])
 
 
 def save_run(folder: Path, model, tok, config: PretrainConfig, corpus_text: str, state: dict) -> None:
