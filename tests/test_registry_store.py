@@ -95,7 +95,7 @@ def test_an_old_registry_file_is_imported_once(tmp_path, folders):
     old = [{"key": "local:tuned", "name": "tuned", "source": "local",
             "location": str(folders["a"]), "tasks": ["classify", "attention"], "owner": "amy",
             "shared": True},
-           {"key": "local:tuned-2", "name": "tuned", "source": "local",      # the same name
+           {"key": "local:older", "name": "tuned", "source": "local",        # the same name
             "location": str(folders["b"]), "tasks": [], "owner": "", "shared": False},
            {"key": "local:gone", "name": "gone", "source": "local",
             "location": str(tmp_path / "deleted"), "tasks": [], "owner": "", "shared": False}]
@@ -105,6 +105,7 @@ def test_an_old_registry_file_is_imported_once(tmp_path, folders):
     assert sorted(s.name for s in mine) == ["tuned", "tuned (2)"]
     tuned = reg.get("local:tuned")
     assert (tuned.owner, tuned.shared, tuned.tasks) == ("amy", True, {"classify", "attention"})
+    assert reg.get("local:older").name == "tuned (2)"      # keys kept: allowed lists name them
     assert not (tmp_path / "registry.json").exists()
     assert (tmp_path / "registry.json.imported").exists()
     # a second start (or a second process) finds nothing to import: no row twice

@@ -373,10 +373,11 @@ class Registry:
         with self.store.write() as db:
             db.execute("DELETE FROM models WHERE key=?", (key,))
 
-    def _insert(self, spec: ModelSpec) -> ModelSpec:
+    def _insert(self, spec: ModelSpec, keep_key: bool = False) -> ModelSpec:
         """Store a new model in one transaction: a folder or Hub id already listed keeps its
         key (its row is updated); a name that is taken gets the first free " (n)"; the time
-        and the running job (if any) are recorded."""
+        and the running job (if any) are recorded. The key of a new local folder comes from
+        its name, unless `keep_key` (an imported row keeps the key it had, if free)."""
         with self.store.write() as db:
             same = db.execute("SELECT key, created, job_id FROM models WHERE source=? AND "
                               "location=?", (spec.source, spec.location)).fetchone()
@@ -389,7 +390,8 @@ class Registry:
                 key, created, job = same[0], same[1], current_job_id() or same[2]
             else:
                 keys = {k: loc for k, _n, loc in rows} | {k: s.location for k, s in others.items()}
-                base = spec.key if spec.source == "hub" else "local:" + slug(name, "model")
+                base = spec.key if spec.source == "hub" or keep_key \
+                    else "local:" + slug(name, "model")
                 key = self._free_key(base, spec.location, keys)
                 created, job = time.time(), current_job_id()
             spec = replace(spec, key=key, name=name, created=created, job_id=job)
@@ -410,10 +412,11 @@ class Registry:
         return key
 
     def _import_old_file(self) -> None:
-        """The models of a `registry.json` (before the store): added once, in one transaction
-        with the renaming of the file, so two processes starting together import it once.
-        Rows whose folder is gone are skipped, as the old loader did; an unreadable file is
-        left where it is (the app starts with the models it has)."""
+        """The models of a `registry.json` (before the store), then the file is renamed
+        `registry.json.imported`. Each is inserted like any new model, and a folder already
+        listed keeps its row, so two processes starting together that both read the file
+        still list each model once. Rows whose folder is gone are skipped, as the old loader
+        did; an unreadable file is left where it is (the app starts with the models it has)."""
         path = self.cache_dir / OLD_FILE
         if not path.exists():
             return
@@ -427,9 +430,11 @@ class Registry:
         for row in rows:
             try:
                 if row["source"] == "local":
-                    specs.append(local_spec(row["location"], row.get("name"),
-                                            frozenset(row.get("tasks") or ()) or None,
-                                            row.get("owner") or "", bool(row.get("shared"))))
+                    spec = local_spec(row["location"], row.get("name"),
+                                      frozenset(row.get("tasks") or ()) or None,
+                                      row.get("owner") or "", bool(row.get("shared")))
+                    # the key it had: the teacher's list of allowed models names it
+                    specs.append(replace(spec, key=str(row.get("key") or spec.key)))
                 elif row["source"] == "hub":
                     folder = self._hub_cached_dir(row["location"])
                     config = read_json(folder / "config.json") if folder else {}
@@ -441,7 +446,7 @@ class Registry:
             except (UserError, KeyError, TypeError):
                 continue  # a folder that was deleted since: skip it, keep the others
         for spec in specs:
-            self._insert(spec)
+            self._insert(spec, keep_key=True)
         try:
             os.replace(path, path.with_name(OLD_FILE + ".imported"))
         except FileNotFoundError:
