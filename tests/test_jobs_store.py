@@ -143,3 +143,23 @@ def test_a_pretraining_job_cut_off_resumes_to_the_same_final_loss(make_manager, 
     finally:
         first.cancel(job_id)
         first.set_paused(False)
+
+
+def test_stop_gives_up_an_interrupted_job_and_a_dropped_queued_job_stays_stopped(tmp_path):
+    first = JobRunner("first", store=Store(tmp_path))
+    first.set_paused(True)
+    cut_off = first.submit("finetune", "cut off", lambda ctx: None)
+    dropped = first.submit("finetune", "dropped", lambda ctx: None)
+    assert first.cancel(dropped)                        # Stop while queued
+    (first.job_dir(cut_off) / "checkpoint").mkdir(parents=True)
+    again = JobRunner("again", store=Store(tmp_path))
+    assert again.snapshot(dropped).status == CANCELLED  # not "interrupted" after the restart
+    assert again.snapshot(cut_off).status == INTERRUPTED
+    from webapp.tabs.my_jobs import stop_job
+    from webapp.text import t
+    said = stop_job(again, cut_off, "zh")               # My jobs' Stop on it: given up
+    assert said == t("myjobs.given_up", "zh", job_id=cut_off)
+    assert again.snapshot(cut_off).status == CANCELLED
+    assert not again.job_dir(cut_off).exists()
+    assert not again.cancel(cut_off)                    # nothing left to stop
+    first.cancel(cut_off)

@@ -426,18 +426,35 @@ class JobRunner:
         return self._from_row(row)
 
     def cancel(self, job_id: str) -> bool:
-        """Ask a job to stop. A queued job is dropped; a running one stops at its next step."""
+        """Ask a job to stop. A queued job is dropped; a running one stops at its next step;
+        an interrupted one (stored) is given up: stopped, its checkpoint deleted."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None or job.status in FINISHED or not can_see(job.owner):
+        if job is None:
+            return self._give_up(job_id)
+        with self._lock:
+            if job.status in FINISHED or not can_see(job.owner):
                 return False
             job.cancel_requested = True
-            if job.status == QUEUED:
+            dropped = job.status == QUEUED
+            if dropped:
                 self._queue = deque((j, f) for j, f in self._queue if j.id != job_id)
                 # message: a phase key like every job's status line (no words in models/)
                 job.status, job.finished, job.message = CANCELLED, time.time(), "cancelled"
                 self._renumber()
-            return True
+        if dropped:
+            self._save(job)
+        return True
+
+    def _give_up(self, job_id: str) -> bool:
+        row = self._row(job_id)
+        if row is None or row["status"] != INTERRUPTED:
+            return False
+        with self.store.write() as db:
+            db.execute("UPDATE jobs SET status=?, message=?, updated=? WHERE id=? AND status=?",
+                       (CANCELLED, "cancelled", time.time(), job_id, INTERRUPTED))
+        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+        return True
 
     def jobs(self, kind: str | None = None) -> list[Job]:
         """This runner's jobs, then the stored ones it does not hold (interrupted jobs,

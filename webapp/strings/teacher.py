@@ -106,6 +106,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # ---- jobs that outlive the server (models/core/jobs.py resume), in every job tab ----
     "myjobs.resume": ("Resume", "继续训练"),
     "job.resume_this": ("Resume this job", "继续这个任务"),
+    "myjobs.given_up": ("{job_id} will not be resumed; its checkpoint is deleted.",
+                        "{job_id} 不会再继续训练，它的检查点已删除。"),
     "myjobs.resumed": ("{job_id} continues from its last checkpoint.",
                        "{job_id} 将从最近一次保存的检查点继续训练。"),
     "job.stopping": ("Stopping… the step under way finishes, then what it learned is saved.",

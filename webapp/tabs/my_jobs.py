@@ -12,7 +12,7 @@ import html
 
 import gradio as gr
 
-from models.core.jobs import FINISHED, JobRunner
+from models.core.jobs import FINISHED, INTERRUPTED, JobRunner
 
 from webapp.common import AppContext, QUIET, action_message, wire_action
 from webapp.i18n import t
@@ -51,6 +51,8 @@ def stop_job(jobs: JobRunner, job_id: str, lang: str) -> str:
     job = jobs.snapshot((job_id or "").strip())
     if job.status in FINISHED or not jobs.cancel(job.id):
         return t("myjobs.finished", lang, job_id=job.id)
+    if job.status == INTERRUPTED:                 # given up: it will not be resumed
+        return t("myjobs.given_up", lang, job_id=job.id)
     return t("myjobs.stopping", lang, job_id=job.id)
 
 
