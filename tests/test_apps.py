@@ -19,6 +19,7 @@ from models.runners.applications import prompts
 from models.runners.batching import TOP_N, Batcher
 from models.core.errors import UserError
 from models.runners.generation import GenerationSettings
+from tests.conftest import join_all
 from tests.messages import english
 
 GREEDY = GenerationSettings(greedy=True)
@@ -36,13 +37,20 @@ def long_llama(tmp_path_factory):
     return folder
 
 
+def _copy(folder, to):
+    import shutil
+    return shutil.copytree(folder, to)
+
+
 @pytest.fixture
-def mgr(make_manager, tiny_models, long_llama):
+def mgr(make_manager, tiny_models, long_llama, tmp_path):
     m = make_manager()
     m.keys = {"t5": m.register_local(str(tiny_models["t5"]), "t5").key,
               "bart": m.register_local(str(tiny_models["bart"]), "bart").key,
               "marian": m.register_local(str(tiny_models["marian"]), "opus-mt-en-de").key,
-              "marian?": m.register_local(str(tiny_models["marian"]), "my-translator").key,
+              # a second folder: one folder is one model in the registry, whatever its name
+              "marian?": m.register_local(str(_copy(tiny_models["marian"], tmp_path / "mine")),
+                                          "my-translator").key,
               "qa": m.register_local(str(tiny_models["distilbert-qa"]), "qa").key,
               "gpt2": m.register_local(str(tiny_models["gpt2"]), "gpt2").key,
               "llama": m.register_local(str(long_llama), "chat-llama").key}
@@ -169,12 +177,24 @@ def test_copy_format_answers_with_a_piece_of_the_context(mgr):
             _check_insight(out)
 
 
-def test_span_answers_fall_back_to_copying_on_long_contexts(mgr, monkeypatch):
-    monkeypatch.setattr(apps, "SPAN_MAX_TOKENS", 20)
+def test_long_inputs_are_cut_to_what_a_request_reads_with_one_notice(mgr, monkeypatch):
+    """One rule for the applications (models/runners/applications/run.py): a span answer reads
+    at most SPAN_MAX_TOKENS, a summary at most DOC_TOKENS, a translation no more source than its
+    answer's length can hold; what is cut is said with the "cut" notice, never switched to
+    another way of answering."""
+    monkeypatch.setattr(apps, "SPAN_MAX_TOKENS", 600)
+    monkeypatch.setattr(apps, "DOC_TOKENS", 800)
+    long_text = "Paris is the capital of France and a large city. " * 100
     with mgr.use(mgr.keys["llama"]) as lm:
-        prep = apps.prepare_answer(lm, "what is the capital", "paris is the capital of france",
-                                   fmt="few-shot+span")
-    assert not prep.fmt.span and prep.fmt.copy and [n.code for n in prep.notices] == ["span_long"]
+        qa = apps.prepare_answer(lm, "what is the capital", long_text, fmt="few-shot+span")
+        summary = apps.prepare_summarize(lm, long_text, "short")
+        short = apps.prepare_translate(lm, "Paris is big.", "en", "zh")
+        cut = apps.prepare_translate(lm, long_text, "en", "zh", max_new_tokens=100)
+    assert qa.fmt.span and len(qa.input_ids) <= 600 and [n.code for n in qa.notices] == ["cut"]
+    assert len(qa.copy_from) < len(long_text) and long_text.startswith(qa.copy_from.strip()[:100])
+    assert len(summary.input_ids) <= 800 and [n.code for n in summary.notices] == ["cut"]
+    assert short.notices == () and [n.code for n in cut.notices] == ["cut"]
+    assert cut.notices[0].params["room"] == 100 // 5            # into Chinese: 5 tokens per source token
 
 
 def test_span_answers_score_whole_pieces_of_the_context(mgr):
@@ -289,7 +309,7 @@ def test_concurrent_requests_are_batched_and_never_mixed(mgr):
         solo = [apps.run_to_end(Batcher(), lm, p, GREEDY).text for p in preps]
         batcher = Batcher(window_s=0.5)
         results: dict[int, apps.AppUpdate] = {}
-        barrier = threading.Barrier(len(preps))
+        barrier = threading.Barrier(len(preps), timeout=60)
 
         def user(i):
             barrier.wait()
@@ -297,8 +317,7 @@ def test_concurrent_requests_are_batched_and_never_mixed(mgr):
         threads = [threading.Thread(target=user, args=(i,)) for i in range(len(preps))]
         for th in threads:
             th.start()
-        for th in threads:
-            th.join()
+        join_all(threads, 120, "the users' generations")
     assert batcher.batches_run < len(preps)
     assert max(r.batch_size for r in results.values()) > 1
     assert [results[i].text for i in range(len(preps))] == solo

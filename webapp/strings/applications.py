@@ -147,10 +147,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "notice.cut": ("The text had {n} tokens; {name} reads at most {room} here, so only the "
                         "first {room} were used.",
                         "文本有 {n} 个词元，而 {name} 在这里最多读取 {room} 个，所以只用了前 {room} 个。"),
-    "notice.span_long": ("The context is long, so the answer is chosen token by token "
-                              "instead of comparing every piece of the context (that is done up "
-                              "to {n} tokens).",
-                              "上下文很长，所以答案改为逐个词元选出，而不是比较上下文中的每一段（后者只在 {n} 个词元以内进行）。"),
     "notice.pair_unknown": ("{name} does not say which languages it translates; it will "
                                  "translate in the direction it was trained on.",
                                  "{name} 没有注明它翻译哪两种语言；它会按训练时的方向翻译。"),

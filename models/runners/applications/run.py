@@ -36,6 +36,14 @@ LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 9
 SENTENCES = {"short": 1, "medium": 2, "long": 3}   # an extractive summary's sentences
 # The translation directions T5 was trained on, with the prefix it expects.
 SPAN_MAX_TOKENS = 1024   # "+span" answers compare every piece of the context: up to this prompt
+# The longest prompt an application reads, whatever the model's window: SmolLM2's is 8,192, but
+# reading 8,192 tokens and scoring a summary's sentences against them holds the device (which the
+# class shares) for minutes on a 2-core CPU; 2,048 tokens is about 8,000 characters of English
+# or 1,500 Chinese characters, read in seconds. A longer text is cut with the "cut" notice.
+DOC_TOKENS = 2048
+# The most a translation writes (below); a source that needs more is cut to what fits, with the
+# "cut" notice, rather than translated in part without a word
+TRANSLATION_TOKENS = 384
 ANSWER_TOKENS = 40   # short answers; a Chinese character takes ~3 of SmolLM2's byte-level tokens
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOP = {"the", "a", "an", "is", "are", "was", "were", "of", "in", "on", "to", "and", "or",
@@ -112,10 +120,13 @@ def _prefix_pairs(fam: Family) -> dict:
 
 
 # ---- prepare ---------------------------------------------------------------------------------
-def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list) -> list[int]:
-    """Keep the beginning of a document that does not fit, and say so."""
+def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list,
+         cap: int | None = None) -> list[int]:
+    """Keep the beginning of a document that does not fit the `room` the prompt leaves (or is
+    over `cap` tokens), and say so."""
     if room < 16:
         raise UserError("apps_no_room", name=lm.spec.name, max_length=lm.max_length)
+    room = room if cap is None else min(room, cap)
     if len(doc_ids) > room:
         notices.append(Notice("cut", n=len(doc_ids), room=room, name=lm.spec.name))
         return doc_ids[:room]
@@ -123,16 +134,19 @@ def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list) -> list[
 
 
 def _lm_prepare(lm: LoadedModel, task: str, fmt: PromptFormat, render, doc: str,
-                max_new: int) -> tuple[Prepared, str]:
+                max_new: int, most: int | None = None,
+                doc_most: int | None = None) -> tuple[Prepared, str]:
     """Decoder LMs: `render(doc)` is the whole prompt in format `fmt`. Only the document is
-    shortened if the whole does not fit the context window. -> (prepared, the document kept)."""
+    shortened if the whole does not fit the context window or `most` tokens (or the document
+    is over `doc_most`), with the "cut" notice. -> (prepared, the document kept)."""
     tok = lm.tokenizer
     if fmt.chat and not getattr(tok, "chat_template", None):
         raise UserError("wrong_task", name=lm.spec.name)
     notices: list = []
     shell = len(tok(render(""), add_special_tokens=False)["input_ids"])
     doc_ids = tok(doc, add_special_tokens=False)["input_ids"]
-    kept = _fit(lm, doc_ids, lm.max_length - max_new - shell, notices)
+    room = min(lm.max_length - max_new, DOC_TOKENS if most is None else most) - shell
+    kept = _fit(lm, doc_ids, room, notices, doc_most)
     if len(kept) < len(doc_ids):
         doc = tok.decode(kept)
     text = render(doc)
@@ -207,9 +221,11 @@ def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
     tokens on a Chinese character); at least 24, at most 384."""
     check_task(lm.spec, "translate")
     text = check_text(text, "text")
+    ratio = 5 if target == "zh" else 3
     if max_new_tokens is None:
         n = len(lm.tokenizer(text, add_special_tokens=False)["input_ids"])
-        max_new_tokens = max(24, min(384, (5 if target == "zh" else 3) * n))
+        max_new_tokens = max(24, min(TRANSLATION_TOKENS, ratio * n))
+    source_most = max(8, int(max_new_tokens) // ratio)     # what the answer's length can hold
     for code in (source, target):
         if code not in LANGUAGES:
             raise UserError("bad_language", language=str(code))
@@ -240,10 +256,10 @@ def prepare_translate(lm: LoadedModel, text: str, source: str, target: str,
         shot = (instruction + ex_src, ex_tgt)
         return _lm_prepare(lm, "translate", form,
                            lambda doc: _chat(lm, form, "translate", instruction + doc, shot),
-                           text, max_new_tokens)[0]
+                           text, max_new_tokens, doc_most=source_most)[0]
     head = f"{src}: {ex_src}\n{tgt}: {ex_tgt}\n\n" if form.shots else ""
     return _lm_prepare(lm, "translate", form, lambda doc: f"{head}{src}: {doc}\n{tgt}:",
-                       text, max_new_tokens)[0]
+                       text, max_new_tokens, doc_most=source_most)[0]
 
 
 def prepare_answer(lm: LoadedModel, question: str, context: str,
@@ -264,6 +280,7 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
         return _lm_prepare(lm, "answer", form, lambda _doc: f"Question: {question}\nAnswer:",
                            "", ANSWER_TOKENS)[0]
     ex_ctx, ex_q, ex_a = prompts.QA_SHOTS[lang]
+    most = SPAN_MAX_TOKENS if form.span else DOC_TOKENS
     if form.chat:
         def block(doc, q):
             return ("Answer the question using the context. Reply with a short answer only."
@@ -271,22 +288,19 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
         shot = (block(ex_ctx, ex_q), ex_a)
         prep, kept = _lm_prepare(lm, "answer", form,
                                  lambda doc: _chat(lm, form, "answer", block(doc, question), shot),
-                                 context, ANSWER_TOKENS)
+                                 context, ANSWER_TOKENS, most)
     else:
         def block(doc, q):
             return prompts.qa_block(form, lang, doc, q)
         shown = block(ex_ctx, ex_q)
         head = f"{shown}{'' if shown.endswith('：') else ' '}{ex_a}\n\n" if form.shots else ""
         prep, kept = _lm_prepare(lm, "answer", form, lambda doc: head + block(doc, question),
-                                 context, ANSWER_TOKENS)
+                                 context, ANSWER_TOKENS, most)
     if form.copy:
         prep = replace(prep, copy_from=kept)
     if form.span and form.calibrate and not form.chat:
         null = head + block(kept, prompts.NULL_QUESTION[lang])
         prep = replace(prep, null_ids=lm.tokenizer(null, add_special_tokens=False)["input_ids"])
-    if form.span and len(prep.input_ids) > SPAN_MAX_TOKENS:
-        note = Notice("span_long", n=SPAN_MAX_TOKENS)
-        prep = replace(prep, fmt=replace(form, span=False), notices=prep.notices + (note,))
     return prep
 
 
