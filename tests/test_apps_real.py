@@ -14,6 +14,7 @@ import pytest
 from models.runners.applications import run as apps
 from models.runners.batching import Batcher
 from models.runners.generation import GenerationSettings
+from tests.conftest import join_all
 
 pytestmark = pytest.mark.slow
 EVAL = Path(__file__).resolve().parent.parent / "assets" / "eval" / "qa.jsonl"
@@ -36,8 +37,7 @@ def _run_all(manager, make_prep, items):
         threads = [threading.Thread(target=user, args=(i,)) for i in range(len(items))]
         for th in threads:
             th.start()
-        for th in threads:
-            th.join()
+        join_all(threads, 600, "the users' answers")
     return preps, results
 
 

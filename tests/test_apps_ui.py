@@ -8,7 +8,6 @@ import html
 import gradio as gr
 import pytest
 
-from models.core.jobs import JobRunner
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -17,18 +16,9 @@ def _quiet(*_a, **_k):
     return None
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, tiny_models):
-    from models.core.device import pick_device
-    from models.core.manager import ModelManager
-    from models.core.registry import Registry
-    from webapp.ui import build_app
-    manager = ModelManager(Registry(tmp_path_factory.mktemp("ui-cache")), pick_device("cpu"))
-    keys = {"qa": manager.register_local(str(tiny_models["distilbert-qa"]), "qa").key,
-            "t5": manager.register_local(str(tiny_models["t5"]), "t5").key}
-    demo = build_app(manager, JobRunner("cpu"), lang="en")
-    fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
-    return fns, keys
+@pytest.fixture
+def app(tiny_app):
+    return tiny_app
 
 
 def test_extractive_answer_is_marked_in_the_escaped_context(app):

@@ -11,6 +11,7 @@ import torch
 
 from models.runners.batching import Batcher, _eos_ids, continuous_ok
 from models.runners.generation import GenerationSettings, prepare_prompt, stream_generate
+from tests.conftest import join_all
 
 GREEDY = GenerationSettings(max_new_tokens=12, greedy=True)
 
@@ -48,7 +49,7 @@ def _final(batcher, lm, ids, settings, allowed=None, first_token=None):
 
 def _at_once(batcher, lm, prompts, settings_list):
     results: dict[int, object] = {}
-    barrier = threading.Barrier(len(prompts))
+    barrier = threading.Barrier(len(prompts), timeout=60)
 
     def user(i):
         barrier.wait()
@@ -56,8 +57,7 @@ def _at_once(batcher, lm, prompts, settings_list):
     threads = [threading.Thread(target=user, args=(i,)) for i in range(len(prompts))]
     for th in threads:
         th.start()
-    for th in threads:
-        th.join()
+    join_all(threads, 120, "the users' generations")
     return [results[i] for i in range(len(prompts))]
 
 
@@ -99,7 +99,7 @@ def test_a_request_joins_a_running_batch_between_steps(manager):
         th.start()
         assert started.wait(60)
         second = _final(batcher, lm, second_ids, GREEDY)
-        th.join()
+        join_all([th], 120, "the first user's generation")
         alone = _alone(lm, second_ids, GREEDY)
     assert batcher.batches_run == 2 and second.batch_size == 2      # it joined, not waited
     assert second.token_ids == alone
@@ -130,7 +130,7 @@ def test_a_restricted_row_keeps_to_its_tokens_beside_a_free_one(manager):
         prompts = [_ids(lm, "the cat sat"), _ids(lm, "the dog ran")]
         batcher = Batcher(window_s=0.5)
         results = {}
-        barrier = threading.Barrier(2)
+        barrier = threading.Barrier(2, timeout=60)
 
         def user(i, allowed):
             barrier.wait()
@@ -139,8 +139,7 @@ def test_a_restricted_row_keeps_to_its_tokens_beside_a_free_one(manager):
                    threading.Thread(target=user, args=(1, None))]
         for th in threads:
             th.start()
-        for th in threads:
-            th.join()
+        join_all(threads, 120, "the users' generations")
         free_alone = _alone(lm, prompts[1], GREEDY)
     assert results[0].token_ids and set(results[0].token_ids) <= allowed_set
     assert results[1].token_ids == free_alone

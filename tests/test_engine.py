@@ -32,15 +32,6 @@ pytestmark = pytest.mark.slow
 QUESTION = "What is the capital of France?"
 
 
-@pytest.fixture(scope="session")
-def engine_manager(real_cache, engine_server):
-    """A manager as app.py builds it with --engine-url: SmolLM2 local, and the engine's model."""
-    manager = ModelManager(Registry(real_cache), pick_device("cpu"))
-    spec = manager.attach_engine(Engine(engine_server[0]))
-    assert spec is not None and spec.key == "engine:smollm2", spec
-    return manager
-
-
 def test_probe_finds_what_the_server_gives(engine_manager, engine_server):
     engine = engine_manager.engine
     caps = engine.probe()
@@ -186,24 +177,22 @@ def test_unreachable_engine_is_a_clear_message(real_cache):
     assert "无法连接服务引擎" in render(err.value, "zh") and url in render(err.value, "zh")
 
 
-def test_the_apps_api_answers_through_the_engine(real_cache, engine_server):
+def test_the_apps_api_answers_through_the_engine(engine_app):
     """`python app.py --engine-url ...`: /answer and /generate with the engine's model, through
     the running app (the Applications and Generate tabs' own handlers)."""
     from gradio_client import Client
-    from tests.engine_server import app_with_engine
-    with app_with_engine(real_cache, engine_server[0]) as url:
-        client = Client(url, verbose=False)
-        answer, info, sent, _insight, where = client.predict(
-            "engine:smollm2", "What is the capital of Kenya?",
-            "Kenya is a country in East Africa. Its capital and largest city is Nairobi.",
-            True, 0.7, 50, "en", api_name="/answer")
-        assert "Nairobi" in answer and "smollm2 · engine" in info, (answer, info)
-        assert "Question: What is the capital of Kenya?" in sent
-        assert "Nairobi" in where                          # marked in the context
-        text, stats, sent = client.predict("engine:smollm2", QUESTION, True, 16, 0.3, 50, 0.95,
-                                           True, 0, "en", api_name="/generate")[:3]
-        assert "Paris" in text and "smollm2 · engine" in stats, (text, stats)
-        assert '"content": "What is the capital of France?"' in sent     # the messages sent
+    client = Client(engine_app, verbose=False)      # the run's app with --engine-url
+    answer, info, sent, _insight, where = client.predict(
+        "engine:smollm2", "What is the capital of Kenya?",
+        "Kenya is a country in East Africa. Its capital and largest city is Nairobi.",
+        True, 0.7, 50, "en", api_name="/answer")
+    assert "Nairobi" in answer and "smollm2 · engine" in info, (answer, info)
+    assert "Question: What is the capital of Kenya?" in sent
+    assert "Nairobi" in where                          # marked in the context
+    text, stats, sent = client.predict("engine:smollm2", QUESTION, True, 16, 0.3, 50, 0.95,
+                                       True, 0, "en", api_name="/generate")[:3]
+    assert "Paris" in text and "smollm2 · engine" in stats, (text, stats)
+    assert '"content": "What is the capital of France?"' in sent     # the messages sent
 
 
 def test_the_engines_model_is_not_remembered(tmp_path):

@@ -50,14 +50,9 @@ def test_the_note_says_who_computed_surprisal_and_why():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_surprisal_with_a_real_engine_stays_local_and_says_so(real_cache, engine_server, lang):
-    from models.core.device import pick_device
-    from models.core.manager import ModelManager
-    from models.core.registry import Registry
-    from models.runners.engine import Engine
+def test_surprisal_with_a_real_engine_stays_local_and_says_so(engine_manager, engine_server, lang):
     from webapp.tabs.pretrain import score_tokens
-    manager = ModelManager(Registry(real_cache, online=False), pick_device("cpu"))
-    manager.attach_engine(Engine(engine_server[0]))
+    manager = engine_manager                      # the run's manager with --engine-url
     head, *_rest, data = score_tokens(manager, "smollm2", TEXT, lang)
     assert data["engine"] == "local" and len(data["surprisal"]) == len(data["tokens"])
     caps = manager.engine.known()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from models.core.jobs import JobRunner
 from tests.messages import LANG, check_message, run_cases
 
 CASES = [
@@ -42,19 +41,10 @@ def _quiet(*_a, **_k):
     return None
 
 
-@pytest.fixture(scope="module")
-def fns(tmp_path_factory, tiny_models):
+@pytest.fixture
+def fns(tiny_app):
     """The app's own handlers (by API name) on tiny T5 and DistilBERT-QA models."""
-    from models.core.device import pick_device
-    from models.core.manager import ModelManager
-    from models.core.registry import Registry
-    from webapp.ui import build_app
-    manager = ModelManager(Registry(tmp_path_factory.mktemp("err-cache")), pick_device("cpu"))
-    keys = {"qa": manager.register_local(str(tiny_models["distilbert-qa"]), "qa").key,
-            "t5": manager.register_local(str(tiny_models["t5"]), "t5").key}
-    demo = build_app(manager, JobRunner("cpu"), lang="en")
-    handlers = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
-    return handlers, keys
+    return tiny_app
 
 
 def _message(call) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pytest
 import torch
@@ -17,6 +16,7 @@ from models.training.finetune.job import finetune_and_save, start_job, status_di
 from models.training.finetune.store import finetuned_dir, save_model, zip_model
 from models.core.jobs import JobRunner
 from models.core.registry import Registry
+from tests.conftest import until
 from tests.messages import english
 
 # Two classes a tiny model can separate from words alone (all in tests/tiny.py's vocabulary).
@@ -142,12 +142,12 @@ def test_queue_runs_one_job_at_a_time_and_reports_status(tiny_manager):
     assert jobs.snapshot(second).queue_position >= 1
     assert jobs.cancel(third) and jobs.snapshot(third).status == "cancelled"
     running_together = []
-    while True:
+
+    def both_finished() -> bool:
         snaps = [jobs.snapshot(j) for j in (first, second)]
         running_together.append(sum(s.status == "running" for s in snaps))
-        if all(s.status in ("done", "failed", "cancelled") for s in snaps):
-            break
-        time.sleep(0.02)
+        return all(s.status in ("done", "failed", "cancelled") for s in snaps)
+    until(both_finished, 300, "the two jobs to finish", pause=0.02)
     assert max(running_together) == 1
     for job_id in (first, second):
         status = status_dict(jobs.snapshot(job_id))

@@ -1,5 +1,6 @@
 """The packaged MiniLM fine-tuned on the bundled sample with the default settings, through the
-app's own job path (start_job -> JobCallback -> JobContext, no callback of the test's own),
+app's own job path (start_job -> JobCallback -> JobContext, no callback of the test's own; the
+run's one such job, shared with the Fine-tune golden path through the `trained` fixture),
 beats always-guess-the-majority by a clear margin, and the saved model is confident and right
 on easy sentences. The Chinese sample is recognised as data MiniLM cannot read."""
 from __future__ import annotations
@@ -10,22 +11,25 @@ from models.training.finetune.loop import FinetuneConfig, profile_data
 from models.training.finetune.data import SAMPLES, load
 from models.runners.classification import BeforeModels, classify
 from models.training.finetune.job import start_job, status_dict
-from models.core.jobs import JobRunner
 
 pytestmark = pytest.mark.slow
 
 MARGIN = 0.25   # measured at seed 42 (5 epochs, lr 2e-4): validation accuracy 0.944 vs 0.500
 
 
-def test_minilm_on_the_sample_through_the_apps_job_beats_the_baseline(real_manager):
+def sample_job(real_manager, jobs):
+    """Start the classifier on the English sample with the tab's settings; returns the job id."""
     data = load(SAMPLES["sentiment_en"])
     tokenizer = real_manager.registry.files_dir(real_manager.registry.get("minilm"))
     from transformers import AutoTokenizer
     profile = profile_data(data, AutoTokenizer.from_pretrained(tokenizer))
     cfg = FinetuneConfig(max_length=profile.max_length)           # as the tab sets it
-    jobs = JobRunner("cpu")
-    job_id = start_job(real_manager, jobs, cfg, data, "minilm-sentiment-test")
-    st = status_dict(jobs.wait(job_id, 1800))
+    return start_job(real_manager, jobs, cfg, data, "minilm-sentiment-test")
+
+
+def test_minilm_on_the_sample_through_the_apps_job_beats_the_baseline(real_manager, trained):
+    job = trained.finished("classifier", lambda: sample_job(real_manager, trained.jobs), 1800)
+    st = status_dict(job)
     assert st["status"] == "done", (st["error"], st["detail"])
     r = st["result"]["report"]
     print(f"\nMiniLM on the sample: accuracy {r['accuracy']:.3f}, macro-F1 {r['macro_f1']:.3f}, "

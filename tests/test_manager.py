@@ -8,6 +8,7 @@ import pytest
 
 from models.core.device import format_bytes
 from models.core.errors import UserError
+from tests.conftest import join_all
 from tests.messages import english
 
 
@@ -25,7 +26,7 @@ def test_loads_once_under_eight_concurrent_requests(make_manager, tiny_models):
         calls.append(spec.key)
         return original(spec, progress)
     manager._load = counting
-    barrier, results, errors = threading.Barrier(8), [], []
+    barrier, results, errors = threading.Barrier(8, timeout=60), [], []
 
     def worker():
         barrier.wait()
@@ -37,8 +38,7 @@ def test_loads_once_under_eight_concurrent_requests(make_manager, tiny_models):
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for th in threads:
         th.start()
-    for th in threads:
-        th.join()
+    join_all(threads, 120, "the eight loads")
     assert not errors
     assert calls == [key]                       # loaded exactly once
     assert len({id(lm) for lm in results}) == 1  # everyone got the same model

@@ -9,6 +9,7 @@ import pytest
 
 from models.core.errors import UserError
 from models.core.scheduler import BACKGROUND, REQUEST, DeviceScheduler
+from tests.conftest import until
 from tests.messages import english
 
 
@@ -18,7 +19,7 @@ def _training(scheduler: DeviceScheduler, steps: list, stop: threading.Event,
     while not stop.is_set():
         with scheduler.slot(BACKGROUND, "train"):
             in_step.set()
-            release.wait()
+            release.wait(30)                  # a deadline, should the test fail first
             steps.append(1)
 
 
@@ -36,8 +37,7 @@ def test_a_request_waits_for_at_most_the_step_in_progress():
             seen["got"] = len(steps)
     asker = threading.Thread(target=request)
     asker.start()
-    while not sched.waiting():                   # the request is queued behind the step
-        pass
+    until(sched.waiting, what="the request queued behind the step")
     assert [(w.kind, w.position) for w in sched.waiting()] == [(REQUEST, 1)]
     release.set()                                # every later step runs at once
     asker.join(5)
@@ -52,23 +52,21 @@ def test_requests_go_first_then_background_in_order():
 
     def holder():
         with sched.slot(REQUEST, "first"):
-            gate.wait()
+            gate.wait(30)
 
     def work(kind, label):
         with sched.slot(kind, label):
             order.append(label)
     t0 = threading.Thread(target=holder)
     t0.start()
-    while sched.running() is None:
-        pass
+    until(lambda: sched.running() is not None, what="the first request to hold the device")
     threads = []
     for kind, label in [(BACKGROUND, "step-a"), (REQUEST, "req-1"), (BACKGROUND, "step-b"),
                         (REQUEST, "req-2")]:
         th = threading.Thread(target=work, args=(kind, label))
         th.start()
         threads.append(th)
-        while len(sched.waiting()) < len(threads):
-            pass
+        until(lambda: len(sched.waiting()) >= len(threads), what=f"{label} to queue")
     assert [w.label for w in sched.waiting()] == ["req-1", "req-2", "step-a", "step-b"]
     gate.set()
     for th in [t0] + threads:

@@ -72,3 +72,21 @@ def _guarded_page(browser, locale: str):
     yield pg
     context.close()
     assert not outside, f"requests left the machine: {outside[:5]}"
+
+
+def start_or_attach(page, trained, name: str, prefix: str) -> str:
+    """The Start of a training tab's golden path (ids "#<prefix>-start", "-job-id", "-attach").
+    A run trains each real model once (tests/conftest.py TrainedOnce): the English page always
+    presses Start, as a first-time user does; a page in another language whose run already has
+    the finished job `name` pastes its id and presses Attach instead, as a user following a
+    job from another browser does, and checks the same results in its own language. Returns
+    the job id shown."""
+    box = page.locator(f"#{prefix}-job-id textarea")
+    known = None if page.lang == "en" else trained.job_id(name)
+    if known:
+        box.fill(known)
+        page.locator(f"#{prefix}-attach").click()
+    else:
+        page.locator(f"#{prefix}-start").click()
+    expect(box).not_to_have_value("", timeout=120_000)
+    return box.input_value()

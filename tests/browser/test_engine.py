@@ -4,7 +4,8 @@ under the output says the serving engine answered (and what that server does not
 the packaged SmolLM2 picked, the same line says this app's own worker answered.
 
 The engine is a real `transformers serve` of SmolLM2 on this CPU (the `engine_server` fixture,
-tests/engine_server.py)."""
+tests/engine_server.py); the app is the run's one started with --engine-url (`engine_app`,
+tests/conftest.py)."""
 from __future__ import annotations
 
 import re
@@ -12,7 +13,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.engine_server import app_with_engine
 from webapp.i18n import t
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -20,12 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ENGINE_OPTION = "smollm2 · engine"
 LOCAL_OPTION = "SmolLM2-135M-Instruct"
 RIGHT = ("Paris", "巴黎")
-
-
-@pytest.fixture(scope="module")
-def engine_app(real_cache, engine_server):
-    with app_with_engine(real_cache, engine_server[0]) as url:
-        yield url
 
 
 def _pick(page, option: str) -> None:

@@ -2,13 +2,17 @@
 browser: open the tab, press "Use the sample", press Start with the defaults, wait for the end.
 The validation accuracy shown must beat always-guessing-the-biggest-class by a clear margin,
 the confusion matrix must be drawn with the right totals, and "Compare" on easy sentences must
-give the right label, confidently. No test doubles: the app's own wiring, job and model."""
+give the right label, confidently. No test doubles: the app's own wiring, job and model. The
+run trains the model once: the Chinese page attaches to the English page's finished job
+(tests/browser/conftest.py start_or_attach), which tests/test_finetune_real.py checks too."""
 from __future__ import annotations
 
 import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.conftest import start_or_attach
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(3000)]
 
@@ -27,7 +31,7 @@ def percentages(text: str) -> list[float]:
     return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)\s*%", text)]
 
 
-def test_sample_start_finish_compare(lang_page, app_url, artifacts):
+def test_sample_start_finish_compare(lang_page, app_url, trained, artifacts):
     page, lang = lang_page, lang_page.lang
     open_tab(page, app_url, lang)
     # before any data: no empty axes or tables, a sentence saying what will appear
@@ -45,10 +49,10 @@ def test_sample_start_finish_compare(lang_page, app_url, artifacts):
     expect(page.locator("#ft-preview")).to_contain_text("The ")
     expect(page.locator("#ft-counts .main-svg").first).to_be_visible()
 
-    page.locator("#ft-start").click()
-    expect(page.locator("#ft-job-id textarea")).to_have_value(re.compile(r"^finetune-\w+"),
-                                                             timeout=120_000)
+    job_id = start_or_attach(page, trained, "classifier", "ft")
+    assert re.match(r"^finetune-\w+", job_id), job_id
     expect(page.locator("#ft-status")).to_contain_text(FINISHED[lang], timeout=TRAIN_TIMEOUT)
+    trained.record("classifier", job_id)
 
     summary = page.locator("#ft-summary").inner_text()
     acc, baseline = percentages(summary)[:2]
