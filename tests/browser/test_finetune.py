@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from bench.bench_finetune import public_file
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(3000)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
 TRAIN_TIMEOUT = 2400_000
 
 

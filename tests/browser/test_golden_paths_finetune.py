@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import start_or_attach
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(3000)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
 
 TAB = {"en": "Fine-tune", "zh": "微调"}
 FINISHED = {"en": "Finished", "zh": "完成"}

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WORDS = {
     "en": {"tab": "Cost of scale", "flops": "3.14e+23 FLOPs", "loaded": "loaded: all-MiniLM-L6-v2",
