@@ -3,7 +3,9 @@ walks it, in an English and a Chinese browser: open Fine-tune, open the sub-tab,
 sample", press Start with the defaults, wait for the end. The entity F1 shown must beat the
 baseline shown beside it (each word's most frequent training tag) and reach TARGET_F1; the
 per-type table lists the sample's four types; the wrong sentences are highlighted. No test
-doubles: the app's own wiring, job and model (the packaged MiniLM)."""
+doubles: the app's own wiring, job and model (the packaged MiniLM). The run trains the model
+once: the Chinese page attaches to the English page's finished job (tests/browser/conftest.py
+start_or_attach), which tests/test_tokens_real.py checks too."""
 from __future__ import annotations
 
 import re
@@ -11,7 +13,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(3000)]
+from tests.browser.conftest import start_or_attach
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(3000)]
 
 TAB = {"en": "Fine-tune", "zh": "微调"}
 SUB = {"en": "Label words (entities)", "zh": "给词语打标签（实体）"}
@@ -22,7 +26,7 @@ TRAIN_TIMEOUT = 2400_000          # ms; a few minutes on an idle 2-core machine
 TARGET_F1 = 0.80
 
 
-def test_sample_start_finish(lang_page, app_url, artifacts):
+def test_sample_start_finish(lang_page, app_url, trained, artifacts):
     page, lang = lang_page, lang_page.lang
     page.goto(app_url)
     page.get_by_role("tab", name=TAB[lang]).click()
@@ -39,10 +43,10 @@ def test_sample_start_finish(lang_page, app_url, artifacts):
     for kind in ("PER", "LOC", "ORG", "DATE"):
         expect(preview).to_contain_text(kind)
 
-    page.locator("#tok-start").click()
-    expect(page.locator("#tok-job-id textarea")).to_have_value(re.compile(r"^tokens-\w+"),
-                                                              timeout=120_000)
+    job_id = start_or_attach(page, trained, "tagger", "tok")
+    assert re.match(r"^tokens-\w+", job_id), job_id
     expect(page.locator("#tok-status")).to_contain_text(FINISHED[lang], timeout=TRAIN_TIMEOUT)
+    trained.record("tagger", job_id)
 
     summary = page.locator("#tok-summary").inner_text()
     # the summary gives the model's entity F1 first, then the baseline's (both languages)
