@@ -103,6 +103,25 @@ def _as_gr_error(exc: BaseException, lang: str, visible: bool = True) -> gr.Erro
                     print_exception=False)
 
 
+def readable(value):
+    """Text as every library can read it: a lone surrogate (which JSON can carry and a browser
+    can send, but UTF-8 cannot encode, so tokenizers fail on it) becomes U+FFFD. Goes into
+    lists, tuples and dicts; anything else is returned as it is."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+    if isinstance(value, tuple):
+        return tuple(readable(v) for v in value)
+    if isinstance(value, list):
+        return [readable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: readable(v) for k, v in value.items()}
+    return value
+
+
 def friendly(fn: Callable) -> Callable:
     """Decorate a handler that has an argument named `lang`: UserError becomes a gr.Error in the
     user's language; any other exception is logged and reported as a bug, and the server
@@ -110,6 +129,7 @@ def friendly(fn: Callable) -> Callable:
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
+            args, kwargs = readable(args), readable(kwargs)
             try:
                 yield from fn(*args, **kwargs)
             except Exception as exc:
@@ -118,6 +138,7 @@ def friendly(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        args, kwargs = readable(args), readable(kwargs)
         try:
             return fn(*args, **kwargs)
         except Exception as exc:

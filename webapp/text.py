@@ -209,6 +209,9 @@ def t(key: str, lang: str = "en", /, **params) -> str:
         return text
 
 
+QUOTED_CHARS = 80    # the most of a user's input a message repeats (a 1 M-character paste is not)
+
+
 def _worded(params: dict, lang: str) -> dict:
     """Parameters that are names, not words, shown in `lang`: a setting ("field": its
     "field.<name>" string), the input a message is about ("what": "input.<name>") and
@@ -218,6 +221,9 @@ def _worded(params: dict, lang: str) -> dict:
         params["field"] = t(f"field.{params['field']}", lang)
     if f"input.{params.get('what')}" in STRINGS:
         params["what"] = t(f"input.{params['what']}", lang)
+    for name, value in params.items():       # a message quotes what was typed, not all of it
+        if isinstance(value, str) and len(value) > QUOTED_CHARS:
+            params[name] = value[:QUOTED_CHARS] + "…"
     pairs = params.get("pairs")
     if isinstance(pairs, (list, tuple)) and all(isinstance(p, (list, tuple)) for p in pairs):
         name = lambda code: t(f"apps.lang.{code}", lang) if f"apps.lang.{code}" in STRINGS \
