@@ -362,6 +362,11 @@ def test_extractive_qa_returns_a_span_of_the_context_and_windows_long_ones(mgr):
     with mgr.use(mgr.keys["qa"]) as lm:
         one = apps_qa.answer(lm, "what is the capital of france", short)
         many = apps_qa.answer(lm, "where did the cat sit", long, stride=32)
+        # one window per forward pass when a request's memory holds no more: the same answer
+        piecewise = apps_qa.answer(replace(lm, request_bytes=1), "where did the cat sit", long,
+                                   stride=32)
+    assert piecewise == replace(many, seconds=piecewise.seconds)
+    with mgr.use(mgr.keys["qa"]) as lm:
         enc, max_len = apps_qa.prepare(lm, "where did the cat sit", long, stride=32)
     for ans, ctx in ((one, short), (many, long)):
         assert ans.answer and ctx[ans.start:ans.end] == ans.answer and 0 < ans.score <= 1

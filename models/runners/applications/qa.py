@@ -7,7 +7,7 @@ there and how likely it ends there. The runner, in pipeline stages:
                 longer than one window is split into overlapping windows (`stride` tokens
                 shared between neighbours), so no part of it is silently dropped and an
                 answer on a window edge is seen whole in the next one.
-  run           one forward pass over all windows as a batch -> start/end logits
+  run           the windows as batches that fit a request's memory -> start/end logits
   post-process  best (start, end) with start <= end < start + max_answer_tokens over context
                 tokens only; score = P(start) * P(end); character offsets from the
                 tokenizer's offsets mapping, so the span highlights the original text.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from models.core.budget import forward_bytes, forward_shape
 from models.core.errors import UserError
 from models.core.manager import LoadedModel
 from models.runners.generation import check_text
@@ -93,8 +94,16 @@ def answer(lm: LoadedModel, question: str, context: str, stride: int = 128) -> S
     inputs = {k: v.to(lm.device) for k, v in enc.items()
               if k in names and k not in ("offset_mapping",)}
     started = time.perf_counter()
+    windows, width = enc["input_ids"].shape
+    # as many windows per forward pass as a request's memory holds (models/core/budget.py)
+    rows = max(1, lm.request_bytes // forward_bytes(forward_shape(lm.model), 1, width, cache=False))
+    starts, ends = [], []
     with torch.inference_mode():
-        out = lm.model(**inputs)
+        for a in range(0, windows, rows):
+            out = lm.model(**{k: v[a:a + rows] for k, v in inputs.items()})
+            starts.append(out.start_logits)
+            ends.append(out.end_logits)
+    start_logits, end_logits = torch.cat(starts), torch.cat(ends)
     seconds = time.perf_counter() - started
     best = None
     for w in range(enc["input_ids"].shape[0]):
@@ -102,7 +111,7 @@ def answer(lm: LoadedModel, question: str, context: str, stride: int = 128) -> S
         mask = torch.tensor([sid == 1 for sid in seq_ids], dtype=torch.bool)
         if not mask.any():
             continue
-        s, e, score = best_span(out.start_logits[w].cpu(), out.end_logits[w].cpu(), mask)
+        s, e, score = best_span(start_logits[w].cpu(), end_logits[w].cpu(), mask)
         if best is None or score > best[3]:
             best = (w, s, e, score)
     if best is None:
