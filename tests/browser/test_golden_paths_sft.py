@@ -3,7 +3,9 @@ English and a Chinese browser: open the sub-tab, press "Use the sample", Start w
 wait for the end. The held-out prompts answered by the tuned model must follow the taught
 format (one line of JSON, checked by models/training/sft/data.py `follows`) while the base's
 answers do not, and "Ask both models" must show the same on a new prompt. No test doubles: the
-app's own wiring, job and model (SmolLM2 taught with LoRA on this CPU: minutes)."""
+app's own wiring, job and model (SmolLM2 taught with LoRA on this CPU: minutes). The run teaches
+the model once: the Chinese page attaches to the English page's finished job
+(tests/browser/conftest.py start_or_attach), which tests/test_sft_real.py checks too."""
 from __future__ import annotations
 
 import re
@@ -12,6 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from models.training.sft.data import follows
+from tests.browser.conftest import start_or_attach
+from tests.test_sft_real import BASE_FOLLOWS, TUNED_FOLLOWS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(5400)]
 
@@ -31,7 +35,7 @@ def cells(page, selector: str) -> list[list[str]]:
     return [r for r in rows if len(r) >= 3]
 
 
-def test_sample_start_finish_side_by_side(lang_page, app_url, artifacts):
+def test_sample_start_finish_side_by_side(lang_page, app_url, trained, artifacts):
     page, lang = lang_page, lang_page.lang
     page.goto(app_url)
     page.get_by_role("tab", name=TAB[lang]).click()
@@ -52,11 +56,11 @@ def test_sample_start_finish_side_by_side(lang_page, app_url, artifacts):
     # (the packaged GGUF is converted once, models/core/manager.py)
     expect(page.locator("#sft-params")).to_contain_text("460,800", timeout=120_000)
 
-    page.locator("#sft-start").click()
-    expect(page.locator("#sft-job-id textarea")).to_have_value(re.compile(r"^sft-\w+"),
-                                                              timeout=120_000)
+    job_id = start_or_attach(page, trained, "sft", "sft")
+    assert re.match(r"^sft-\w+", job_id), job_id
     expect(page.locator("#sft-loss .main-svg").first).to_be_visible(timeout=TRAIN_TIMEOUT)
     expect(page.locator("#sft-status")).to_contain_text(FINISHED[lang], timeout=TRAIN_TIMEOUT)
+    trained.record("sft", job_id)
 
     # the table is redrawn with the status: wait until its rows hold the last evaluation
     expect(page.locator("#sft-side [role=row]").nth(1)).to_contain_text(re.compile(r"\S"),
@@ -67,8 +71,8 @@ def test_sample_start_finish_side_by_side(lang_page, app_url, artifacts):
     base_ok = [r for r in rows if r[1].startswith(MARK_OK[lang])]
     # what the marks say is what the checker says
     assert all(follows(t) for t in tuned)
-    assert len(tuned) >= 0.75 * len(rows), rows          # the tuned model follows the format...
-    assert len(base_ok) <= 0.2 * len(rows), rows         # ...the base does not
+    assert len(tuned) >= TUNED_FOLLOWS * len(rows), rows   # the tuned model follows the format...
+    assert len(base_ok) <= BASE_FOLLOWS * len(rows), rows  # ...the base does not
 
     # ask both models a new question
     expect(page.locator("#sft-results-box")).to_be_visible()
