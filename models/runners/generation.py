@@ -115,6 +115,7 @@ class GenerationUpdate:
     prefill: tuple[int, int] | None = None      # (tokens read, of) while the prompt is read
     prompt_tokens: int = 0
     first_token_s: float | None = None          # seconds until the first new token
+    stopped: bool = False                       # the caller's `stop` ended it (last update)
 
     @property
     def tokens_per_s(self) -> float:
@@ -177,7 +178,7 @@ class LengthCheck:
     prompt_tokens: int
     room: int                  # the most the model reads, leaving room for the new tokens
     seconds: float | None      # estimated time of the whole run; None: short, not estimated
-    fit_tokens: int            # the longest prompt within the window and the time limit
+    fit_tokens: int            # the longest prompt whose whole run fits the window and time limit
     over_window: bool
     too_slow: bool
 
@@ -190,7 +191,14 @@ def check_length(lm: LoadedModel, text: str, chat: bool, max_new_tokens: int, me
                  limit_s: float = SLOW_SECONDS, system: str | None = None) -> LengthCheck:
     """Count the prompt's tokens and, for a long one, estimate the time on this device
     (models/runners/gen_speed.py; the first time a model is asked, a short calibration runs — the
-    caller holds the device)."""
+    caller holds the device).
+
+    A prompt is too slow when reading it (its own share of the run) takes longer than
+    `limit_s`. What it is cut to (`fit_tokens`) is the longest prompt, within the window, whose
+    WHOLE run — reading it and then writing `max_new_tokens` over it — takes `limit_s`: a cut
+    to the reading limit alone would shorten a prompt just past it by a few tokens and leave a
+    run as long as before. When writing alone takes longer than that, the prompt keeps
+    LONG_PROMPT_TOKENS (read in a second or two; a prompt that short is never announced)."""
     _, ids = _prompt_ids(lm, text, chat, system)
     n, room = int(ids.shape[1]), _room(lm, max_new_tokens)
     if lm.spec.source == "engine":    # a served model (models/runners/engine.py): no local timing
@@ -199,8 +207,10 @@ def check_length(lm: LoadedModel, text: str, chat: bool, max_new_tokens: int, me
         return LengthCheck(n, room, None, n, False, False)
     read = min(n, room)            # a longer prompt is cut to the window (prepare_prompt)
     seconds = meter.estimate(lm, read, max_new_tokens)
-    fit = max(1, meter.fits_in(lm, limit_s, max_new_tokens, room))
-    return LengthCheck(n, room, seconds, fit, n > room,
+    writing = meter.estimate(lm, 0, max_new_tokens)       # the run's part that no cut shortens
+    fit = max(min(LONG_PROMPT_TOKENS, room),
+              meter.fits_in(lm, limit_s - writing, max_new_tokens, room))
+    return LengthCheck(n, room, seconds, min(fit, read), n > room,
                        meter.prompt_seconds(lm, read, max_new_tokens) > limit_s)
 
 
@@ -280,7 +290,8 @@ _WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="generate")
 
 def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSettings, *,
                     report_prefill: bool = False, meter: SpeedMeter | None = None,
-                    interval: float = 0.0) -> Iterator[GenerationUpdate]:
+                    interval: float = 0.0,
+                    stop: threading.Event | None = None) -> Iterator[GenerationUpdate]:
     """Yield a GenerationUpdate after every new token; the last one has done=True.
     With `interval` > 0, at most one token update per `interval` seconds (the last always
     comes): a reader that shows ~10 updates a second does not pay for decoding the text and
@@ -288,7 +299,10 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
     Each update carries the steps so far (TokenStep: the candidates and the drawn token).
     Long prompts are read in chunks; with `report_prefill`, an update (n_tokens=0, `prefill`
     set) follows each chunk. Closing the iterator early (the user left, or pressed Stop)
-    stops the model within one step or one chunk. `meter` learns this device's speed."""
+    stops the model within one step or one chunk. So does setting `stop` (the user pressed Stop,
+    from another thread): the model ends within one chunk of the prompt or one new token, and
+    the last update (done, `stopped`) comes at once; the run sets `stop` itself when it ends.
+    `meter` learns this device's speed."""
     settings.check()
     if lm.spec.source == "engine":    # served by an OpenAI-compatible engine
         from models.runners import engine
@@ -296,7 +310,8 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
         return
     tok = lm.tokenizer
     recorder = StepRecorder(tok, settings.greedy)
-    streamer, stop = _QueueStreamer(recorder), threading.Event()
+    streamer = _QueueStreamer(recorder)
+    stop = threading.Event() if stop is None else stop
     n_prompt = int(prompt.input_ids.shape[1])
     kwargs = dict(input_ids=prompt.input_ids, attention_mask=torch.ones_like(prompt.input_ids),
                   max_new_tokens=int(settings.max_new_tokens), streamer=streamer,
@@ -336,7 +351,7 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
                 break
             now = time.perf_counter() - started
             if item[0] == "prefill":
-                if report_prefill:
+                if report_prefill and not stop.is_set():     # stopped: no progress after Stop
                     yield GenerationUpdate("", 0, now, False, prompt.notice, prompt.text,
                                            prefill=(item[1], item[2]), prompt_tokens=n_prompt)
                 continue
@@ -350,6 +365,7 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
                 shown = now
             yield GenerationUpdate(shown_text(tok, ids), len(ids), now, False, prompt.notice,
                                    prompt.text, list(ids), list(steps), None, n_prompt, first)
+        stopped = stop.is_set()       # set by the caller: this side sets it only from here on
     finally:
         stop.set()
         if not future.cancel():        # not started yet: nothing to wait for
@@ -363,7 +379,7 @@ def stream_generate(lm: LoadedModel, prompt: Prompt, settings: GenerationSetting
     if meter is not None and first is not None:
         meter.record(lm, n_prompt, first, len(ids), total - first)
     yield GenerationUpdate(shown_text(tok, ids), len(ids), total, True, prompt.notice,
-                           prompt.text, list(ids), list(steps), None, n_prompt, first)
+                           prompt.text, list(ids), list(steps), None, n_prompt, first, stopped)
 
 
 def generate_text(lm: LoadedModel, text: str, settings: GenerationSettings, chat: bool = True,

@@ -53,6 +53,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "{name} 最多只能读取 {window} 个词元，所以写不出 {new} 个新词元：请"
                              "把“最多生成的词元数”设为 {most} 或更少。"),
     # ---- reading a long prompt ----
+    "gen.stopped": ("Stopped", "已停止"),
     "gen.prefill": ("Reading the prompt: {done:,} of {total:,} tokens ({pct:.0%}) · about {left} left",
                     "正在读取提示词：{done:,} / {total:,} 个词元（{pct:.0%}）· 大约还需 {left}"),
     "gen.long_window": ("Your prompt has **{n:,} tokens**; {model} reads at most {room:,} of them "
@@ -64,10 +65,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gen.long_time": ("On this computer, reading it would take about **{read}**, and the whole "
                       "run about **{time}**.",
                       "在这台电脑上，读取它大约需要 **{read}**，整个过程大约需要 **{time}**。"),
-    "gen.long_offer": ("**Cut to fit** keeps the last {fit:,} tokens, read in about {fit_read}; "
-                       "**Generate anyway** uses the prompt as it is.",
-                       "**裁剪到合适长度**会保留最后 {fit:,} 个词元，读取大约需要 {fit_read}；"
-                       "**仍然生成**则按原样使用提示词。"),
+    "gen.long_offer": ("**Cut to fit** keeps the last {fit:,} tokens: read in about {fit_read}, "
+                       "the whole run about {fit_time}. **Generate anyway** uses the prompt as it is.",
+                       "**裁剪到合适长度**会保留最后 {fit:,} 个词元：读取大约需要 {fit_read}，"
+                       "整个过程大约需要 {fit_time}。**仍然生成**则按原样使用提示词。"),
     "gen.cut": ("Cut to fit", "裁剪到合适长度"),
     "gen.anyway": ("Generate anyway", "仍然生成"),
     "gen.cut_done": ("The prompt was cut to its last {kept:,} tokens (of {n:,}).",

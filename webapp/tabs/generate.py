@@ -5,7 +5,8 @@ the candidates and the token that was drawn (models/runners/next_token.py).
 A long prompt is announced before it runs: its tokens are counted and, past the model's
 window or past what this device reads in ~30 s (models/runners/gen_speed.py), the tab says so with an
 estimated time and offers to cut it to fit or to go ahead. While a long prompt is read, the
-stats line shows how far. A second click while a run is going says that it is queued.
+stats line shows how far; Stop ends the reading within one chunk and the line says "Stopped" at
+once. A second click while a run is going says that it is queued.
 The handlers live in `GenerateActions`; build() lays out and wires (errors next to the button,
 wire_action). Prompts and defaults were chosen by measurement (bench/bench_generate_defaults.py).
 """
@@ -69,6 +70,8 @@ class GenerateActions:
         self._running: dict[str, int] = {}     # session -> runs in progress
         self._queued: dict[str, int] = {}      # session -> runs waiting behind them
         self._dropped: dict[str, int] = {}     # session -> queued runs Stop has called off
+        self._stops: dict[str, dict[threading.Event, bool]] = {}   # session -> its runs' Stop
+        #                                        events -> has the run written a token yet
 
     # ---- the main action -------------------------------------------------------------------
     def generate(self, key, text, chat_mode, max_new_tokens, temp, k, p, is_greedy, seed_value,
@@ -89,13 +92,17 @@ class GenerateActions:
         text = check_text(text)
         settings = settings_from(max_new_tokens, temp, k, p, is_greedy, seed_value)
         session = getattr(request, "session_hash", None) or ""
-        self._started(session)
+        stop = threading.Event()          # set by this session's Stop (on_stop)
+        self._started(session, stop)
         try:
             manager = self.manager
             if not manager.is_loaded(key):
                 progress(0, desc=t("models.loading", lang, name=manager.registry.get(key).name))
             with manager.use(key, progress=progress_words(progress, lang),
                              label="generate") as lm, manager.guard():
+                if stop.is_set():         # stopped while it waited for the device
+                    yield gr.update(), t("gen.stopped", lang), gr.update(), gr.update(), None
+                    return
                 chat = bool(chat_mode)
                 length = check_length(lm, text, chat, settings.max_new_tokens, self.meter)
                 if ask_first and length.needs_ok:
@@ -106,6 +113,7 @@ class GenerateActions:
                         "read": self.meter.prompt_seconds(lm, min(length.prompt_tokens, length.room), new),
                         "fit": length.fit_tokens,
                         "fit_read": self.meter.prompt_seconds(lm, length.fit_tokens, new),
+                        "fit_time": self.meter.estimate(lm, length.fit_tokens, new),
                         "over_window": length.over_window, "too_slow": length.too_slow}
                     return
                 prompt = prepare_prompt(lm, text, chat, settings.max_new_tokens)
@@ -116,7 +124,10 @@ class GenerateActions:
                         window=lm.max_length, new=settings.max_new_tokens, model=lm.spec.name)) + "\n\n"
                 shape, shown, started = model_shape(lm), -1.0, time.perf_counter()
                 for upd in stream_generate(lm, prompt, settings, report_prefill=True,
-                                           meter=self.meter, interval=STREAM_INTERVAL):
+                                           meter=self.meter, interval=STREAM_INTERVAL, stop=stop):
+                    if upd.stopped and not upd.n_tokens:     # stopped while reading the prompt
+                        yield "", t("gen.stopped", lang), prompt.text, [], None
+                        continue
                     if upd.prefill:
                         done, total = upd.prefill
                         spent = time.perf_counter() - started
@@ -126,6 +137,7 @@ class GenerateActions:
                                              pct=done / total, left=fmt_duration(left, lang)), \
                             prompt.text, [], None
                         continue
+                    self._wrote(session, stop)
                     # at most ~10 updates a second: smooth to watch, and the browser
                     # round-trips do not slow the model down
                     if upd.done or upd.seconds - shown >= STREAM_INTERVAL:
@@ -134,18 +146,31 @@ class GenerateActions:
                                  tps=upd.tokens_per_s, model=lm.spec.name)
                         yield upd.text, notice + line, prompt.text, upd.steps, None
         finally:
-            self._ended(session)
+            self._ended(session, stop)
 
     # ---- runs per session: "queued" instead of silence ------------------------------------
-    def _started(self, session: str) -> None:
+    def _started(self, session: str, stop: threading.Event | None = None) -> None:
         with self._lock:
             self._running[session] = self._running.get(session, 0) + 1
             if self._queued.get(session, 0) > 0:
                 self._queued[session] -= 1
+            if stop is not None:
+                self._stops.setdefault(session, {})[stop] = False
 
-    def _ended(self, session: str) -> None:
+    def _wrote(self, session: str, stop: threading.Event) -> None:
+        """The run of `stop` has written its first token: its stats line counts tokens now."""
+        with self._lock:
+            runs = self._stops.get(session)
+            if runs is not None and stop in runs:
+                runs[stop] = True
+
+    def _ended(self, session: str, stop: threading.Event | None = None) -> None:
         with self._lock:
             self._running[session] = max(0, self._running.get(session, 0) - 1)
+            runs = self._stops.get(session, {})
+            runs.pop(stop, None)
+            if not runs:
+                self._stops.pop(session, None)
 
     def on_click(self, lang, request: gr.Request = None):
         """Runs at once on every click/Shift+Enter (not queued): says so when this session's
@@ -168,14 +193,23 @@ class GenerateActions:
             return queued_note(lang)
         return NO_MESSAGE if note and "gen-queued-note" in note else gr.update()
 
-    def on_stop(self, request: gr.Request = None):
+    def on_stop(self, lang: str = "en", request: gr.Request = None):
         """Stop ends the run in progress and calls off the ones this session queued behind it
-        (they end at once when their turn comes, without emptying the answer on screen)."""
+        (they end at once when their turn comes, without emptying the answer on screen).
+        The run's model ends within one chunk of the prompt or one new token (its stop event;
+        Gradio's cancel alone waits until the chunk under way reports). Returns the note and
+        the stats line: "Stopped" at once while the run had not written a token yet (reading
+        the prompt or waiting for the device: its estimate must not stay on screen); a run
+        that wrote tokens keeps its count."""
         session = getattr(request, "session_hash", None) or ""
         with self._lock:
             self._dropped[session] = self._dropped.get(session, 0) + self._queued.get(session, 0)
             self._queued[session] = 0
-        return NO_MESSAGE
+            runs = dict(self._stops.get(session, {}))
+        for stop in runs:
+            stop.set()
+        reading = any(not wrote for wrote in runs.values())
+        return NO_MESSAGE, (t("gen.stopped", lang) if reading else gr.update())
 
     def called_off(self, *args, **kwargs) -> bool:
         """wire_action's `skip` (called with the handler's arguments, the gr.Request among
@@ -190,7 +224,8 @@ class GenerateActions:
 
     # ---- a long prompt ---------------------------------------------------------------------
     def cut(self, key, text, chat_mode, info, lang):
-        """Cut to fit: the prompt keeps its last tokens, as many as the window and ~30 s allow."""
+        """Cut to fit: the prompt keeps its last tokens, as many as the window allows and as run,
+        reading and writing, within ~30 s (models/runners/generation.py check_length)."""
         if not info:
             return gr.update(), gr.update(visible=False), NO_MESSAGE
         with self.manager.use(key, device=False) as lm:
@@ -213,7 +248,8 @@ def long_notice(info, lang):
         parts.append(t("gen.long_time", lang, read=fmt_duration(info["read"], lang),
                        time=fmt_duration(info["seconds"], lang)))
     parts.append(t("gen.long_offer", lang, fit=info["fit"],
-                   fit_read=fmt_duration(info["fit_read"], lang)))
+                   fit_read=fmt_duration(info["fit_read"], lang),
+                   fit_time=fmt_duration(info["fit_time"], lang)))
     return gr.update(visible=True), "⚠️ " + " ".join(parts)
 
 
@@ -340,7 +376,7 @@ def build(ctx: AppContext) -> None:
                 [answered], **quiet)
     model.change(lambda: "", None, [answered], **quiet)
     after(runs)
-    stop.click(actions.on_stop, None, [note], cancels=runs + api, **quiet) \
+    stop.click(actions.on_stop, [lang], [note, stats], cancels=runs + api, **quiet) \
         .then(steps_view, [steps_state, lang, model], [tokens, step, chart], **quiet)
     step.change(draw_step, [steps_state, step, lang], [chart], **quiet)
     tokens.select(pick_token, [steps_state], [step], **quiet)
