@@ -120,16 +120,19 @@ def is_upload(param: dict) -> bool:
     return param.get("component") in ("File", "UploadButton")
 
 
-def args_for(params: list[dict], value, upload=None) -> list | None:
-    """The endpoint's arguments: `value` in every text box, `upload` in every upload box, the
-    defaults elsewhere. None when the endpoint has no box that takes what is fuzzed."""
+def args_for(params: list[dict], value, upload=None, lang: str = "en") -> list | None:
+    """The endpoint's arguments: `value` in every text box, `upload` in every upload box, `lang`
+    as the language, the defaults elsewhere. None when the endpoint has no box that takes what
+    is fuzzed."""
     from gradio_client import handle_file
     out, hit = [], False
     for p in params:
-        if upload is not None and is_upload(p):
+        if p.get("parameter_name") == "lang":
+            out.append(lang)
+        elif upload is not None and is_upload(p):
             out.append(handle_file(str(upload)))
             hit = True
-        elif upload is None and is_text_box(p) and p.get("label", "").lower() not in ("lang",):
+        elif upload is None and is_text_box(p):
             out.append(value)
             hit = True
         elif p.get("parameter_has_default"):
@@ -212,23 +215,48 @@ class Health(threading.Thread):
             self.stop.wait(1.0)
 
 
+class Peak(threading.Thread):
+    """The server's RSS every 0.2 s: the peak of the whole run and of the current call."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        from bench.bench_classroom import rss_bytes
+        self.rss = lambda: rss_bytes(pid)
+        self.baseline = self.overall = self.call = self.rss()
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            now = self.rss()
+            self.overall, self.call = max(self.overall, now), max(self.call, now)
+            self.stop.wait(0.2)
+
+    def start_call(self) -> None:
+        self.call = self.rss()
+
+
 def run_cases(client, eps: dict, texts: dict, files: dict, only: set | None, timeout: float,
-              log=print) -> list[dict]:
+              log=print, peak: Peak | None = None, langs=("en",)) -> list[dict]:
     rows = []
     for name, params in sorted(eps.items()):
         if name in SKIP or (only and name not in only):
             continue
-        cases = [(k, args_for(params, v)) for k, v in texts.items()]
+        cases = [(k if lang == "en" else f"{k} ({lang})", args_for(params, v, lang=lang))
+                 for k, v in texts.items() for lang in langs]
         cases += [(k, args_for(params, None, f)) for k, f in files.items()]
         for case, args in cases:
             if args is None:
                 continue
-            if case == "surrogate":
+            if peak is not None:
+                peak.start_call()
+            if case.startswith("surrogate"):
                 kind, text, seconds = call_raw(client.src.rstrip("/"), name, args, timeout)
             else:
                 kind, text, seconds = call(client, name, args, timeout)
             row = {"endpoint": name, "input": case, "verdict": classify((kind, text)),
-                   "seconds": round(seconds, 1), "said": text[:160].replace("\n", " ")}
+                   "seconds": round(seconds, 1),
+                   "rss_peak_mb": round(peak.call / 2**20) if peak is not None else None,
+                   "said": text[:160].replace("\n", " ")}
             rows.append(row)
             log(f"{name:24s} {case:12s} {row['verdict']:8s} {seconds:6.1f}s  {row['said'][:90]}")
     return rows
@@ -254,7 +282,7 @@ def leave_mid_run(client, endpoint: str, args: list) -> str:
 
 
 def main(argv=None) -> int:
-    from bench.bench_classroom import app_server, rss_bytes
+    from bench.bench_classroom import app_server
     from gradio_client import Client
     from models.core.device import parse_bytes
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -264,6 +292,7 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=180.0, help="seconds per call")
     p.add_argument("--quick", action="store_true", help="the odd inputs and 1 M only, no uploads")
     p.add_argument("--crowd", type=int, default=30)
+    p.add_argument("--langs", default="en,zh", help="the page languages the texts are sent in")
     args = p.parse_args(argv)
     sizes = ["1M"] if args.quick else [s for s in args.sizes.split(",") if s]
     texts = inputs(sizes)
@@ -275,20 +304,14 @@ def main(argv=None) -> int:
     cache.mkdir()
     (cache / "converted").symlink_to((CACHE / "converted").resolve(), target_is_directory=True)
     with app_server(cache, str(ROOT), classroom=False, budget=args.budget) as (url, pid):
-        baseline = rss_bytes(pid)
-        peak = [baseline]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                peak[0] = max(peak[0], rss_bytes(pid))
-                stop.wait(0.2)
-        threading.Thread(target=sample, daemon=True).start()
+        peak = Peak(pid)
+        peak.start()
         health = Health(url)
         health.start()
         client = Client(url, verbose=False)
         eps = endpoints(client)
-        rows = run_cases(client, eps, texts, files, only, args.timeout)
+        rows = run_cases(client, eps, texts, files, only, args.timeout, peak=peak,
+                         langs=args.langs.split(","))
         crowds = []
         if not args.quick and (only is None or "generate" in only):
             gen = args_for(eps["generate"], "Write one sentence about the sea.")
@@ -297,18 +320,23 @@ def main(argv=None) -> int:
             leave_mid_run(client, "generate", args_for(eps["generate"], texts.get("20k", "x" * 5000)))
         alive = health.checks > 0 and Client(url, verbose=False).predict(
             "en", api_name="/models_status") is not None
-        stop.set()
+        peak.stop.set()
         health.stop.set()
     budget = parse_bytes(args.budget)
-    summary = {"budget_mb": round(budget / 2**20), "rss_baseline_mb": round(baseline / 2**20),
-               "rss_peak_mb": round(peak[0] / 2**20),
-               "within": peak[0] <= baseline + budget,
+    summary = {"budget_mb": round(budget / 2**20), "rss_baseline_mb": round(peak.baseline / 2**20),
+               "rss_peak_mb": round(peak.overall / 2**20),
+               "within": peak.overall <= peak.baseline + budget,
                "health_checks": health.checks, "health_failures": health.failures,
                "health_worst_s": round(health.worst, 1), "alive_after": bool(alive),
                "leaks": sum(r["verdict"] == "leak" for r in rows),
                "timeouts": sum(r["verdict"] == "timeout" for r in rows), "calls": len(rows)}
     print()
+    print("the slowest calls:")
     table(sorted(rows, key=lambda r: -r["seconds"])[:15])
+    print("the largest inputs, per endpoint (peak RSS during the call):")
+    table([r for r in rows if r["input"] == max(
+        (x["input"] for x in rows if x["endpoint"] == r["endpoint"] and x["input"] in SIZES),
+        key=lambda k: SIZES[k], default=None)])
     if crowds:
         table(crowds)
     table([summary])

@@ -20,6 +20,7 @@ CASES = [
     ("wrong_task", "/summarize", ["minilm", "A text to summarize.", "short", True, 0.7, 50, LANG]),
     ("no_output", "/summary_quality", ["", "A reference summary.", LANG]),
     ("no_reference", "/translation_quality", ["Bonjour.", "  ", "fr", LANG]),
+    ("metric_too_long", "/summary_quality", ["A summary.", "word " * 200_000, LANG]),
 ]
 DIRECT_CODES = {"unsupported_pair", "qa_no_context", "question_too_long", "bad_language",
                 "bad_setting", "apps_no_room"}

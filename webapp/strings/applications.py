@@ -193,6 +193,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "问题有 {n} 个词元；请控制在 {limit} 个以内，给上下文留出空间。"),
     "err.no_output": ("There is no output to score yet: run the task first.",
                       "还没有可以打分的输出：请先运行任务。"),
+    "err.metric_too_long": ("The output or the reference is longer than {limit:,} words; the "
+                            "scores compare texts up to that length. Paste a shorter reference.",
+                            "输出或参考文本超过 {limit:,} 个词（或汉字）；评分只比较这个长度以内的"
+                            "文本。请粘贴更短的参考文本。"),
     "err.no_reference": ("Paste a reference (a text written by a person) to compare the output "
                          "with.",
                          "请粘贴一段参考文本（由人写的），用来和输出比较。"),
