@@ -218,17 +218,23 @@ class Health(threading.Thread):
 class Peak(threading.Thread):
     """The server's RSS every 0.2 s: the peak of the whole run and of the current call."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, kill_at: int | None = None):
         super().__init__(daemon=True)
         from bench.bench_classroom import rss_bytes
+        self.pid, self.kill_at, self.killed = pid, kill_at, False
         self.rss = lambda: rss_bytes(pid)
         self.baseline = self.overall = self.call = self.rss()
         self.stop = threading.Event()
 
     def run(self):
+        import signal
         while not self.stop.is_set():
             now = self.rss()
             self.overall, self.call = max(self.overall, now), max(self.call, now)
+            if self.kill_at and now > self.kill_at and not self.killed:
+                # past the budget by far: stop the server before the kernel stops the machine
+                self.killed = True
+                os.kill(self.pid, signal.SIGKILL)
             self.stop.wait(0.2)
 
     def start_call(self) -> None:
@@ -304,7 +310,8 @@ def main(argv=None) -> int:
     cache.mkdir()
     (cache / "converted").symlink_to((CACHE / "converted").resolve(), target_is_directory=True)
     with app_server(cache, str(ROOT), classroom=False, budget=args.budget) as (url, pid):
-        peak = Peak(pid)
+        from bench.bench_classroom import rss_bytes
+        peak = Peak(pid, kill_at=rss_bytes(pid) + parse_bytes(args.budget) + 4 * 2**30)
         peak.start()
         health = Health(url)
         health.start()
@@ -325,7 +332,8 @@ def main(argv=None) -> int:
     budget = parse_bytes(args.budget)
     summary = {"budget_mb": round(budget / 2**20), "rss_baseline_mb": round(peak.baseline / 2**20),
                "rss_peak_mb": round(peak.overall / 2**20),
-               "within": peak.overall <= peak.baseline + budget,
+               "within": peak.overall <= peak.baseline + budget and not peak.killed,
+               "killed_for_memory": peak.killed,
                "health_checks": health.checks, "health_failures": health.failures,
                "health_worst_s": round(health.worst, 1), "alive_after": bool(alive),
                "leaks": sum(r["verdict"] == "leak" for r in rows),

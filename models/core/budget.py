@@ -7,8 +7,10 @@ the machine has. Every forward pass of a request is sized here first, from the m
 alone (no tensor is made):
 
     key/value cache     rows × (past + new) × 2 · layers · kv_heads · head_dim · bytes
-    attention scores    rows × heads × new × (past + new) × 4 bytes, twice (scores, softmax),
-                        for one layer at a time (eager attention keeps every pair)
+    attention scores    rows × heads × new × (past + new) × 4 bytes, three times (scores,
+                        softmax, the weighted sum's input), and the mask, for one layer at a time
+                        (eager attention keeps every pair); with grouped-query attention, one
+                        layer's keys and values repeated for every query head
     activations         rows × new × (4 · hidden + 2 · intermediate) × 4 bytes, one layer at a time
     logits              rows × kept × vocabulary × 4 bytes, twice (logits, their log-softmax)
 
@@ -84,10 +86,13 @@ def forward_bytes(shape: ForwardShape, rows: int, new: int, past: int = 0, kept:
     with the logits of `kept` positions per row (None: all `new`). See the module docstring."""
     total_len = past + new
     kv = rows * total_len * shape.kv_per_token if cache else 0
-    scores = 2 * rows * shape.heads * new * total_len * 4
+    # one layer's keys and values repeated for every query head (grouped-query attention)
+    repeated = 2 * rows * shape.heads * total_len * shape.head_dim * 4 \
+        if shape.kv_heads < shape.heads else 0
+    scores = 3 * rows * shape.heads * new * total_len * 4 + rows * new * total_len * 4   # + mask
     acts = rows * new * (4 * shape.hidden + 2 * shape.intermediate) * 4
     logits = 2 * rows * (new if kept is None else kept) * shape.vocab * 4
-    return kv + scores + acts + logits
+    return kv + repeated + scores + acts + logits
 
 
 def pieces_that_fit(shape: ForwardShape, limit: int, width: int, past: int, most_rows: int) -> tuple[int, int]:

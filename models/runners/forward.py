@@ -25,7 +25,8 @@ from transformers import DynamicCache
 
 from models.core.budget import forward_shape, pieces_that_fit, prompt_chunk
 
-MOST_ROWS = 16          # continuations read side by side at most (more buys no speed on a CPU)
+MOST_ROWS = 8           # continuations read side by side at most (more buys no speed on a CPU,
+                        # and each row holds its own copy of the context's cache)
 
 
 def cache_argument(model) -> str | None:
