@@ -194,6 +194,12 @@ def test_long_inputs_are_cut_to_what_a_request_reads_with_one_notice(mgr, monkey
     assert len(qa.copy_from) < len(long_text) and long_text.startswith(qa.copy_from.strip()[:100])
     assert len(summary.input_ids) <= 800 and [n.code for n in summary.notices] == ["cut"]
     assert short.notices == () and [n.code for n in cut.notices] == ["cut"]
+    # a Chinese text cut where a character's bytes are split over tokens keeps whole characters
+    zh = "巴黎是法国的首都，也是一座很大的城市。" * 200
+    with mgr.use(mgr.keys["llama"]) as lm:
+        zh_prep = apps.prepare_summarize(lm, zh, "short")
+    assert [n.code for n in zh_prep.notices] == ["cut"] and "\ufffd" not in zh_prep.copy_from
+    assert zh.startswith(zh_prep.copy_from)
     assert cut.notices[0].params["room"] == 100 // 5            # into Chinese: 5 tokens per source token
 
 

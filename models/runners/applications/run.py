@@ -120,6 +120,16 @@ def _prefix_pairs(fam: Family) -> dict:
 
 
 # ---- prepare ---------------------------------------------------------------------------------
+def _first_tokens(tok, doc: str, n: int) -> str:
+    """The text of the document's first `n` tokens, as the user wrote it: cut where the n-th
+    token's character ends (a byte-level tokenizer splits a Chinese character over tokens, and
+    decoding only some of them would end the text in "�")."""
+    if getattr(tok, "is_fast", False):
+        offsets = tok(doc, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        return doc[:offsets[n - 1][1]] if n else ""
+    return tok.decode(tok(doc, add_special_tokens=False)["input_ids"][:n]).rstrip("\ufffd")
+
+
 def _fit(lm: LoadedModel, doc_ids: list[int], room: int, notices: list,
          cap: int | None = None) -> list[int]:
     """Keep the beginning of a document that does not fit the `room` the prompt leaves (or is
@@ -148,7 +158,7 @@ def _lm_prepare(lm: LoadedModel, task: str, fmt: PromptFormat, render, doc: str,
     room = min(lm.max_length - max_new, DOC_TOKENS if most is None else most) - shell
     kept = _fit(lm, doc_ids, room, notices, doc_most)
     if len(kept) < len(doc_ids):
-        doc = tok.decode(kept)
+        doc = _first_tokens(tok, doc, len(kept))
     text = render(doc)
     ids = tok(text, add_special_tokens=False)["input_ids"]
     return Prepared(task, ids, text, max_new, tuple(notices), fmt), doc
@@ -168,7 +178,7 @@ def _seq2seq_prepare(lm: LoadedModel, task: str, prefix: str, doc: str, max_new:
     specials = len(tok("", add_special_tokens=True)["input_ids"])
     limit = min(lm.max_length, 1024)
     kept = _fit(lm, doc_ids, limit - len(prefix_ids) - specials, notices)
-    source = prefix + (tok.decode(kept) if len(kept) < len(doc_ids) else doc)
+    source = prefix + (_first_tokens(tok, doc, len(kept)) if len(kept) < len(doc_ids) else doc)
     ids = tok(source, add_special_tokens=True)["input_ids"][:limit]
     return Prepared(task, ids, source, max_new, tuple(notices))
 
