@@ -115,9 +115,9 @@ def is_text_box(param: dict) -> bool:
     """A box a user types text into (a model's key typed by a script is not one: its own
     checks are the registry's, and filling it would keep the text from the model)."""
     name = (param.get("parameter_name") or "").lower()
-    return param.get("component") in ("Textbox", "Code") and \
+    return param.get("component") in ("Textbox", "Code", "Api") and \
         (param.get("python_type") or {}).get("type") == "str" and "model" not in name \
-        and name != "key"
+        and name not in ("key", "view", "method", "lang")
 
 
 def is_upload(param: dict) -> bool:
