@@ -37,10 +37,13 @@ SENTENCES = {"short": 1, "medium": 2, "long": 3}   # an extractive summary's sen
 # The translation directions T5 was trained on, with the prefix it expects.
 SPAN_MAX_TOKENS = 1024   # "+span" answers compare every piece of the context: up to this prompt
 # The longest prompt an application reads, whatever the model's window: SmolLM2's is 8,192, but
-# reading 8,192 tokens and scoring a summary's sentences against them holds the device (which the
-# class shares) for minutes on a 2-core CPU; 2,048 tokens is about 8,000 characters of English
-# or 1,500 Chinese characters, read in seconds. A longer text is cut with the "cut" notice.
-DOC_TOKENS = 2048
+# on a 2-core CPU it reads ~35 tokens/s in float32 when the machine is busy (a 512-token forward
+# pass: 14.9 s at load 5-9), and an extractive summary then scores its sentences against the
+# prompt (1.5x the reading again): a 20,000-character paste cut to 2,048 tokens took 160 s there.
+# 1,024 tokens — about 4,000 characters of English or 700 Chinese characters — halves it; what a
+# request reads must not hold the device the class shares for minutes. A longer text is cut with
+# the "cut" notice.
+DOC_TOKENS = 1024
 # The most a translation writes (below); a source that needs more is cut to what fits, with the
 # "cut" notice, rather than translated in part without a word
 TRANSLATION_TOKENS = 384
