@@ -36,13 +36,13 @@ LENGTHS = {"short": ("one sentence", 48), "medium": ("two or three sentences", 9
 SENTENCES = {"short": 1, "medium": 2, "long": 3}   # an extractive summary's sentences
 # The translation directions T5 was trained on, with the prefix it expects.
 SPAN_MAX_TOKENS = 1024   # "+span" answers compare every piece of the context: up to this prompt
-# The longest prompt an application reads, whatever the model's window: SmolLM2's is 8,192, but
-# on a 2-core CPU it reads ~35 tokens/s in float32 when the machine is busy (a 512-token forward
-# pass: 14.9 s at load 5-9), and an extractive summary then scores its sentences against the
-# prompt (1.5x the reading again): a 20,000-character paste cut to 2,048 tokens took 160 s there.
-# 1,024 tokens — about 4,000 characters of English or 700 Chinese characters — halves it; what a
-# request reads must not hold the device the class shares for minutes. A longer text is cut with
-# the "cut" notice.
+# The longest prompt an application reads, whatever the model's window (SmolLM2's is 8,192): an
+# extractive summary reads the prompt, then scores its sentences against it (about 1.5x the
+# reading again). A 20,000-character paste of BBC news on this 2-core CPU, quiet (load 1.4):
+# cut to 1,024 tokens, read in 3.3 s + scored in 4.7 s; cut to 2,048, 8.4 s + 14.7 s; on a busy
+# machine (load 5-9) the 2,048-token run took 160 s. The device is the class's, one request at a
+# time, so one student's paste may hold it for seconds, not minutes: 1,024 tokens (about 4,000
+# characters of English, 700 Chinese characters). A longer text is cut with the "cut" notice.
 DOC_TOKENS = 1024
 # The most a translation writes (below); a source that needs more is cut to what fits, with the
 # "cut" notice, rather than translated in part without a word
