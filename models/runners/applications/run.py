@@ -294,6 +294,9 @@ def prepare_answer(lm: LoadedModel, question: str, context: str,
                            "", ANSWER_TOKENS)[0]
     ex_ctx, ex_q, ex_a = prompts.QA_SHOTS[lang]
     most = SPAN_MAX_TOKENS if form.span else DOC_TOKENS
+    asked = len(lm.tokenizer(question, add_special_tokens=False)["input_ids"])
+    if asked > most // 4:           # the context, not the question, must fill what is read
+        raise UserError("question_too_long", n=asked, limit=most // 4)
     if form.chat:
         def block(doc, q):
             return ("Answer the question using the context. Reply with a short answer only."
