@@ -193,7 +193,6 @@ def test_long_inputs_are_cut_to_what_a_request_reads_with_one_notice(mgr, monkey
         with pytest.raises(UserError) as asked_too_much:     # a question as long as the text
             apps.prepare_answer(lm, long_text[:1000], long_text, fmt="few-shot+span")
     assert asked_too_much.value.code == "question_too_long"
-    with mgr.use(mgr.keys["llama"]) as lm:
     assert qa.fmt.span and len(qa.input_ids) <= 600 and [n.code for n in qa.notices] == ["cut"]
     assert len(qa.copy_from) < len(long_text) and long_text.startswith(qa.copy_from.strip()[:100])
     assert len(summary.input_ids) <= 800 and [n.code for n in summary.notices] == ["cut"]
