@@ -76,8 +76,8 @@ def real_text(chars: int, chinese: bool = False) -> str:
     return text[:chars]
 
 
-def inputs(sizes: list[str]) -> dict[str, str]:
-    out = dict(ODD)
+def inputs(sizes: list[str], odd: bool = True) -> dict[str, str]:
+    out = dict(ODD) if odd else {}
     for name in sizes:
         out[name] = real_text(SIZES[name])
         if name in ("20k",):
@@ -302,13 +302,15 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=180.0, help="seconds per call")
     p.add_argument("--quick", action="store_true", help="the odd inputs and 1 M only, no uploads")
     p.add_argument("--crowd", type=int, default=30)
+    p.add_argument("--no-odd", action="store_true", help="only the sized texts, no odd inputs")
+    p.add_argument("--no-uploads", action="store_true")
     p.add_argument("--langs", default="en,zh", help="the page languages the texts are sent in")
     args = p.parse_args(argv)
     sizes = ["1M"] if args.quick else [s for s in args.sizes.split(",") if s]
-    texts = inputs(sizes)
+    texts = inputs(sizes, odd=not args.no_odd)
     only = set(filter(None, args.only.split(","))) or None
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-"))
-    files = {} if args.quick else upload_files(tmp / "files")
+    files = {} if args.quick or args.no_uploads else upload_files(tmp / "files")
     cache = tmp / "cache"
     (CACHE / "converted").mkdir(parents=True, exist_ok=True)
     cache.mkdir()
