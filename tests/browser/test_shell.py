@@ -77,11 +77,12 @@ def test_a_model_added_later_appears_in_other_tabs_pickers(page, app_url, tiny_m
     page.get_by_role("tab", name="Models").click()
     page.locator("#models-add-box textarea, #models-add-box input").first.fill(str(tiny_models["gpt2"]))
     page.locator("#models-add").click()
-    expect(page.locator("#models-message")).to_contain_text("Added gpt2 as local:gpt2")
+    # the Hub's GPT-2 is already called "gpt2": one name per model, so this one is "gpt2 (2)"
+    expect(page.locator("#models-message")).to_contain_text("Added gpt2 (2) as local:gpt2-2")
     page.get_by_role("tab", name="Generate").click()       # opening the tab refreshes its list
     page.locator("#gen-model input").click()
-    expect(page.get_by_role("option", name="gpt2", exact=True)).to_be_visible()
-    page.get_by_role("option", name="gpt2", exact=True).click()
+    expect(page.get_by_role("option", name="gpt2 (2)", exact=True)).to_be_visible()
+    page.get_by_role("option", name="gpt2 (2)", exact=True).click()
     page.locator("#gen-prompt textarea").fill("the cat")
     page.get_by_label("Chat mode (use the model's chat template)").uncheck()
     page.locator("#gen-run").click()                       # 128 new tokens do not fit 128 positions
@@ -93,7 +94,7 @@ def test_a_model_added_later_appears_in_other_tabs_pickers(page, app_url, tiny_m
     expect(page.locator("#gen-settings input[type=range]").first).to_have_value("8")
     page.wait_for_timeout(500)                             # let the slider's change reach the app
     page.locator("#gen-run").click()
-    expect(page.locator("#gen-stats")).to_contain_text("· gpt2", timeout=60_000)
+    expect(page.locator("#gen-stats")).to_contain_text("· gpt2 (2)", timeout=60_000)
 
 
 def test_switching_language_keeps_what_the_user_typed(page, app_url):
