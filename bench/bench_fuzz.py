@@ -124,21 +124,30 @@ def is_upload(param: dict) -> bool:
     return param.get("component") in ("File", "UploadButton")
 
 
-def args_for(params: list[dict], value, upload=None, lang: str = "en") -> list | None:
-    """The endpoint's arguments: `value` in every text box, `upload` in every upload box, `lang`
-    as the language, the defaults elsewhere. None when the endpoint has no box that takes what
-    is fuzzed."""
+# What a script passes for a model where the endpoint has no default (the gr.api endpoints)
+MODELS = {"model": "smollm2", "model_key": "minilm"}
+
+
+def args_for(params: list[dict], value, upload=None, lang: str = "en",
+             box: int | None = None) -> list | None:
+    """The endpoint's arguments: `value` in every text box (or only in the `box`-th, the others
+    keeping their example), `upload` in every upload box, `lang` as the language, the defaults
+    elsewhere. None when the endpoint has no box that takes what is fuzzed."""
     from gradio_client import handle_file
-    out, hit = [], False
+    out, hit, seen = [], False, -1
     for p in params:
-        if p.get("parameter_name") == "lang":
+        name = p.get("parameter_name")
+        if name == "lang":
             out.append(lang)
         elif upload is not None and is_upload(p):
             out.append(handle_file(str(upload)))
             hit = True
-        elif upload is None and is_text_box(p):
+        elif upload is None and is_text_box(p) and (seen := seen + 1) is not None and \
+                (box is None or box == seen):
             out.append(value)
             hit = True
+        elif name in MODELS and not p.get("parameter_has_default"):
+            out.append(MODELS[name])
         elif p.get("parameter_has_default"):
             out.append(p.get("parameter_default"))
         elif is_upload(p):
@@ -251,8 +260,13 @@ def run_cases(client, eps: dict, texts: dict, files: dict, only: set | None, tim
     for name, params in sorted(eps.items()):
         if name in SKIP or (only and name not in only):
             continue
+        boxes = sum(is_text_box(p) for p in params)
         cases = [(k if lang == "en" else f"{k} ({lang})", args_for(params, v, lang=lang))
                  for k, v in texts.items() for lang in langs]
+        if boxes > 1:          # and each box alone, the others as a user leaves them
+            cases += [(f"{k} in box {b + 1}" + ("" if lang == "en" else f" ({lang})"),
+                       args_for(params, v, lang=lang, box=b))
+                      for k, v in texts.items() for lang in langs for b in range(boxes)]
         cases += [(k, args_for(params, None, f)) for k, f in files.items()]
         for case, args in cases:
             if args is None:
