@@ -57,4 +57,4 @@ def test_a_lone_surrogate_is_read_as_a_replacement_character(client, lang):
     args = args_for(eps["attention_view"], text, lang=lang)
     kind, said, _s = call_raw(client.src.rstrip("/"), "attention_view", args, TIMEOUT)
     assert kind == "ok" and classify((kind, said)) == "ok", said[:300]
-    assert "Paris" in said
+    assert "paris" in said.lower()            # MiniLM reads lower case
